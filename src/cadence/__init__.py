@@ -1,0 +1,47 @@
+"""cadence: coach a runner's step rate.
+
+The public API is re-exported here and imported lazily, so ``import cadence`` (and ``cadence --help``)
+stays fast: numpy, scipy and fitdecode load only when a name that needs them is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import (
+    AudioUnavailableError,
+    CadenceError,
+    InputFormatError,
+    OutputExistsError,
+    ParameterError,
+)
+
+__version__ = "0.1.0"
+
+#: public name -> implementation module (relative to this package)
+_LAZY: dict[str, str] = {}
+
+__all__ = sorted(
+    [
+        "AudioUnavailableError",
+        "CadenceError",
+        "InputFormatError",
+        "OutputExistsError",
+        "ParameterError",
+        *_LAZY,
+    ]
+)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'cadence' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,53 @@
+"""Atomic, no-clobber file output shared by every writer."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .errors import OutputExistsError
+
+__all__ = ["atomic_output"]
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str], *, force: bool = False, binary: bool = False) -> Iterator[IO]:
+    """Open a temporary file beside ``path`` and move it over ``path`` only when the block succeeds.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final destination.
+    force : bool
+        Overwrite an existing file. Without it an existing ``path`` raises :class:`OutputExistsError`
+        before anything is written.
+    binary : bool
+        Open in binary mode instead of text (UTF-8, ``\\n`` newlines).
+
+    Yields
+    ------
+    file object
+        Write to it; on an exception the temporary file is removed and ``path`` is untouched.
+    """
+    dest = Path(path)
+    if dest.exists() and not force:
+        raise OutputExistsError(dest)
+    directory = dest.parent if str(dest.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
+    try:
+        mode = "wb" if binary else "w"
+        kwargs = {} if binary else {"encoding": "utf-8", "newline": "\n"}
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise

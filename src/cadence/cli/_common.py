@@ -1,0 +1,70 @@
+"""Helpers shared by the subcommands: the single place where errors become exit codes."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from ..errors import CadenceError
+
+EXIT_OK = 0
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_AUDIO = 3
+EXIT_INTERRUPTED = 130
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+    click.echo(f"warning: {message}", err=True)
+
+
+def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
+    """Invoke ``group`` and map every outcome to an exit code, printing at most one line per error."""
+    warnings.showwarning = _show_warning
+    try:
+        group.main(args=argv, prog_name="cadence", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except CadenceError as exc:
+        click.echo(f"cadence: error: {exc}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else round(value, 4)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return _jsonable(value.item())
+    return value
+
+
+def echo_json(payload: Any) -> None:
+    """Print ``payload`` as indented JSON; NaN and infinities become ``null``."""
+    click.echo(json.dumps(_jsonable(payload), indent=2, ensure_ascii=False))
+
+
+def is_tty(stream: Any = None) -> bool:
+    """Whether ``stream`` (stdout by default) is an interactive terminal."""
+    stream = sys.stdout if stream is None else stream
+    return bool(getattr(stream, "isatty", lambda: False)())
