@@ -15,10 +15,10 @@ from ._common import run_cli
 
 __all__ = ["main"]
 
-#: subcommand name -> "module:attribute" (relative to cadence.cli), imported lazily so that
+#: subcommand name -> ("module:attribute" relative to cadence.cli, one-line help). Imported lazily so that
 #: ``cadence --help`` stays fast and no command pays for another's imports.
-COMMANDS: dict[str, str] = {
-    "analyze": "analyze:analyze",
+COMMANDS: dict[str, tuple[str, str]] = {
+    "analyze": ("analyze:analyze", "Running cadence from FIT files and accelerometer recordings."),
 }
 
 
@@ -32,10 +32,17 @@ class LazyGroup(click.Group):
         spec = COMMANDS.get(cmd_name)
         if spec is None:
             return None
-        module_name, attr = spec.split(":")
+        module_name, attr = spec[0].split(":")
         module = importlib.import_module(f"{__name__}.{module_name}")
         command: click.Command = getattr(module, attr)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # list the one-line helps without importing any subcommand module
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

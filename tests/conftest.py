@@ -1,0 +1,43 @@
+"""Shared fixtures: paths to the bundled sample data and to ../shared (skipped cleanly when absent)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO / "sample_data"
+SHARED = Path(os.environ.get("CADENCE_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def sample_data() -> Path:
+    """The repo's bundled ``sample_data/`` folder."""
+    return SAMPLE_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` (or ``$CADENCE_SHARED``); the test is skipped when it is not there."""
+    if not (SHARED / "data").is_dir():
+        pytest.skip(f"{SHARED} not found (set CADENCE_SHARED to run the tests on the shared data)")
+    return SHARED
+
+
+def run_cadence(*args: str, input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m cadence ARGS`` as a user would, in a subprocess; returns the completed process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "cadence", *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
