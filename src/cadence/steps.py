@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import fft as sfft
 from scipy import ndimage, signal
 
 from .errors import ParameterError
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 _G_MS2 = 9.80665
+#: the magnitude is block-averaged down to about this rate (>= it) before analysis
+_INTERNAL_HZ = 25.0
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def _decimate(mag: NDArray[np.float64], fs_hz: float, target_hz: float) -> tuple
 def _window_acf(x: NDArray[np.float64], win: int, hop: int, max_lag: int) -> NDArray[np.float64]:
     """Unbiased, normalized autocorrelation of each window of ``x`` (shape (n_windows, max_lag + 1))."""
     starts = np.arange(0, len(x) - win + 1, hop)
-    nfft = int(2 ** np.ceil(np.log2(2 * win)))
+    nfft = sfft.next_fast_len(win + max_lag + 1, real=True)
     lags = np.arange(max_lag + 1)
     out = np.empty((len(starts), max_lag + 1))
     view = np.lib.stride_tricks.sliding_window_view(x, win)
@@ -167,8 +170,8 @@ def _window_acf(x: NDArray[np.float64], win: int, hop: int, max_lag: int) -> NDA
     for i in range(0, len(starts), block):
         seg = view[starts[i : i + block]]
         seg = seg - seg.mean(axis=1, keepdims=True)
-        spec = np.fft.rfft(seg, nfft, axis=1)
-        r = np.fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : max_lag + 1]
+        spec = sfft.rfft(seg, nfft, axis=1)
+        r = sfft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : max_lag + 1]
         r = r * (win / (win - lags))
         r0 = r[:, :1]
         out[i : i + block] = np.divide(r, r0, out=np.zeros_like(r), where=r0 > 0)
@@ -204,8 +207,11 @@ def _step_periods(
     r = _window_acf(x, win, hop, max_lag)
     n_w = len(r)
     centres = np.arange(n_w) * hop + win / 2.0
-    view = np.lib.stride_tricks.sliding_window_view(x, win)[::hop][:n_w]
-    intensity = view.std(axis=1)
+    c1 = np.concatenate([[0.0], np.cumsum(x)])
+    c2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    st = np.arange(n_w) * hop
+    mean = (c1[st + win] - c1[st]) / win
+    intensity = np.sqrt(np.maximum((c2[st + win] - c2[st]) / win - mean**2, 0.0))
 
     lags = np.arange(max_lag + 1)
     peak = _local_max(r) & (lags >= np.floor(k_step_min)) & (lags <= np.ceil(k_stride_max))
@@ -295,7 +301,7 @@ def estimate_steps(
         raise ParameterError("acc_ms2 contains NaN or infinite values; drop or interpolate them first")
     mag = np.sqrt(np.einsum("ij,ij->i", acc, acc))
     del acc
-    x_raw, fs = _decimate(mag, float(fs_hz), 40.0)
+    x_raw, fs = _decimate(mag, float(fs_hz), _INTERNAL_HZ)
     del mag
     if fs < 2 * 6.5:
         raise ParameterError(f"{fs_hz=} is too low: step detection needs >= 13 Hz")
@@ -319,40 +325,55 @@ def estimate_steps(
             **_per_second(np.empty(0), t0_s, t0_s + len(x) / fs, opt),
         )
 
-    # per-sample: the nearest stepping window (within half a window) gives the step period
+    # per window: the nearest stepping window (within half a window) lends its step period to the edges
     n = len(x)
-    hop = centres[1] - centres[0] if len(centres) > 1 else 1.0
-    idx_near = np.clip(np.round((np.arange(n) - centres[0]) / hop).astype(np.intp), 0, len(centres) - 1)
+    n_w = len(centres)
+    hop = int(round(centres[1] - centres[0])) if n_w > 1 else n
     w_ok = np.flatnonzero(stepping)
-    # nearest stepping window to each window (for filling edges of bouts)
-    pos = np.searchsorted(w_ok, np.arange(len(centres)))
+    pos = np.searchsorted(w_ok, np.arange(n_w))
     left = w_ok[np.clip(pos - 1, 0, len(w_ok) - 1)]
     right = w_ok[np.clip(pos, 0, len(w_ok) - 1)]
-    nearest_ok = np.where(np.abs(left - np.arange(len(centres))) <= np.abs(right - np.arange(len(centres))),
-                          left, right)
-    reach = int(np.ceil(opt.window_s / 2 / (hop / fs)))
-    w_of_sample = nearest_ok[idx_near]
+    wi = np.arange(n_w)
+    nearest_ok = np.where(np.abs(left - wi) <= np.abs(right - wi), left, right)
+    reach = int(np.ceil(opt.window_s / 2 / opt.hop_s))
+    w_near = np.abs(nearest_ok - wi) <= reach
+    w_period = np.where(w_near, step[nearest_ok], np.nan)  # samples
+    bank = _band_bank(opt)
+    ratio = bank[1] / bank[0]
+    w_band = np.full(n_w, -1, np.intp)
+    ok_w = np.isfinite(w_period)
+    w_band[ok_w] = np.clip(np.round(np.log(fs / w_period[ok_w] / bank[0]) / np.log(ratio)), 0, len(bank) - 1)
+
+    # per sample: the window whose centre is nearest (sample i belongs to window round((i - c0) / hop))
+    first = int(round(centres[0]))
+    lead = min(n, first + hop // 2)
+    counts = np.full(n_w, hop)
+    counts[0] = lead
+    counts[-1] = n - lead - hop * (n_w - 2) if n_w > 1 else n
+    counts = np.maximum(counts, 0)
+    idx_near = np.repeat(wi, counts)[:n]
     core = stepping[idx_near]
-    near = np.abs(w_of_sample - idx_near) <= reach
-    period_s = np.where(near, step[w_of_sample], np.nan)  # samples
+    near = w_near[idx_near]
+    period_s = w_period[idx_near]
+    band = w_band[idx_near]
+    has = band >= 0
 
     # narrow band-pass around each window's step frequency
-    bank = _band_bank(opt)
-    f_step = fs / period_s
-    band = np.full(n, -1, np.intp)
-    has = np.isfinite(f_step)
-    band[has] = np.abs(np.log(f_step[has, None] / bank[None, :])).argmin(axis=1)
     y = np.zeros(n)
-    for b in np.unique(band[has]):
+    for b in np.unique(w_band[ok_w]):
         fc = bank[b]
         sos_b = signal.butter(2, [fc / 1.4, min(fc * 1.4, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
-        sel = band == b
-        lo, hi = np.flatnonzero(sel)[[0, -1]]
+        sel_w = np.flatnonzero(w_band == b)
+        # filter only the stretches that use this band (with some padding), not the whole day
+        breaks = np.flatnonzero(np.diff(sel_w) > 1)
+        starts_w = np.concatenate([[sel_w[0]], sel_w[breaks + 1]])
+        ends_w = np.concatenate([sel_w[breaks], [sel_w[-1]]])
         pad = int(3 * fs)
-        a, z = max(0, lo - pad), min(n, hi + pad + 1)
-        yb = signal.sosfiltfilt(sos_b, x[a:z])
-        seg = sel[a:z]
-        y[a:z][seg] = yb[seg]
+        for w0, w1 in zip(starts_w, ends_w, strict=True):
+            lo = 0 if w0 == 0 else first + hop // 2 + (w0 - 1) * hop
+            hi = n if w1 == n_w - 1 else first + hop // 2 + w1 * hop
+            a0, z0 = max(0, lo - pad), min(n, hi + pad)
+            y[lo:hi] = signal.sosfiltfilt(sos_b, x[a0:z0])[lo - a0 : hi - a0]
 
     # local amplitude envelope (RMS over about two strides)
     msq = ndimage.uniform_filter1d(y * y, size=max(3, int(round(2.5 * fs))), mode="nearest")
