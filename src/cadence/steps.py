@@ -61,8 +61,11 @@ class StepOptions:
         Below this standard deviation of the band-passed magnitude (m/s^2) a window counts as still.
     min_periodicity : float
         Minimum autocorrelation at the stride lag for a window to count as stepping (0-1).
-    running_intensity_ms2 : float
-        Movement intensity (m/s^2) above which an ambiguous 0.55-0.75 s period is read as a running stride.
+    running_peak_g : float
+        Typical peak acceleration magnitude (g; the median over a window of each second's maximum) above
+        which an ambiguous period (a 0.55-0.92 s cycle with no sub-harmonic) is read as a running stride
+        rather than a slow walking step. Walking peaks stay below about 2 g at the hand, arm, neck and
+        waist; running reaches 2.5-10 g.
     running_spm : float
         Cadence at or above which a second counts as running rather than walking.
     """
@@ -73,7 +76,7 @@ class StepOptions:
     hop_s: float = 1.0
     min_intensity_ms2: float = 0.25
     min_periodicity: float = 0.25
-    running_intensity_ms2: float = 6.0
+    running_peak_g: float = 2.5
     running_spm: float = 140.0
 
     def __post_init__(self) -> None:
@@ -88,8 +91,10 @@ class StepOptions:
             )
         if not 0 < self.hop_s <= self.window_s:
             raise ParameterError(f"hop_s={self.hop_s} must be > 0 and <= window_s={self.window_s}")
-        if self.min_intensity_ms2 < 0 or self.running_intensity_ms2 <= 0:
-            raise ParameterError("min_intensity_ms2 and running_intensity_ms2 must be >= 0 and > 0")
+        if self.min_intensity_ms2 < 0:
+            raise ParameterError(f"min_intensity_ms2={self.min_intensity_ms2} must be >= 0")
+        if not self.running_peak_g > 1.0:
+            raise ParameterError(f"running_peak_g={self.running_peak_g} must be > 1 (gravity alone is 1 g)")
         if not 0 <= self.min_periodicity < 1:
             raise ParameterError(f"min_periodicity={self.min_periodicity} must be in [0, 1)")
 
@@ -195,7 +200,7 @@ def _parabolic(r: NDArray[np.float64], k: NDArray[np.intp]) -> NDArray[np.float6
 
 
 def _step_periods(
-    x: NDArray[np.float64], fs: float, opt: StepOptions
+    x: NDArray[np.float64], fs: float, opt: StepOptions, raw: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Per window: centre (samples), step period (samples, NaN when still), confidence, intensity."""
     win = int(round(opt.window_s * fs))
@@ -212,6 +217,12 @@ def _step_periods(
     st = np.arange(n_w) * hop
     mean = (c1[st + win] - c1[st]) / win
     intensity = np.sqrt(np.maximum((c2[st + win] - c2[st]) / win - mean**2, 0.0))
+    # typical peak: the median over the window of each hop's maximum of the raw magnitude, in g
+    n_blocks = len(raw) // hop
+    block_max = raw[: n_blocks * hop].reshape(n_blocks, hop).max(axis=1)
+    per_win = max(1, win // hop)
+    bm_view = np.lib.stride_tricks.sliding_window_view(block_max, per_win)
+    peak_g = np.median(bm_view[:n_w], axis=1) / _G_MS2 if len(bm_view) >= n_w else np.zeros(n_w)
 
     lags = np.arange(max_lag + 1)
     peak = _local_max(r) & (lags >= np.floor(k_step_min)) & (lags <= np.ceil(k_stride_max))
@@ -229,7 +240,7 @@ def _step_periods(
     r_half = np.where(near_half, r, -np.inf).max(axis=1)
     half_ok = (r_half > 0.1) & (r_half > 0.2 * rmax) & (half >= k_step_min * 0.95)
     too_long = period > k_step_max * 1.02
-    ambiguous = ~half_ok & ~too_long & (half >= k_step_min * 0.95) & (intensity >= opt.running_intensity_ms2)
+    ambiguous = ~half_ok & ~too_long & (half >= k_step_min * 0.95) & (peak_g >= opt.running_peak_g)
     is_stride = half_ok | too_long | ambiguous
     stride = np.where(is_stride, period, 2 * period)
     step = stride / 2.0
@@ -257,7 +268,12 @@ def _band_bank(opt: StepOptions) -> NDArray[np.float64]:
 
 
 def estimate_steps(
-    acc_ms2: NDArray[np.floating], fs_hz: float, *, t0_s: float = 0.0, options: StepOptions | None = None
+    acc_ms2: NDArray[np.floating],
+    fs_hz: float,
+    *,
+    t0_s: float = 0.0,
+    options: StepOptions | None = None,
+    gravity_included: bool = True,
 ) -> StepResult:
     """Detect steps and the cadence series in a uniformly sampled 3-axis accelerometer recording.
 
@@ -271,6 +287,10 @@ def estimate_steps(
         Time of the first sample in seconds; every returned time is in this time base.
     options : StepOptions, optional
         Detector options; defaults to :class:`StepOptions()`.
+    gravity_included : bool
+        False for "linear acceleration" (gravity removed by the phone): the magnitude of a gravity-free
+        signal is rectified and shows twice the step rate, so the projection on the principal axis of
+        the movement is used instead.
 
     Returns
     -------
@@ -299,7 +319,12 @@ def estimate_steps(
         raise ParameterError(f"{fs_hz=} must be a positive number")
     if not np.isfinite(acc).all():
         raise ParameterError("acc_ms2 contains NaN or infinite values; drop or interpolate them first")
-    mag = np.sqrt(np.einsum("ij,ij->i", acc, acc))
+    if gravity_included:
+        mag = np.sqrt(acc[:, 0] ** 2 + acc[:, 1] ** 2 + acc[:, 2] ** 2)
+    else:
+        centred = acc - acc.mean(axis=0)
+        _, vecs = np.linalg.eigh(centred.T @ centred)
+        mag = acc @ vecs[:, -1]
     del acc
     x_raw, fs = _decimate(mag, float(fs_hz), _INTERNAL_HZ)
     del mag
@@ -311,7 +336,7 @@ def estimate_steps(
     sos = signal.butter(2, [0.6, 6.0], btype="bandpass", fs=fs, output="sos")
     x = signal.sosfiltfilt(sos, x_raw)
 
-    centres, step, conf, _ = _step_periods(x, fs, opt)
+    centres, step, conf, _ = _step_periods(x, fs, opt, x_raw if gravity_included else x_raw + _G_MS2)
     stepping = np.isfinite(step)
     window_t = t0_s + centres / fs
     window_spm = 60.0 * fs / step
