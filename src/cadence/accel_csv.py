@@ -383,6 +383,8 @@ def read_accel_csv(
     regular = fs_hz is None and len(gi) == 0 and float(np.max(np.abs(dt - med_dt))) <= 0.05 * med_dt
     if regular:
         rate = (len(t_raw) - 1) / float(t_raw[-1])
+        if abs(rate - round(rate)) < 1e-6 * rate:  # 99.99999999999 Hz from float time stamps is 100 Hz
+            rate = float(round(rate))
         t_u = np.arange(len(t_raw)) / rate
         acc_u = acc_ms2
         resampled = False

@@ -156,7 +156,7 @@ def _empty_result(options: StepOptions) -> StepResult:
 
 def _decimate(mag: NDArray[np.float64], fs_hz: float, target_hz: float) -> tuple[NDArray[np.float64], float]:
     """Block-average ``mag`` by the largest integer factor that keeps the rate >= ``target_hz``."""
-    q = int(fs_hz // target_hz)
+    q = int(fs_hz / target_hz + 1e-9)
     if q < 2:
         return mag, fs_hz
     n = (len(mag) // q) * q
