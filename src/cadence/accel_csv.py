@@ -305,21 +305,21 @@ def read_accel_csv(
         t_raw = parsed.dt.epoch("us").cast(pl.Float64).to_numpy() * 1e-6
         t_unit = "s"
         start_unix = float(t_raw[0]) if len(t_raw) else None
-        acc = df.select([col_names[i] for i in i_xyz]).to_numpy()
+        acc = _columns(df, [col_names[i] for i in i_xyz])
     else:
-        arr = df.select([col_names[i] for i in cols]).to_numpy()
+        acc = _columns(df, [col_names[i] for i in i_xyz])
         if i_t is not None:
-            t_raw, acc = arr[:, 0].copy(), arr[:, 1:]
+            t_raw = df.get_column(col_names[i_t]).to_numpy().astype(np.float64, copy=True)
         else:
-            acc = arr
             t_raw = np.arange(n_rows) / float(fs_hz)  # type: ignore[arg-type]
         t_unit = "s"
     del df
 
     # drop rows with missing/NaN values
-    good = np.isfinite(t_raw) & np.isfinite(acc).all(axis=1)
-    n_dropped = int(n_rows - good.sum())
-    if n_dropped:
+    n_dropped = 0
+    if not np.isfinite(t_raw.sum() + acc.sum()):  # one pass when all is well
+        good = np.isfinite(t_raw) & np.isfinite(acc).all(axis=1)
+        n_dropped = int(n_rows - good.sum())
         t_raw, acc = t_raw[good], acc[good]
     if len(t_raw) == 0:
         raise InputFormatError(spath, "no usable data rows (every row has a missing or NaN value)")
@@ -337,12 +337,12 @@ def read_accel_csv(
         t_raw = t_raw - t_raw[0]
 
     dt = np.diff(t_raw)
-    back = np.flatnonzero(dt < 0)
+    back = np.flatnonzero(dt < 0) if dt.min() < 0 else np.empty(0, np.intp)
     if len(back):
         raise InputFormatError(spath, f"time goes backwards ({t_raw[back[0]]:.6g} s -> {t_raw[back[0] + 1]:.6g} s)",
                                f"data row {int(back[0]) + 2}")
-    dup = np.concatenate([[False], dt == 0])
-    if dup.any():
+    if dt.min() == 0:
+        dup = np.concatenate([[False], dt == 0])
         n_dropped += int(dup.sum())
         t_raw, acc = t_raw[~dup], acc[~dup]
         dt = np.diff(t_raw)
@@ -377,10 +377,11 @@ def read_accel_csv(
     if med_dt <= 0:
         raise InputFormatError(spath, "time does not advance")
     gap_dt = max(5 * med_dt, 0.1)
-    gi = np.flatnonzero(dt > gap_dt)
+    dt_max, dt_min = float(dt.max()), float(dt.min())
+    gi = np.flatnonzero(dt > gap_dt) if dt_max > gap_dt else np.empty(0, np.intp)
     gaps = tuple((float(t_raw[i]), float(dt[i])) for i in gi[:10_000])
     rate = float(fs_hz) if fs_hz is not None else 1.0 / med_dt
-    regular = fs_hz is None and len(gi) == 0 and float(np.max(np.abs(dt - med_dt))) <= 0.05 * med_dt
+    regular = fs_hz is None and len(gi) == 0 and max(dt_max - med_dt, med_dt - dt_min) <= 0.05 * med_dt
     if regular:
         rate = (len(t_raw) - 1) / float(t_raw[-1])
         if abs(rate - round(rate)) < 1e-6 * rate:  # 99.99999999999 Hz from float time stamps is 100 Hz
@@ -413,6 +414,14 @@ def read_accel_csv(
     )
 
 
+def _columns(df, names: list[str]) -> NDArray[np.float64]:  # noqa: ANN001
+    """Columns of a polars frame as one (n, k) float64 array (column-major: one contiguous copy per column)."""
+    out = np.empty((len(names), df.height), dtype=np.float64)
+    for k, name in enumerate(names):
+        out[k] = df.get_column(name).to_numpy()
+    return out.T
+
+
 def _read(pl, path, delim, decimal_comma, col_names, cols, schema_over):  # noqa: ANN001, ANN202
     return pl.read_csv(
         path,
@@ -424,7 +433,6 @@ def _read(pl, path, delim, decimal_comma, col_names, cols, schema_over):  # noqa
         decimal_comma=decimal_comma,
         null_values=["", "NaN", "nan", "NA", "null"],
         truncate_ragged_lines=True,
-        encoding="utf8-lossy",
     )
 
 

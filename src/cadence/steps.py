@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import fft as sfft
-from scipy import ndimage, signal
 
 from .errors import ParameterError
 
@@ -164,10 +162,76 @@ def _decimate(mag: NDArray[np.float64], fs_hz: float, target_hz: float) -> tuple
     return out, fs_hz / q
 
 
-def _window_acf(x: NDArray[np.float64], win: int, hop: int, max_lag: int) -> NDArray[np.float64]:
-    """Unbiased, normalized autocorrelation of each window of ``x`` (shape (n_windows, max_lag + 1))."""
-    starts = np.arange(0, len(x) - win + 1, hop)
-    nfft = sfft.next_fast_len(win + max_lag + 1, real=True)
+def _bandpass(x: NDArray[np.float64], fs: float, lo_hz: float, hi_hz: float) -> NDArray[np.float64]:
+    """Zero-phase band-pass with the magnitude of a forward-backward 2nd-order Butterworth, via the FFT.
+
+    Same response as ``sosfiltfilt(butter(2, [lo_hz, hi_hz], "bandpass"))`` for these low frequencies (the
+    analog prototype), computed in one FFT; the signal is mirrored at both ends to avoid wrap-around.
+    """
+    n = len(x)
+    pad = min(n - 1, int(3 * fs / lo_hz)) if n > 1 else 0
+    xp = np.pad(x - x.mean(), pad, mode="reflect") if pad else x - x.mean()
+    nfft = _fast_len(len(xp))
+    f = np.fft.rfftfreq(nfft, 1.0 / fs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = (f**2 - lo_hz * hi_hz) / (f * (hi_hz - lo_hz))
+        gain = 1.0 / (1.0 + q**4)  # |H|^2 of the order-2 band-pass = forward-backward (zero phase)
+    gain[0] = 0.0
+    out = np.fft.irfft(np.fft.rfft(xp, nfft) * gain, nfft)[pad : pad + n]
+    return out
+
+
+def _thin_peaks(pk: NDArray[np.intp], y: NDArray[np.float64], min_gap: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Drop the weaker of any two peaks closer than ``min_gap`` (samples, per position) until none are."""
+    for _ in range(20):
+        if len(pk) < 2:
+            break
+        close = np.diff(pk) < min_gap[pk[1:]]
+        if not close.any():
+            break
+        weaker_first = y[pk[:-1]] < y[pk[1:]]
+        drop = np.zeros(len(pk), bool)
+        drop[:-1] |= close & weaker_first
+        drop[1:] |= close & ~weaker_first
+        # of a run of close peaks keep at least the strongest: never drop a peak that beats both neighbours
+        keep_local = np.ones(len(pk), bool)
+        keep_local[1:] &= y[pk[1:]] >= y[pk[:-1]]
+        keep_local[:-1] &= y[pk[:-1]] > y[pk[1:]]
+        pk = pk[~drop | keep_local]
+    return pk
+
+
+def _fast_len(n: int) -> int:
+    """Smallest 2^a 3^b 5^c >= n (a fast FFT length)."""
+    best = 1 << int(np.ceil(np.log2(n)))
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35 * (1 << max(0, int(np.ceil(np.log2(n / p35)))))
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def _moving_mean(x: NDArray[np.float64], size: int) -> NDArray[np.float64]:
+    """Centred moving average of ``x`` over ``size`` samples (shorter at the ends)."""
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(len(x))
+    lo = np.clip(i - size // 2, 0, len(x))
+    hi = np.clip(i + (size - size // 2), 0, len(x))
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def _window_acf(
+    x: NDArray[np.float64], win: int, starts: NDArray[np.intp], max_lag: int
+) -> NDArray[np.float64]:
+    """Unbiased, normalized autocorrelation of the windows of ``x`` starting at ``starts``.
+
+    Returns an array of shape (len(starts), max_lag + 1); lag 0 is 1 (0 for a constant window).
+    """
+    nfft = _fast_len(win + max_lag + 1)
     lags = np.arange(max_lag + 1)
     out = np.empty((len(starts), max_lag + 1))
     view = np.lib.stride_tricks.sliding_window_view(x, win)
@@ -175,8 +239,8 @@ def _window_acf(x: NDArray[np.float64], win: int, hop: int, max_lag: int) -> NDA
     for i in range(0, len(starts), block):
         seg = view[starts[i : i + block]]
         seg = seg - seg.mean(axis=1, keepdims=True)
-        spec = sfft.rfft(seg, nfft, axis=1)
-        r = sfft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : max_lag + 1]
+        spec = np.fft.rfft(seg, nfft, axis=1)
+        r = np.fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : max_lag + 1]
         r = r * (win / (win - lags))
         r0 = r[:, :1]
         out[i : i + block] = np.divide(r, r0, out=np.zeros_like(r), where=r0 > 0)
@@ -209,8 +273,7 @@ def _step_periods(
     k_step_max = 60.0 / opt.min_spm * fs
     k_stride_max = 2 * k_step_max
     max_lag = int(np.ceil(k_stride_max * 1.1)) + 2
-    r = _window_acf(x, win, hop, max_lag)
-    n_w = len(r)
+    n_w = (len(x) - win) // hop + 1
     centres = np.arange(n_w) * hop + win / 2.0
     c1 = np.concatenate([[0.0], np.cumsum(x)])
     c2 = np.concatenate([[0.0], np.cumsum(x * x)])
@@ -223,6 +286,11 @@ def _step_periods(
     per_win = max(1, win // hop)
     bm_view = np.lib.stride_tricks.sliding_window_view(block_max, per_win)
     peak_g = np.median(bm_view[:n_w], axis=1) / _G_MS2 if len(bm_view) >= n_w else np.zeros(n_w)
+    # autocorrelation only where something moves (most of a day is still)
+    r = np.zeros((n_w, max_lag + 1))
+    active = np.flatnonzero(intensity >= opt.min_intensity_ms2)
+    if len(active):
+        r[active] = _window_acf(x, win, active * hop, max_lag)
 
     lags = np.arange(max_lag + 1)
     peak = _local_max(r) & (lags >= np.floor(k_step_min)) & (lags <= np.ceil(k_stride_max))
@@ -333,8 +401,7 @@ def estimate_steps(
     win = int(round(opt.window_s * fs))
     if len(x_raw) < win:
         return _empty_result(opt)
-    sos = signal.butter(2, [0.6, 6.0], btype="bandpass", fs=fs, output="sos")
-    x = signal.sosfiltfilt(sos, x_raw)
+    x = _bandpass(x_raw, fs, 0.6, 6.0)
 
     centres, step, conf, _ = _step_periods(x, fs, opt, x_raw if gravity_included else x_raw + _G_MS2)
     stepping = np.isfinite(step)
@@ -387,7 +454,6 @@ def estimate_steps(
     y = np.zeros(n)
     for b in np.unique(w_band[ok_w]):
         fc = bank[b]
-        sos_b = signal.butter(2, [fc / 1.4, min(fc * 1.4, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
         sel_w = np.flatnonzero(w_band == b)
         # filter only the stretches that use this band (with some padding), not the whole day
         breaks = np.flatnonzero(np.diff(sel_w) > 1)
@@ -398,19 +464,21 @@ def estimate_steps(
             lo = 0 if w0 == 0 else first + hop // 2 + (w0 - 1) * hop
             hi = n if w1 == n_w - 1 else first + hop // 2 + w1 * hop
             a0, z0 = max(0, lo - pad), min(n, hi + pad)
-            y[lo:hi] = signal.sosfiltfilt(sos_b, x[a0:z0])[lo - a0 : hi - a0]
+            y[lo:hi] = _bandpass(x[a0:z0], fs, fc / 1.4, min(fc * 1.4, 0.45 * fs))[lo - a0 : hi - a0]
 
     # local amplitude envelope (RMS over about two strides)
-    msq = ndimage.uniform_filter1d(y * y, size=max(3, int(round(2.5 * fs))), mode="nearest")
+    msq = _moving_mean(y * y, max(3, int(round(2.5 * fs))))
     env = np.sqrt(2 * np.maximum(msq, 0.0))
     min_dist = max(1, int(np.floor(0.55 * np.nanmin(period_s[has]))))
-    pk, _ = signal.find_peaks(y, distance=min_dist)
+    pk = np.flatnonzero((y[1:-1] > y[:-2]) & (y[1:-1] >= y[2:])) + 1
+    pk = _thin_peaks(pk, y, np.full(len(y), float(min_dist)))
     pk = pk[has[pk]]
     keep = y[pk] > 0.3 * env[pk]
     pk = pk[keep]
     # peaks outside the stepping windows (bout edges) must be as strong as the bout's own steps
     if len(pk):
-        lab, _n = ndimage.label(near)
+        lab = np.cumsum(np.diff(near.astype(np.int8), prepend=0) == 1) * near
+        _n = int(lab.max())
         core_pk = core[pk]
         amp = y[pk]
         labels = lab[pk]
@@ -421,14 +489,7 @@ def estimate_steps(
             med = np.divide(sums, cnts, out=np.full(_n + 1, np.inf), where=cnts > 0)
         pk = pk[core_pk | (amp >= 0.5 * med[labels])]
     # enforce a minimum spacing of 0.6 local step periods (drop the weaker of two close peaks)
-    if len(pk) > 1:
-        gap = np.diff(pk)
-        close = gap < 0.6 * period_s[pk[1:]]
-        drop = np.zeros(len(pk), bool)
-        weaker_first = y[pk[:-1]] < y[pk[1:]]
-        drop[:-1] |= close & weaker_first
-        drop[1:] |= close & ~weaker_first
-        pk = pk[~drop]
+    pk = _thin_peaks(pk, y, 0.6 * np.nan_to_num(period_s, nan=np.inf))
     steps_t = t0_s + pk / fs
 
     per = _per_second(steps_t, t0_s, t0_s + n / fs, opt)
