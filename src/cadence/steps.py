@@ -40,6 +40,8 @@ __all__ = [
 _G_MS2 = 9.80665
 #: the magnitude is block-averaged down to about this rate (>= it) before analysis
 _INTERNAL_HZ = 25.0
+#: half-width (as a frequency ratio) of the narrow band-pass around the step frequency
+_BAND_RATIO = 1.25
 
 
 @dataclass(frozen=True)
@@ -464,7 +466,7 @@ def estimate_steps(
             lo = 0 if w0 == 0 else first + hop // 2 + (w0 - 1) * hop
             hi = n if w1 == n_w - 1 else first + hop // 2 + w1 * hop
             a0, z0 = max(0, lo - pad), min(n, hi + pad)
-            y[lo:hi] = _bandpass(x[a0:z0], fs, fc / 1.4, min(fc * 1.4, 0.45 * fs))[lo - a0 : hi - a0]
+            y[lo:hi] = _bandpass(x[a0:z0], fs, fc / _BAND_RATIO, min(fc * _BAND_RATIO, 0.45 * fs))[lo - a0 : hi - a0]
 
     # local amplitude envelope (RMS over about two strides)
     msq = _moving_mean(y * y, max(3, int(round(2.5 * fs))))
