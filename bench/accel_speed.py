@@ -45,19 +45,31 @@ def make_day(path: Path, hours: float) -> np.ndarray:
         for h in range(n_hours):
             dur = min(3600.0, hours * 3600 - h * 3600)
             if h == 7:  # the morning run: 45 min with a warm-up walk and a cadence build-up
-                segs = [GaitSegment(600, "still"), GaitSegment(300, "walk", 110),
-                        GaitSegment(1500, "run", 162, 172), GaitSegment(1200, "run", 172, 182, intensity=1.2)]
+                segs = [
+                    GaitSegment(600, "still"),
+                    GaitSegment(300, "walk", 110),
+                    GaitSegment(1500, "run", 162, 172),
+                    GaitSegment(1200, "run", 172, 182, intensity=1.2),
+                ]
                 place = Placement.ARMBAND
             elif h in (9, 12, 13, 17, 18):  # walking bouts between long sitting
-                segs = [GaitSegment(1200, "still"), GaitSegment(600, "walk", 105, 115),
-                        GaitSegment(1500, "still"), GaitSegment(300, "walk", 112)]
+                segs = [
+                    GaitSegment(1200, "still"),
+                    GaitSegment(600, "walk", 105, 115),
+                    GaitSegment(1500, "still"),
+                    GaitSegment(300, "walk", 112),
+                ]
                 place = Placement.POCKET
             else:
                 segs = [GaitSegment(3600, "still")]
                 place = Placement.POCKET
             total = sum(s.duration_s for s in segs)
-            segs = [GaitSegment(s.duration_s * dur / total, s.activity, s.cadence_spm, s.cadence_end_spm,
-                                s.intensity) for s in segs]
+            segs = [
+                GaitSegment(
+                    s.duration_s * dur / total, s.activity, s.cadence_spm, s.cadence_end_spm, s.intensity
+                )
+                for s in segs
+            ]
             g = synth_gait(segs, place, fs_hz=100.0, seed=int(rng.integers(1 << 30)), noise_ms2=0.05)
             t = g.t_s + h * 3600.0
             steps.append(g.step_times_s + h * 3600.0)
@@ -102,7 +114,10 @@ def main() -> int:
     if not (path.exists() and truth_path.exists()):
         t0 = time.perf_counter()
         truth = make_day(path, args.hours)
-        print(f"generated {path.name} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated {path.name} ({path.stat().st_size / 2**20:.0f} MiB) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
     else:
         truth = np.load(truth_path)
     n_rows = int(round(args.hours * 3600 * 100))
@@ -116,16 +131,21 @@ def main() -> int:
         wall = min(r[0] for r in runs)
         rss = max(r[1] for r in runs)
         best[name] = (wall, rss, runs[-1][2])
-        print(f"{name:28s} wall {wall:6.2f} s (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})   "
-              f"peak RSS {rss:7.0f} MiB")
+        print(
+            f"{name:28s} wall {wall:6.2f} s (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})   "
+            f"peak RSS {rss:7.0f} MiB"
+        )
     (w_peer, _, _), (w_ours, rss_ours, out) = best.values()
     summary = json.loads(out.strip().splitlines()[-1])
     ratio = w_ours / w_peer
     err = 100.0 * (summary["n_steps"] - len(truth)) / max(len(truth), 1)
     print(f"ratio cadence / loadtxt = {ratio:.2f} (bar <= 0.50): {'PASS' if ratio <= 0.5 else 'FAIL'}")
     print(f"peak memory {rss_ours:.0f} MiB (bar <= 2048 MiB): {'PASS' if rss_ours <= 2048 else 'FAIL'}")
-    print(f"steps {summary['n_steps']:,} vs true {len(truth):,} ({err:+.2f} %); running {summary['running_time_s']:.0f} s, "
-          f"walking {summary['walking_time_s']:.0f} s, median cadence {summary['cadence_median_spm']:.1f} spm")
+    print(
+        f"steps {summary['n_steps']:,} vs true {len(truth):,} ({err:+.2f} %); "
+        f"running {summary['running_time_s']:.0f} s, "
+        f"walking {summary['walking_time_s']:.0f} s, median cadence {summary['cadence_median_spm']:.1f} spm"
+    )
     return 0
 
 

@@ -103,7 +103,12 @@ def main() -> int:
     with open(DATA / "mobgap_lab" / "wb_reference.csv", newline="") as fh:
         for r in csv.DictReader(fh):
             wb.setdefault(r["file"], []).append(
-                (float(r["start_s"]), float(r["end_s"]), int(r["n_initial_contacts"]), float(r["cadence_spm"]))
+                (
+                    float(r["start_s"]),
+                    float(r["end_s"]),
+                    int(r["n_initial_contacts"]),
+                    float(r["cadence_spm"]),
+                )
             )
     rows = []
     opt = StepOptions()
@@ -129,34 +134,54 @@ def main() -> int:
             pad2x = int(np.sum(np.diff(events) < 0.3))
             rows.append((folder, name, truth[name]["placement"], pad2x, *ours, *peer[1:]))
 
-    hdr = (f"{'file':44s} {'placement':17s} {'pad2x':>5s} {'truth':>5s} | {'ours':>5s} {'err%':>6s} "
-           f"{'cad_err':>7s} | {'peer':>5s} {'err%':>6s} {'cad_err':>7s}")
+    hdr = (
+        f"{'file':44s} {'placement':17s} {'pad2x':>5s} {'truth':>5s} | {'ours':>5s} {'err%':>6s} "
+        f"{'cad_err':>7s} | {'peer':>5s} {'err%':>6s} {'cad_err':>7s}"
+    )
     print(hdr)
     print("-" * len(hdr))
-    for folder, name, place, pad2x, nt, nd, err, cerr, pnd, perr, pcerr in rows:
-        print(f"{name[:44]:44s} {place[:17]:17s} {pad2x:5d} {nt:5d} | {nd:5d} {err:6.1f} {cerr:7.1f} | "
-              f"{pnd:5.0f} {perr:6.1f} {pcerr:7.1f}")
+    for _folder, name, place, pad2x, nt, nd, err, cerr, pnd, perr, pcerr in rows:
+        print(
+            f"{name[:44]:44s} {place[:17]:17s} {pad2x:5d} {nt:5d} | {nd:5d} {err:6.1f} {cerr:7.1f} | "
+            f"{pnd:5.0f} {perr:6.1f} {pcerr:7.1f}"
+        )
     arr = np.array([[r[6], r[7], r[9], r[10]] for r in rows], dtype=float)
     print("-" * len(hdr))
 
     def summary(label, err, cerr):
         med, worst, cmed = np.median(np.abs(err)), np.max(np.abs(err)), np.nanmedian(cerr)
         ok = med <= 3 and worst <= 10 and cmed <= 2
-        print(f"{label:8s} median |step err| {med:5.2f} %   worst {worst:6.2f} %   median cadence err "
-              f"{cmed:5.2f} spm   -> {'PASS' if ok else 'FAIL'} (bars 3 % / 10 % / 2 spm)")
+        print(
+            f"{label:8s} median |step err| {med:5.2f} %   worst {worst:6.2f} %   median cadence err "
+            f"{cmed:5.2f} spm   -> {'PASS' if ok else 'FAIL'} (bars 3 % / 10 % / 2 spm)"
+        )
 
     summary("cadence", arr[:, 0], arr[:, 1])
     if peer_ok:
         summary("mobgap", arr[:, 2], arr[:, 3])
-        print(f"detector time: cadence {t_ours:.2f} s, mobgap {t_peer:.2f} s "
-              f"({t_peer / max(t_ours, 1e-9):.1f}x) on {len(rows)} files")
+        print(
+            f"detector time: cadence {t_ours:.2f} s, mobgap {t_peer:.2f} s "
+            f"({t_peer / max(t_ours, 1e-9):.1f}x) on {len(rows)} files"
+        )
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         with open(args.csv, "w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["folder", "file", "placement", "truth_intervals_under_0.3s", "truth_steps", "steps",
-                        "step_err_pct", "cadence_err_spm", "peer_steps", "peer_step_err_pct",
-                        "peer_cadence_err_spm"])
+            w.writerow(
+                [
+                    "folder",
+                    "file",
+                    "placement",
+                    "truth_intervals_under_0.3s",
+                    "truth_steps",
+                    "steps",
+                    "step_err_pct",
+                    "cadence_err_spm",
+                    "peer_steps",
+                    "peer_step_err_pct",
+                    "peer_cadence_err_spm",
+                ]
+            )
             w.writerows(rows)
     return 0
 

@@ -21,7 +21,9 @@ def walk():
     return synth_gait([GaitSegment(20, "walk", 110)], Placement.WAIST, fs_hz=100.0, seed=3)
 
 
-def write(path: Path, header: str, rows: np.ndarray, sep: str = ",", decimal: str = ".", fmt: str = "%.6f") -> Path:
+def write(
+    path: Path, header: str, rows: np.ndarray, sep: str = ",", decimal: str = ".", fmt: str = "%.6f"
+) -> Path:
     lines = [header]
     for r in rows:
         cells = [fmt % v for v in r]
@@ -70,8 +72,9 @@ def test_phyphox_comma(tmp_path, walk):
 
 @pytest.mark.parametrize("sep", [";", "\t"])
 def test_phyphox_decimal_comma(tmp_path, walk, sep):
-    header = sep.join(['"Time (s)"', '"Acceleration x (m/s^2)"', '"Acceleration y (m/s^2)"',
-                       '"Acceleration z (m/s^2)"'])
+    header = sep.join(
+        ['"Time (s)"', '"Acceleration x (m/s^2)"', '"Acceleration y (m/s^2)"', '"Acceleration z (m/s^2)"']
+    )
     rec = read_accel_csv(write(tmp_path / "p.csv", header, table(walk), sep=sep, decimal=","))
     assert rec.fs_hz == pytest.approx(100.0)
     np.testing.assert_allclose(rec.acc_ms2, walk.acc_ms2, atol=1e-5)
@@ -80,7 +83,8 @@ def test_phyphox_decimal_comma(tmp_path, walk, sep):
 def test_phyphox_linear_acceleration_is_gravity_free(tmp_path):
     g = synth_gait([GaitSegment(30, "walk", 112)], Placement.WAIST, seed=4, rotate=False)
     lin = g.acc_ms2 - np.median(g.acc_ms2, axis=0)
-    header = '"Time (s)","Linear Acceleration x (m/s^2)","Linear Acceleration y (m/s^2)","Linear Acceleration z (m/s^2)"'
+    header = ",".join(f'"Linear Acceleration {a} (m/s^2)"' for a in "xyz")
+    header = '"Time (s)",' + header
     path = write(tmp_path / "lin.csv", header, np.column_stack([g.t_s, lin]))
     rec = read_accel_csv(path)
     assert rec.format == "phyphox"
@@ -93,7 +97,9 @@ def test_sensor_logger_ns_and_axis_order(tmp_path, walk):
     t_ns = (1.7e9 + walk.t_s) * 1e9
     rows = np.column_stack([t_ns, walk.t_s, walk.acc_ms2[:, 2], walk.acc_ms2[:, 1], walk.acc_ms2[:, 0]])
     path = tmp_path / "Accelerometer.csv"
-    lines = ["time,seconds_elapsed,z,y,x"] + [f"{int(r[0])},{r[1]:.6f},{r[2]:.6f},{r[3]:.6f},{r[4]:.6f}" for r in rows]
+    lines = ["time,seconds_elapsed,z,y,x"] + [
+        f"{int(r[0])},{r[1]:.6f},{r[2]:.6f},{r[3]:.6f},{r[4]:.6f}" for r in rows
+    ]
     path.write_text("\n".join(lines) + "\n")
     rec = read_accel_csv(path)
     assert rec.format == "sensor_logger"
@@ -103,7 +109,9 @@ def test_sensor_logger_ns_and_axis_order(tmp_path, walk):
 
 
 def test_physics_toolbox_ms_and_g(tmp_path, walk):
-    rows = np.column_stack([walk.t_s * 1000.0, walk.acc_ms2 / G_MS2, np.linalg.norm(walk.acc_ms2, axis=1) / G_MS2])
+    rows = np.column_stack(
+        [walk.t_s * 1000.0, walk.acc_ms2 / G_MS2, np.linalg.norm(walk.acc_ms2, axis=1) / G_MS2]
+    )
     rec = read_accel_csv(write(tmp_path / "ptb.csv", "time,gFx,gFy,gFz,TgF", rows, fmt="%.7f"))
     assert rec.format == "physics_toolbox"
     assert rec.units_in_file == "g"
@@ -157,7 +165,10 @@ def test_explicit_columns_and_no_time_column(tmp_path, walk):
         (b"t,ax,ay,az\n0.0,0.1,9.8,0.2\n", "only one data row"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV"),
         (b"just some words\nand more words\n", "not a CSV"),
-        (b"t,ax,ay,az\n0,0,9.8,0\n0.01,0,9.8,0\n0.02,abc,9.8,0\n0.03,0,9.8,0\n", r"non-numeric value 'abc'.*line 4"),
+        (
+            b"t,ax,ay,az\n0,0,9.8,0\n0.01,0,9.8,0\n0.02,abc,9.8,0\n0.03,0,9.8,0\n",
+            r"non-numeric value 'abc'.*line 4",
+        ),
         (b"t,ax,ay,az\n0,0,9.8,0\n0.01,0,9.8,0\n0.005,0,9.8,0\n0.03,0,9.8,0\n", "time goes backwards"),
         (b"t,ax,ay,az\n0,nan,nan,nan\n0.01,NaN,,NaN\n", "no usable data rows"),
         (b"t,ax,ay,az\n0,4,0,0\n0.01,4,0,0\n0.02,4,0,0\n", "cannot tell the units"),
@@ -209,7 +220,9 @@ def test_time_unit_override(tmp_path, walk):
 def test_round_trip_any_rate(tmp_path_factory, fs, n):
     t = np.arange(n) / fs
     acc = np.column_stack([np.sin(t), np.full(n, G_MS2), np.cos(t)])
-    path = write(tmp_path_factory.mktemp("rt") / "rt.csv", "t,ax,ay,az", np.column_stack([t, acc]), fmt="%.9f")
+    path = write(
+        tmp_path_factory.mktemp("rt") / "rt.csv", "t,ax,ay,az", np.column_stack([t, acc]), fmt="%.9f"
+    )
     rec = read_accel_csv(path)
     assert rec.fs_hz == pytest.approx(fs, rel=1e-4)
     assert len(rec.t_s) == n

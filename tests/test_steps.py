@@ -1,4 +1,4 @@
-"""Tests for step detection: generated running and walking with known steps, edge cases, and the real walks."""
+"""Tests for step detection: generated running and walking with known steps, edge cases, real walks."""
 
 from __future__ import annotations
 
@@ -189,7 +189,9 @@ def test_real_walks_meet_the_bars(shared_dir):
     wb: dict[str, list[tuple[float, float, int]]] = {}
     with open(root / "mobgap_lab" / "wb_reference.csv", newline="") as fh:
         for r in csv.DictReader(fh):
-            wb.setdefault(r["file"], []).append((float(r["start_s"]), float(r["end_s"]), int(r["n_initial_contacts"])))
+            wb.setdefault(r["file"], []).append(
+                (float(r["start_s"]), float(r["end_s"]), int(r["n_initial_contacts"]))
+            )
     errs, cerrs = [], []
     for folder in ("oxford_stepcounter", "mobgap_lab"):
         with open(root / folder / "truth.csv", newline="") as fh:
@@ -200,8 +202,10 @@ def test_real_walks_meet_the_bars(shared_dir):
             st = res.step_times_s
             if row["file"] in wb:
                 n_true = sum(n for _, _, n in wb[row["file"]])
-                n_det = sum(int(np.sum((st >= s - (e - s) / (n - 1) / 2) & (st <= e + (e - s) / (n - 1) / 2)))
-                            for s, e, n in wb[row["file"]])
+                n_det = sum(
+                    int(np.sum((st >= s - (e - s) / (n - 1) / 2) & (st <= e + (e - s) / (n - 1) / 2)))
+                    for s, e, n in wb[row["file"]]
+                )
             else:
                 n_true, n_det = int(row["steps"]), res.n_steps
                 ev = np.loadtxt(root / folder / (row["file"] + ".events.csv"), skiprows=1)

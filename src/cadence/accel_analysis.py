@@ -39,6 +39,7 @@ class AccelAnalysis:
         Pauses in the sampling ``(start_s, duration_s)``.
     n_dropped : int
         Rows dropped by the reader (missing values, repeated times).
+
     """
 
     source: str
@@ -91,8 +92,13 @@ class AccelAnalysis:
 
 def analyze_recording(rec: Recording, options: StepOptions | None = None) -> AccelAnalysis:
     """Detect steps in a :class:`~cadence.accel_csv.Recording` (see :func:`cadence.steps.estimate_steps`)."""
-    steps = estimate_steps(rec.acc_ms2, rec.fs_hz, t0_s=float(rec.t_s[0]) if len(rec.t_s) else 0.0,
-                           options=options, gravity_included=rec.gravity_included)
+    steps = estimate_steps(
+        rec.acc_ms2,
+        rec.fs_hz,
+        t0_s=float(rec.t_s[0]) if len(rec.t_s) else 0.0,
+        options=options,
+        gravity_included=rec.gravity_included,
+    )
     return AccelAnalysis(
         source=rec.source,
         steps=steps,
@@ -134,6 +140,7 @@ def analyze_accel_csv(
     ------
     InputFormatError
         The file cannot be read as an accelerometer CSV.
+
     """
     rec = read_accel_csv(path, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
     return analyze_recording(rec, options)

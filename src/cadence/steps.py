@@ -1,24 +1,25 @@
 """Step detection from raw 3-axis accelerometer samples, for any placement and orientation.
 
-Pure numpy/scipy: arrays in, a frozen :class:`StepResult` out. No I/O, no printing.
+Pure numpy: arrays in, a frozen :class:`StepResult` out. No I/O, no printing. The method (see
+docs/accelerometer.md):
 
-The method in three stages (see docs/accelerometer.md):
+1. **Period per window.** The orientation-free acceleration magnitude is block-averaged to about 25 Hz,
+   band-passed (0.6-6 Hz) and cut into 6 s windows every second. Each moving window's unbiased
+   autocorrelation gives the repeat period. A stride (left + right step) always repeats; a step repeats only
+   where the sensor sees both feet alike (waist, chest, hand). So the first strong autocorrelation peak is
+   tested for a peak at half its lag: if there is one, the period was a *stride*. Periods longer than the
+   slowest allowed step are strides by definition. In the remaining ambiguous band (a 0.55-0.92 s cycle is
+   a slow walk's step or a fast run's stride) the typical peak acceleration decides: running hits harder
+   than 2.5 g, walking does not. This keeps a shoe, a swinging arm or a back pocket from reporting half
+   the step rate.
+2. **Stepping or not.** A window is stepping when it moves (band-passed magnitude above the rest level) and
+   its stride autocorrelation is high enough; standing, sitting and fidgeting give no steps.
+3. **Step times.** The magnitude is band-passed narrowly around each window's step frequency (a small filter
+   bank), which removes the stride harmonic; the peaks of that signal above a fraction of the local
+   amplitude, at least 0.6 step periods apart, are the steps. Peaks just outside a stepping stretch (bout
+   edges) count when they are as strong as the bout's own.
 
-1. **Period per window.** The orientation-free acceleration magnitude is band-passed (0.6-6 Hz) and cut into
-   overlapping windows. Each window's unbiased autocorrelation gives the repeat period. A stride (left + right
-   step) always repeats; a step repeats only where the sensor sees both feet alike (waist, chest, hand). The
-   detector therefore takes the first strong autocorrelation peak and asks whether there is also a peak at half
-   its lag: if so the peak was a *stride* and the step is half of it. Periods longer than the slowest allowed
-   step are strides by definition; in the remaining ambiguous band (a 0.55-0.75 s period is either a slow walk's
-   step or a fast run's stride) the movement intensity decides. This is what keeps a shoe, a swinging arm or a
-   back pocket from reporting half the step rate.
-2. **Walking or not.** A window is stepping when its dynamic acceleration is above the rest level and its stride
-   autocorrelation is high enough; otherwise (standing, sitting, fidgeting) it yields no steps.
-3. **Step times.** The magnitude is filtered by the narrow band-pass (from a small bank) centred on each window's
-   step frequency, which suppresses the stride harmonic, and the peaks of that signal, at least 0.6 step
-   periods apart and above a fraction of the local amplitude, are the steps.
-
-The cadence series is computed from the step times (steps in a centred 5 s window), once per second.
+The per-second cadence comes from the step times (steps in a centred 5 s window).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class StepOptions:
         waist; running reaches 2.5-10 g.
     running_spm : float
         Cadence at or above which a second counts as running rather than walking.
+
     """
 
     min_spm: float = 65.0
@@ -127,6 +129,7 @@ class StepResult:
         Seconds of walking and of running (from the per-second series).
     options : StepOptions
         The options used.
+
     """
 
     step_times_s: NDArray[np.float64]
@@ -183,7 +186,9 @@ def _bandpass(x: NDArray[np.float64], fs: float, lo_hz: float, hi_hz: float) -> 
     return out
 
 
-def _thin_peaks(pk: NDArray[np.intp], y: NDArray[np.float64], min_gap: NDArray[np.float64]) -> NDArray[np.intp]:
+def _thin_peaks(
+    pk: NDArray[np.intp], y: NDArray[np.float64], min_gap: NDArray[np.float64]
+) -> NDArray[np.intp]:
     """Drop the weaker of any two peaks closer than ``min_gap`` (samples, per position) until none are."""
     for _ in range(20):
         if len(pk) < 2:
@@ -317,7 +322,9 @@ def _step_periods(
     # confidence: the autocorrelation at the stride lag (two steps), best of the 3 nearest lags
     rows = np.arange(n_w)
     k_stride = np.clip(np.round(stride).astype(np.intp), 1, max_lag - 1)
-    conf = np.clip(np.maximum(r[rows, k_stride], np.maximum(r[rows, k_stride - 1], r[rows, k_stride + 1])), 0, 1)
+    conf = np.clip(
+        np.maximum(r[rows, k_stride], np.maximum(r[rows, k_stride - 1], r[rows, k_stride + 1])), 0, 1
+    )
     ok = (
         has_peak
         & (intensity >= opt.min_intensity_ms2)
@@ -325,9 +332,9 @@ def _step_periods(
         & (step >= k_step_min * 0.95)
         & (step <= k_step_max * 1.05)
     )
-    step = np.where(ok, step, np.nan)
-    conf = np.where(ok, conf, 0.0)
-    return centres, step, conf, intensity
+    step = np.where(ok, step, np.nan).astype(np.float64)
+    conf = np.where(ok, conf, 0.0).astype(np.float64)
+    return centres.astype(np.float64), step, conf, intensity.astype(np.float64)
 
 
 def _band_bank(opt: StepOptions) -> NDArray[np.float64]:
@@ -380,6 +387,7 @@ def estimate_steps(
     arm or a back pocket sees). Steps are the peaks of the magnitude band-passed around the window's step
     frequency. Autocorrelation step-period estimation follows Zijlstra & Hof, Gait Posture 18 (2003) and
     Moe-Nilssen & Helbostad, J Biomech 37 (2004).
+
     """
     opt = options if options is not None else StepOptions()
     acc = np.asarray(acc_ms2, dtype=np.float64)
@@ -466,7 +474,9 @@ def estimate_steps(
             lo = 0 if w0 == 0 else first + hop // 2 + (w0 - 1) * hop
             hi = n if w1 == n_w - 1 else first + hop // 2 + w1 * hop
             a0, z0 = max(0, lo - pad), min(n, hi + pad)
-            y[lo:hi] = _bandpass(x[a0:z0], fs, fc / _BAND_RATIO, min(fc * _BAND_RATIO, 0.45 * fs))[lo - a0 : hi - a0]
+            y[lo:hi] = _bandpass(x[a0:z0], fs, fc / _BAND_RATIO, min(fc * _BAND_RATIO, 0.45 * fs))[
+                lo - a0 : hi - a0
+            ]
 
     # local amplitude envelope (RMS over about two strides)
     msq = _moving_mean(y * y, max(3, int(round(2.5 * fs))))

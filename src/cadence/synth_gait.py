@@ -65,6 +65,7 @@ class GaitSegment:
         Step rate at the end; the rate ramps linearly in between. Default: constant.
     intensity : float
         Scale of the impact and active-peak amplitudes (1 = typical; running faster hits harder).
+
     """
 
     duration_s: float
@@ -105,6 +106,7 @@ class SynthGait:
         Where the sensor was.
     running_time_s, walking_time_s : float
         Seconds spent running and walking.
+
     """
 
     t_s: NDArray[np.float64]
@@ -159,7 +161,11 @@ def _kernel_walk(fs: float, intensity: float) -> tuple[NDArray[np.float64], NDAr
     """Vertical and anteroposterior trunk acceleration of one walking step (m/s^2)."""
     t = np.arange(int(0.5 * fs)) / fs
     # loading response after heel strike, then the mid-stance trough
-    vert = G_MS2 * intensity * (0.3 * np.exp(-((t - 0.1) / 0.06) ** 2) - 0.2 * np.exp(-((t - 0.32) / 0.1) ** 2))
+    vert = (
+        G_MS2
+        * intensity
+        * (0.3 * np.exp(-(((t - 0.1) / 0.06) ** 2)) - 0.2 * np.exp(-(((t - 0.32) / 0.1) ** 2)))
+    )
     impact = 0.3 * G_MS2 * intensity * np.exp(-t / 0.015) * np.cos(2 * np.pi * 15.0 * t)
     ap = -0.2 * G_MS2 * intensity * np.sin(2 * np.pi * t / 0.5)
     return vert + impact, ap
@@ -203,6 +209,7 @@ def synth_gait(
     ------
     ParameterError
         Bad segments or parameters.
+
     """
     placement = Placement(placement)
     if not fs_hz >= 20:
@@ -220,7 +227,9 @@ def synth_gait(
     seg_int = np.concatenate([[s.intensity] for s in segments])
     seg_end = np.cumsum([s.duration_s for s in segments])
     inten = seg_int[np.clip(np.searchsorted(seg_end, steps), 0, len(segments) - 1)]
-    amp_side = np.where(side == 0, 1.0 + asymmetry / 2, 1.0 - asymmetry / 2) * rng.normal(1.0, 0.05, len(steps))
+    amp_side = np.where(side == 0, 1.0 + asymmetry / 2, 1.0 - asymmetry / 2) * rng.normal(
+        1.0, 0.05, len(steps)
+    )
 
     own = {Placement.SHOE: (1.0, 0.03), Placement.POCKET: (1.0, 0.45)}.get(placement, (1.0, 1.0))
     limb = {Placement.WRIST: 0.35, Placement.ARMBAND: 0.5}.get(placement, 1.0)
@@ -260,16 +269,25 @@ def synth_gait(
         phase = np.zeros(n)
         moving = np.zeros(n, bool)
     is_run = np.interp(t, steps, (kinds == 1).astype(float)) > 0.5 if len(steps) else np.zeros(n, bool)
-    swing_amp = {
-        Placement.WRIST: 0.9,
-        Placement.ARMBAND: 0.5,
-        Placement.POCKET: 0.5,
-        Placement.SHOE: 0.9,
-        Placement.WAIST: 0.0,
-    }[placement] * np.where(is_run, 1.0, 0.6) * moving
+    swing_amp = (
+        {
+            Placement.WRIST: 0.9,
+            Placement.ARMBAND: 0.5,
+            Placement.POCKET: 0.5,
+            Placement.SHOE: 0.9,
+            Placement.WAIST: 0.0,
+        }[placement]
+        * np.where(is_run, 1.0, 0.6)
+        * moving
+    )
     swing_amp = np.convolve(swing_amp, np.ones(int(fs_hz)) / int(fs_hz), mode="same")  # ease in and out
-    length_m = {Placement.WRIST: 0.6, Placement.ARMBAND: 0.25, Placement.POCKET: 0.3, Placement.SHOE: 0.85,
-                Placement.WAIST: 0.0}[placement]
+    length_m = {
+        Placement.WRIST: 0.6,
+        Placement.ARMBAND: 0.25,
+        Placement.POCKET: 0.3,
+        Placement.SHOE: 0.85,
+        Placement.WAIST: 0.0,
+    }[placement]
     theta = swing_amp * np.sin(phase)
     dtheta = np.gradient(theta, 1 / fs_hz)
     ddtheta = np.gradient(dtheta, 1 / fs_hz)
