@@ -28,7 +28,9 @@ def shared_dir() -> Path:
     return SHARED
 
 
-def run_cadence(*args: str, input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cadence(
+    *args: str, input: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m cadence ARGS`` as a user would, in a subprocess; returns the completed process."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))

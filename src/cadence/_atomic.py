@@ -32,6 +32,7 @@ def atomic_output(path: str | os.PathLike[str], *, force: bool = False, binary: 
     ------
     file object
         Write to it; on an exception the temporary file is removed and ``path`` is untouched.
+
     """
     dest = Path(path)
     if dest.exists() and not force:
