@@ -16,6 +16,7 @@ from cadence.analysis import (
     fit_cadence_vs_speed,
     record_weights_s,
     repair_doubled_cadence,
+    time_in_band_s,
     weighted_quantiles,
 )
 from cadence.errors import CadenceWarning, ParameterError
@@ -201,3 +202,18 @@ def test_watch_average_matches_session_message(shared_dir: Path) -> None:
             assert diff <= KNOWN_WATCH_MISMATCH.get(path.name, 1.0), (path.name, diff)
             checked += 1
     assert checked >= 18
+
+
+def test_time_in_band_splits_running_time() -> None:
+    c = np.concatenate([np.full(100, 160.0), np.full(200, 172.0), np.full(50, 185.0), np.full(60, 100.0)])
+    s = analyze_trace(make_trace(c))
+    below, inside, above = time_in_band_s(s, 168, 176)
+    assert below == pytest.approx(100, abs=3)
+    assert inside == pytest.approx(200, abs=3)
+    assert above == pytest.approx(50, abs=3)
+    assert below + inside + above == pytest.approx(s.running_time_s)
+    first_half = s.record_cadence_spm.size // 2
+    mask = np.arange(c.size) < first_half
+    assert sum(time_in_band_s(s, 168, 176, mask)) < s.running_time_s
+    with pytest.raises(ParameterError):
+        time_in_band_s(s, 180, 170)

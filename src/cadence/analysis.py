@@ -32,6 +32,7 @@ __all__ = [
     "fit_cadence_vs_speed",
     "record_weights_s",
     "repair_doubled_cadence",
+    "time_in_band_s",
     "weighted_quantiles",
 ]
 
@@ -500,3 +501,34 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
         record_weight_s=weights,
         notes=tuple(notes),
     )
+
+
+def time_in_band_s(
+    summary: CadenceSummary, low_spm: float, high_spm: float, mask: NDArray[np.bool_] | None = None
+) -> tuple[float, float, float]:
+    """Running seconds below, inside and above the band ``[low_spm, high_spm]``.
+
+    Parameters
+    ----------
+    summary : CadenceSummary
+        From :func:`analyze_trace` (its per-record arrays are used).
+    low_spm, high_spm : float
+        The band, inclusive.
+    mask : ndarray of bool, shape (n_records,), optional
+        Restrict to these records (e.g. one lap or one segment of a plan).
+
+    Returns
+    -------
+    below_s, in_s, above_s : float
+        Running time in seconds; they add up to the running time inside ``mask``.
+    """
+    if low_spm > high_spm:
+        raise ParameterError(f"{low_spm=} must be <= {high_spm=}")
+    w = np.where(summary.record_running, summary.record_weight_s, 0.0)
+    if mask is not None:
+        w = np.where(mask, w, 0.0)
+    c = summary.record_cadence_spm
+    below = float(w[c < low_spm].sum())
+    above = float(w[c > high_spm].sum())
+    inside = float(w[(c >= low_spm) & (c <= high_spm)].sum())
+    return below, inside, above
