@@ -156,3 +156,25 @@ def test_every_shared_file_reads_or_fails_clearly(shared_fit_traces: dict[str, o
             finite = t.cadence_spm[np.isfinite(t.cadence_spm)]
             assert np.all((finite >= 0) & (finite < 600)), name
     assert n_ok > 70
+
+
+def test_records_sharing_a_timestamp_are_merged_field_by_field(tmp_path: Path) -> None:
+    # the Strava app writes GPS and cadence in separate records with the same timestamp
+    from cadence import fit as fitmod
+
+    raw = fitmod._Raw()
+    raw.t = [10.0, 10.0, 11.0, 12.0, 12.0]
+    raw.cadence = [None, 85, 86, 87, None]
+    raw.fractional = [None] * 5
+    raw.speed = [3.0, None, 3.1, 3.2, 3.3]
+    raw.distance = [None] * 5
+    raw.heart_rate = [None] * 5
+    raw.sessions = [{"start_time": None}]
+    raw.sports = [("running", "generic")]
+    raw.n_messages = 5
+    traces = fitmod._traces_from_raw(str(tmp_path / "x.fit"), raw, None)
+    (t,) = traces
+    np.testing.assert_array_equal(t.t_s, [0, 1, 2])
+    np.testing.assert_array_equal(t.cadence_spm, [170, 172, 174])
+    np.testing.assert_array_equal(t.speed_ms, [3.0, 3.1, 3.3])
+    assert any("merged" in n for n in t.notes)
