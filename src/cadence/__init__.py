@@ -12,6 +12,7 @@ from typing import Any
 from .errors import (
     AudioUnavailableError,
     CadenceError,
+    CadenceWarning,
     InputFormatError,
     OutputExistsError,
     ParameterError,
@@ -20,18 +21,26 @@ from .errors import (
 __version__ = "0.1.0"
 
 #: public name -> implementation module (relative to this package)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "ActivityResult": "activity",
+    "AnalysisOptions": "analysis",
+    "CadenceSummary": "analysis",
+    "CadenceTrace": "trace",
+    "SpeedFit": "analysis",
+    "analyze_file": "activity",
+    "analyze_trace": "analysis",
+    "read_fit": "fit",
+}
 
-__all__ = sorted(
-    [
-        "AudioUnavailableError",
-        "CadenceError",
-        "InputFormatError",
-        "OutputExistsError",
-        "ParameterError",
-        *_LAZY,
-    ]
-)
+__all__ = [  # noqa: RUF022 - errors first, then the lazily imported names (kept sorted by the test suite)
+    "AudioUnavailableError",
+    "CadenceError",
+    "CadenceWarning",
+    "InputFormatError",
+    "OutputExistsError",
+    "ParameterError",
+]
+__all__ += sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
