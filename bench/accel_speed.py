@@ -7,8 +7,8 @@ mostly still (sensor noise, small movements), with walking bouts and a 45-minute
 orientation. Then, each in its own fresh subprocess (so imports and peak memory are counted honestly):
 
 - peer: ``np.loadtxt(path, delimiter=",", skiprows=1)`` - only *reading* the file;
-- cadence: ``analyze_accel_csv(path).summary()`` - reading, resampling checks, step detection, per-second
-  cadence and the summary, end to end.
+- cadence: ``analyze_file(path)`` and its JSON summary, exactly what ``cadence analyze --json`` does:
+  reading, sampling checks, step detection, per-second cadence and the activity summary, end to end.
 
 Wall time is the best of ``--repeat`` runs; peak memory is the child's max RSS (``os.wait4``). Bars (issue 3):
 cadence <= 0.5 x loadtxt time and <= 2 GiB peak. It also checks the detected step count against the
@@ -98,8 +98,10 @@ def run_child(code: str, arg: str) -> tuple[float, float, str]:
 
 LOADTXT = "import sys, numpy as np; a = np.loadtxt(sys.argv[1], delimiter=',', skiprows=1); print(a.shape[0])"
 CADENCE = (
-    "import sys, json; from cadence.accel_analysis import analyze_accel_csv; "
-    "s = analyze_accel_csv(sys.argv[1]).summary(); print(json.dumps(s))"
+    "import sys, json; from cadence.activity import analyze_file; from cadence.report import result_to_dict; "
+    "d = result_to_dict(analyze_file(sys.argv[1])[0]); "
+    "keys = ('n_steps', 'running_time_s', 'walking_time_s', 'cadence_median_spm'); "
+    "print(json.dumps({k: d[k] for k in keys}))"
 )
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .accel_csv import Recording, Units, read_accel_csv
+from .accel_csv import AccelReadOptions, Recording, Units, read_accel_csv
 from .steps import StepOptions, StepResult, estimate_steps
+from .trace import CadenceTrace
 
-__all__ = ["AccelAnalysis", "analyze_accel_csv", "analyze_recording"]
+__all__ = ["AccelAnalysis", "accel_trace", "analyze_accel_csv", "analyze_recording"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class AccelAnalysis:
     units_in_file: str
     gaps: tuple[tuple[float, float], ...]
     n_dropped: int
+    start_unix_s: float | None = None
 
     @property
     def t_s(self) -> NDArray[np.float64]:
@@ -108,6 +110,7 @@ def analyze_recording(rec: Recording, options: StepOptions | None = None) -> Acc
         units_in_file=rec.units_in_file,
         gaps=rec.gaps,
         n_dropped=rec.n_dropped,
+        start_unix_s=rec.start_unix_s,
     )
 
 
@@ -119,6 +122,7 @@ def analyze_accel_csv(
     time_unit: str = "auto",
     fs_hz: float | None = None,
     options: StepOptions | None = None,
+    read_options: AccelReadOptions | None = None,
 ) -> AccelAnalysis:
     """Read an accelerometer CSV and detect its steps and per-second cadence.
 
@@ -130,6 +134,9 @@ def analyze_accel_csv(
         Reader overrides, passed to :func:`~cadence.accel_csv.read_accel_csv`.
     options : StepOptions, optional
         Detector options.
+    read_options : AccelReadOptions, optional
+        All reader overrides in one object; when given it replaces ``units``, ``columns``, ``time_unit``
+        and ``fs_hz``.
 
     Returns
     -------
@@ -142,5 +149,63 @@ def analyze_accel_csv(
         The file cannot be read as an accelerometer CSV.
 
     """
+    if read_options is not None:
+        units, columns = read_options.units, read_options.columns
+        time_unit, fs_hz = read_options.time_unit, read_options.fs_hz
     rec = read_accel_csv(path, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
     return analyze_recording(rec, options)
+
+
+def accel_trace(analysis: AccelAnalysis) -> CadenceTrace:
+    """Turn the per-second cadence of an accelerometer analysis into a :class:`~cadence.trace.CadenceTrace`.
+
+    The trace feeds the same :func:`~cadence.analysis.analyze_trace` as FIT files, so the summary and the JSON
+    schema are the same. Seconds without stepping get cadence 0 (stopped, not "no reading": the sensor was
+    there); speed and distance are unknown; the timer runs for the whole recording.
+
+    Parameters
+    ----------
+    analysis : AccelAnalysis
+        From :func:`analyze_accel_csv` or :func:`analyze_recording`.
+
+    Returns
+    -------
+    CadenceTrace
+        ``sport`` is ``"running"`` when any running was found, else ``"walking"``; ``sub_sport`` is
+        ``"accelerometer"``.
+
+    """
+    from datetime import UTC, datetime
+
+    st = analysis.steps
+    t0 = float(st.t_s[0]) if len(st.t_s) else 0.0
+    t = st.t_s - t0
+    cad = np.where(np.isfinite(st.cadence_spm), st.cadence_spm, 0.0)
+    nan = np.full(len(t), np.nan)
+    notes = [
+        f"accelerometer {analysis.format} CSV at {analysis.fs_hz:.4g} Hz ({analysis.units_in_file}): "
+        f"{st.n_steps} steps detected"
+    ]
+    if analysis.gaps:
+        total = sum(d for _, d in analysis.gaps)
+        notes.append(
+            f"{len(analysis.gaps)} gap(s) in the sampling, {total:.1f} s in all (no steps counted there)"
+        )
+    if analysis.n_dropped:
+        notes.append(f"{analysis.n_dropped} row(s) with missing values or repeated times dropped")
+    start = (
+        datetime.fromtimestamp(analysis.start_unix_s, tz=UTC) if analysis.start_unix_s is not None else None
+    )
+    return CadenceTrace(
+        t_s=t,
+        cadence_spm=cad,
+        speed_ms=nan,
+        distance_m=nan.copy(),
+        timer_intervals_s=np.array([[0.0, max(analysis.duration_s - t0, float(t[-1]) if len(t) else 0.0)]]),
+        sport="running" if st.running_time_s > 0 else "walking",
+        sub_sport="accelerometer",
+        source=analysis.source,
+        device_name=f"accelerometer ({analysis.format})",
+        start_time=start,
+        notes=tuple(notes),
+    )

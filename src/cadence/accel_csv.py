@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from .errors import InputFormatError, ParameterError
 
-__all__ = ["Recording", "Units", "read_accel_csv"]
+__all__ = ["AccelReadOptions", "Recording", "Units", "read_accel_csv"]
 
 G_MS2 = 9.80665
 _SNIFF_BYTES = 65536
@@ -43,6 +43,41 @@ class Units(enum.Enum):
     AUTO = "auto"
     G = "g"
     MS2 = "m/s^2"
+
+
+@dataclass(frozen=True)
+class AccelReadOptions:
+    """Overrides for :func:`read_accel_csv` when a file's header or data do not say enough.
+
+    Parameters
+    ----------
+    units : Units or str
+        ``"auto"`` (default), ``"g"`` or ``"m/s^2"``.
+    columns : tuple of 4 str, optional
+        Names of the time, x, y and z columns (time may be ``""``).
+    time_unit : str
+        ``"auto"``, ``"s"``, ``"ms"``, ``"us"``, ``"ns"`` or ``"iso"``.
+    fs_hz : float, optional
+        Output sampling rate (required without a time column).
+
+    """
+
+    units: Units | str = Units.AUTO
+    columns: tuple[str, str, str, str] | None = None
+    time_unit: str = "auto"
+    fs_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            Units(self.units)
+        except ValueError:
+            raise ParameterError(f"units={self.units!r} must be one of 'auto', 'g', 'm/s^2'") from None
+        if self.columns is not None and len(self.columns) != 4:
+            raise ParameterError(f"columns={self.columns!r} must name 4 columns: time, x, y, z")
+        if self.time_unit not in ("auto", "s", "ms", "us", "ns", "iso"):
+            raise ParameterError(f"time_unit={self.time_unit!r} must be one of auto, s, ms, us, ns, iso")
+        if self.fs_hz is not None and not (np.isfinite(self.fs_hz) and self.fs_hz > 0):
+            raise ParameterError(f"fs_hz={self.fs_hz} must be a positive number")
 
 
 @dataclass(frozen=True)

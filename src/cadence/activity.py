@@ -10,15 +10,23 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis import AnalysisOptions, CadenceSummary, analyze_trace
 from .errors import InputFormatError
 from .trace import CadenceTrace
 
+if TYPE_CHECKING:
+    from .accel_csv import AccelReadOptions
+    from .steps import StepResult
+
 __all__ = ["ActivityResult", "analyze_file", "find_activity_files", "load_traces"]
 
 #: file suffix -> reader name; FIT files are also recognised by their header whatever their name
 ACTIVITY_SUFFIXES = (".fit",)
+#: raw accelerometer exports (read when named explicitly; folders are searched for FIT files only, so a
+#: folder of runs with other CSV files in it keeps working)
+ACCEL_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,6 +35,8 @@ class ActivityResult:
 
     trace: CadenceTrace
     summary: CadenceSummary
+    #: the detected steps, for accelerometer recordings (``None`` for FIT files)
+    steps: StepResult | None = None
 
 
 def _is_fit(path: str) -> bool:
@@ -65,30 +75,49 @@ def load_traces(path: str | os.PathLike[str]) -> list[CadenceTrace]:
         return readers[".fit"](spath)
     if suffix in readers:
         return readers[suffix](spath)
+    if suffix in ACCEL_SUFFIXES:
+        from .accel_analysis import accel_trace, analyze_accel_csv
+
+        return [accel_trace(analyze_accel_csv(spath))]
+    known = sorted([*readers, *ACCEL_SUFFIXES])
     raise InputFormatError(
         spath,
-        f"unsupported file type {suffix or '(no suffix)'!r}: expected one of {', '.join(sorted(readers))}",
+        f"unsupported file type {suffix or '(no suffix)'!r}: expected one of {', '.join(known)}",
     )
 
 
 def analyze_file(
-    path: str | os.PathLike[str], options: AnalysisOptions | None = None
+    path: str | os.PathLike[str],
+    options: AnalysisOptions | None = None,
+    *,
+    accel: AccelReadOptions | None = None,
 ) -> list[ActivityResult]:
     """Read ``path`` and analyze every session in it.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A FIT activity file (one result per session) or another supported recording.
+        A FIT activity file (one result per session) or an accelerometer CSV (``.csv``, ``.txt``, ``.tsv``:
+        steps are detected first, see docs/accelerometer.md).
     options : AnalysisOptions, optional
         Running/walking thresholds and rules.
+    accel : AccelReadOptions, optional
+        Reader overrides (units, columns, time unit, rate) for accelerometer CSV files.
 
     Returns
     -------
     list of ActivityResult
-        In file order; sessions of any sport (a cycling session has a ``nan`` step rate).
+        In file order; sessions of any sport (a cycling session has a ``nan`` step rate). Accelerometer
+        results carry their :class:`~cadence.steps.StepResult` in ``steps``.
 
     """
+    spath = os.fspath(path)
+    if Path(spath).suffix.lower() in ACCEL_SUFFIXES and os.path.isfile(spath) and not _is_fit(spath):
+        from .accel_analysis import accel_trace, analyze_accel_csv
+
+        acc = analyze_accel_csv(spath, read_options=accel)
+        trace = accel_trace(acc)
+        return [ActivityResult(trace, analyze_trace(trace, options), steps=acc.steps)]
     return [ActivityResult(trace, analyze_trace(trace, options)) for trace in load_traces(path)]
 
 

@@ -85,8 +85,19 @@ def result_to_dict(result: ActivityResult) -> dict[str, Any]:
         ],
         "n_records": s.n_records,
         "n_doubled_repaired": s.n_doubled_repaired,
+        "n_steps": result.steps.n_steps if result.steps is not None else None,
+        "step_confidence": _step_confidence(result),
         "notes": list(s.notes),
     }
+
+
+def _step_confidence(result: ActivityResult) -> float | None:
+    """Mean per-window confidence over the stepping windows of an accelerometer result (else ``None``)."""
+    st = result.steps
+    if st is None:
+        return None
+    ok = st.window_stepping
+    return float(np.mean(st.window_confidence[ok])) if ok.any() else float("nan")
 
 
 def _f(value: float, fmt: str = ".1f", unit: str = "") -> str:
@@ -115,6 +126,12 @@ def format_summary(result: ActivityResult, *, splits: bool = True, histogram: bo
         f"  duration {format_duration(s.duration_s)}  timer {format_duration(s.timer_time_s)}"
         f"  paused {format_duration(s.paused_time_s)}  distance {_f(s.distance_m / 1000, '.2f', ' km')}"
     )
+    if result.steps is not None:
+        conf = _step_confidence(result)
+        lines.append(
+            f"  steps {result.steps.n_steps} detected from the accelerometer"
+            + (f" (regularity {conf:.2f})" if conf is not None and math.isfinite(conf) else "")
+        )
     lines.append(
         f"  running {format_duration(s.running_time_s)}  walking {format_duration(s.walking_time_s)}"
         f"  stopped {format_duration(s.stopped_time_s)}"

@@ -1,4 +1,4 @@
-"""``cadence analyze``: running cadence of FIT files (and other supported recordings)."""
+"""``cadence analyze``: running cadence of FIT files and raw accelerometer CSV recordings."""
 
 from __future__ import annotations
 
@@ -23,7 +23,33 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=str),
     help="Write the per-record series (file, session, t_s, cadence_spm, speed_ms, running) to this CSV.",
 )
-@click.option("--force", is_flag=True, help="Overwrite the --series file if it exists.")
+@click.option(
+    "--steps",
+    "steps_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Accelerometer input: write the detected step times (seconds, one per line) to this file.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the --series / --steps file if it exists.")
+@click.option(
+    "--units",
+    type=click.Choice(["auto", "g", "m/s^2"]),
+    default="auto",
+    show_default=True,
+    help="Accelerometer CSV units (auto: from the gravity magnitude).",
+)
+@click.option(
+    "--columns",
+    metavar="T,X,Y,Z",
+    help="Accelerometer CSV column names for time and the three axes, when the header is not recognised.",
+)
+@click.option(
+    "--time-unit",
+    type=click.Choice(["auto", "s", "ms", "us", "ns", "iso"]),
+    default="auto",
+    show_default=True,
+    help="Accelerometer CSV time column unit.",
+)
+@click.option("--fs", "fs_hz", type=float, help="Accelerometer CSV sampling rate in Hz (resample to it).")
 @click.option(
     "--run-threshold",
     "run_threshold_spm",
@@ -42,6 +68,11 @@ def analyze(
     force: bool,
     run_threshold_spm: float,
     all_sessions: bool,
+    steps_path: str | None = None,
+    units: str = "auto",
+    columns: str | None = None,
+    time_unit: str = "auto",
+    fs_hz: float | None = None,
 ) -> None:
     """Running cadence of the activities in PATHS (FIT files, or folders searched recursively).
 
@@ -49,14 +80,20 @@ def analyze(
     excluded) next to the watch's own session average, which includes them. Multisport files are analyzed
     session by session; a triathlon reports its run legs.
 
+    Accelerometer CSV files (phone, watch or sensor exports: plain t,ax,ay,az, phyphox, Sensor Logger,
+    Physics Toolbox) are read when named explicitly: steps are detected from the raw signal for any placement
+    (docs/accelerometer.md) and summarized the same way, with the number of steps added.
+
     \b
     Examples:
       cadence analyze run.fit
+      cadence analyze phone_walk.csv --steps steps.csv
       cadence analyze ~/runs/ --json > runs.json
       cadence analyze run.fit --series run.csv
     """
     import warnings
 
+    from ..accel_csv import AccelReadOptions
     from ..activity import analyze_file, find_activity_files
     from ..analysis import AnalysisOptions
     from ..errors import CadenceError, ParameterError
@@ -66,6 +103,16 @@ def analyze(
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
+
+    cols = None
+    if columns is not None:
+        cols = tuple(c.strip() for c in columns.split(","))
+        if len(cols) != 4:
+            raise click.BadParameter("give 4 names: time,x,y,z (time may be empty)", param_hint="--columns")
+    try:
+        accel = AccelReadOptions(units=units, columns=cols, time_unit=time_unit, fs_hz=fs_hz)  # type: ignore[arg-type]
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc)) from None
 
     files = list(find_activity_files(paths))
     if not files:
@@ -77,7 +124,7 @@ def analyze(
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                file_results = analyze_file(path, options)
+                file_results = analyze_file(path, options, accel=accel)
             for w in caught:
                 click.echo(f"cadence: warning: {w.message}", err=True)
         except CadenceError as exc:
@@ -116,6 +163,8 @@ def analyze(
 
     if series_path:
         _write_series(series_path, shown, force)
+    if steps_path:
+        _write_steps(steps_path, results, force)
     if errors:
         raise click.exceptions.Exit(EXIT_INPUT)
 
@@ -146,3 +195,21 @@ def _write_series(path: str, results: list, force: bool) -> None:
                 rows = np.char.add(np.char.add(rows, ","), _column_text(cols[name]))
             fh.write("\n".join(rows.tolist()) + "\n")
     click.echo(f"wrote {path}", err=True)
+
+
+def _write_steps(path: str, results: list, force: bool) -> None:
+    """Write the step times of the one accelerometer result to ``path`` (seconds, one per line)."""
+    import numpy as np
+
+    from .._atomic import atomic_output
+
+    with_steps = [r for r in results if r.steps is not None]
+    if len(with_steps) != 1:
+        raise click.UsageError(
+            f"--steps needs exactly one accelerometer recording among the inputs, got {len(with_steps)}"
+        )
+    times = with_steps[0].steps.step_times_s
+    with atomic_output(path, force=force) as fh:
+        if times.size:
+            fh.write("\n".join(np.char.mod("%.3f", times).tolist()) + "\n")
+    click.echo(f"wrote {path} ({times.size} steps)", err=True)
