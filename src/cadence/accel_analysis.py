@@ -183,7 +183,7 @@ def accel_trace(analysis: AccelAnalysis) -> CadenceTrace:
     cad = np.where(np.isfinite(st.cadence_spm), st.cadence_spm, 0.0)
     nan = np.full(len(t), np.nan)
     notes = [
-        f"accelerometer {analysis.format} CSV at {analysis.fs_hz:.4g} Hz ({analysis.units_in_file}): "
+        f"accelerometer ({analysis.format}) at {analysis.fs_hz:.4g} Hz, {analysis.units_in_file}: "
         f"{st.n_steps} steps detected"
     ]
     if analysis.gaps:
@@ -196,12 +196,13 @@ def accel_trace(analysis: AccelAnalysis) -> CadenceTrace:
     start = (
         datetime.fromtimestamp(analysis.start_unix_s, tz=UTC) if analysis.start_unix_s is not None else None
     )
+    end = max(analysis.duration_s - t0, float(t[-1]) + 1.0 if len(t) else 0.0)
     return CadenceTrace(
         t_s=t,
         cadence_spm=cad,
         speed_ms=nan,
         distance_m=nan.copy(),
-        timer_intervals_s=np.array([[0.0, max(analysis.duration_s - t0, float(t[-1]) if len(t) else 0.0)]]),
+        timer_intervals_s=np.array([[0.0, end]]),
         sport="running" if st.running_time_s > 0 else "walking",
         sub_sport="accelerometer",
         source=analysis.source,

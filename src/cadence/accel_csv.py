@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from .errors import InputFormatError, ParameterError
 
-__all__ = ["AccelReadOptions", "Recording", "Units", "read_accel_csv"]
+__all__ = ["AccelReadOptions", "Recording", "Units", "gravity_magnitude", "read_accel_csv", "uniform_grid"]
 
 G_MS2 = 9.80665
 _SNIFF_BYTES = 65536
@@ -424,10 +424,7 @@ def read_accel_csv(
         raise InputFormatError(spath, "only one distinct time stamp; at least two samples are needed")
 
     # units
-    mag = np.sqrt(
-        np.einsum("ij,ij->i", acc[:: max(1, len(acc) // 200_000)], acc[:: max(1, len(acc) // 200_000)])
-    )
-    med = float(np.median(mag))
+    med = gravity_magnitude(acc)
     if units is Units.AUTO:
         hint = _units_hint(names)
         if 0.6 <= med <= 1.6:
@@ -441,41 +438,14 @@ def read_accel_csv(
         else:
             raise InputFormatError(
                 spath,
-                f"cannot tell the units: the median acceleration magnitude is {med:.3g}, neither about 1 (g) "
+                f"cannot tell the units: gravity measures {med:.3g}, neither about 1 (g) "
                 "nor about 9.8 (m/s^2); give them with --units",
             )
     g_med = med * (G_MS2 if units is Units.G else 1.0)
     gravity = g_med > 4.0
     acc_ms2 = acc * G_MS2 if units is Units.G else np.asarray(acc, dtype=np.float64)
 
-    # sampling: uniform grid
-    med_dt = float(np.median(dt[:: max(1, len(dt) // 1_000_000)]))
-    if med_dt <= 0:
-        raise InputFormatError(spath, "time does not advance")
-    gap_dt = max(5 * med_dt, 0.1)
-    dt_max, dt_min = float(dt.max()), float(dt.min())
-    gi = np.flatnonzero(dt > gap_dt) if dt_max > gap_dt else np.empty(0, np.intp)
-    gaps = tuple((float(t_raw[i]), float(dt[i])) for i in gi[:10_000])
-    rate = float(fs_hz) if fs_hz is not None else 1.0 / med_dt
-    regular = fs_hz is None and len(gi) == 0 and max(dt_max - med_dt, med_dt - dt_min) <= 0.05 * med_dt
-    if regular:
-        rate = (len(t_raw) - 1) / float(t_raw[-1])
-        if abs(rate - round(rate)) < 1e-6 * rate:  # 99.99999999999 Hz from float time stamps is 100 Hz
-            rate = float(round(rate))
-        t_u = np.arange(len(t_raw)) / rate
-        acc_u = acc_ms2
-        resampled = False
-    else:
-        n_u = int(np.floor(t_raw[-1] * rate)) + 1
-        if n_u > 50 * len(t_raw) + 1000:
-            raise InputFormatError(
-                spath, f"sampling too sparse or gaps too long to resample at {rate:.4g} Hz"
-            )
-        t_u = np.arange(n_u) / rate
-        acc_u = np.empty((n_u, 3))
-        for k in range(3):
-            acc_u[:, k] = np.interp(t_u, t_raw, acc_ms2[:, k])
-        resampled = True
+    t_u, acc_u, rate, gaps, resampled = uniform_grid(t_raw, acc_ms2, dt, spath, fs_hz)
     return Recording(
         t_s=t_u,
         acc_ms2=acc_u,
@@ -490,6 +460,79 @@ def read_accel_csv(
         resampled=resampled,
         gaps=gaps,
     )
+
+
+def gravity_magnitude(acc: NDArray[np.float64], block: int = 128) -> float:
+    """Robust size of gravity in ``acc`` (any units): the median magnitude of 128-sample block means.
+
+    Averaging a block first cancels most of the movement (steps, arm swing), which can double the raw
+    magnitude while running; what is left is gravity, whatever the orientation.
+    """
+    n = len(acc)
+    if n < 2 * block:
+        return float(np.median(np.linalg.norm(acc, axis=1))) if n else float("nan")
+    stride = max(1, n // (2000 * block))  # at most ~2000 blocks
+    nb = n // block
+    means = acc[: nb * block].reshape(nb, block, 3)[::stride].mean(axis=1)
+    return float(np.median(np.linalg.norm(means, axis=1)))
+
+
+def uniform_grid(
+    t_s: NDArray[np.float64],
+    acc_ms2: NDArray[np.float64],
+    dt: NDArray[np.float64],
+    source: str,
+    fs_hz: float | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, tuple[tuple[float, float], ...], bool]:
+    """Put increasing sample times ``t_s`` (from 0) on a uniform grid.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (n,)
+        Strictly increasing sample times in seconds, starting at 0.
+    acc_ms2 : ndarray, shape (n, 3)
+        The samples.
+    dt : ndarray, shape (n - 1,)
+        ``np.diff(t_s)`` (passed in because the caller has it already).
+    source : str
+        File name for error messages.
+    fs_hz : float, optional
+        Output rate; default: the median rate of the file.
+
+    Returns
+    -------
+    t_u, acc_u, rate, gaps, resampled
+        Uniform times and samples, the rate in Hz, the gaps ``(start_s, duration_s)`` longer than 5 sample
+        intervals (and 0.1 s), and whether interpolation was needed (linear, per axis).
+
+    Raises
+    ------
+    InputFormatError
+        Time does not advance, or the grid would be absurdly larger than the data.
+
+    """
+    med_dt = float(np.median(dt[:: max(1, len(dt) // 1_000_000)]))
+    if med_dt <= 0:
+        raise InputFormatError(source, "time does not advance")
+    gap_dt = max(5 * med_dt, 0.1)
+    dt_max, dt_min = float(dt.max()), float(dt.min())
+    gi = np.flatnonzero(dt > gap_dt) if dt_max > gap_dt else np.empty(0, np.intp)
+    gaps = tuple((float(t_s[i]), float(dt[i])) for i in gi[:10_000])
+    rate = float(fs_hz) if fs_hz is not None else 1.0 / med_dt
+    regular = fs_hz is None and len(gi) == 0 and max(dt_max - med_dt, med_dt - dt_min) <= 0.05 * med_dt
+    if regular:
+        rate = (len(t_s) - 1) / float(t_s[-1])
+        if abs(rate - round(rate)) < 1e-6 * rate:  # 99.99999999999 Hz from float time stamps is 100 Hz
+            rate = float(round(rate))
+        return np.arange(len(t_s)) / rate, acc_ms2, rate, gaps, False
+    n_u = int(np.floor(t_s[-1] * rate)) + 1
+    if n_u > 50 * len(t_s) + 1000:
+        raise InputFormatError(source, f"sampling too sparse or gaps too long to resample at {rate:.4g} Hz")
+    t_u = np.arange(n_u) / rate
+    acc_u = np.empty((n_u, 3))
+    for k in range(3):
+        acc_u[:, k] = np.interp(t_u, t_s, acc_ms2[:, k])
+    return t_u, acc_u, rate, gaps, True
 
 
 def _columns(df, names: list[str]) -> NDArray[np.float64]:  # noqa: ANN001

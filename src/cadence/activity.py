@@ -97,8 +97,10 @@ def analyze_file(
     Parameters
     ----------
     path : str or os.PathLike
-        A FIT activity file (one result per session) or an accelerometer CSV (``.csv``, ``.txt``, ``.tsv``:
-        steps are detected first, see docs/accelerometer.md).
+        A FIT activity file (one result per session, plus one for its raw accelerometer samples if it has
+        ``accelerometer_data`` messages or Connect IQ ``accel_X/Y/Z`` fields, beside the watch's own
+        cadence) or an accelerometer CSV (``.csv``, ``.txt``, ``.tsv``: steps are detected first, see
+        docs/accelerometer.md).
     options : AnalysisOptions, optional
         Running/walking thresholds and rules.
     accel : AccelReadOptions, optional
@@ -118,7 +120,27 @@ def analyze_file(
         acc = analyze_accel_csv(spath, read_options=accel)
         trace = accel_trace(acc)
         return [ActivityResult(trace, analyze_trace(trace, options), steps=acc.steps)]
-    return [ActivityResult(trace, analyze_trace(trace, options)) for trace in load_traces(path)]
+    traces = load_traces(path)
+    results = [ActivityResult(trace, analyze_trace(trace, options)) for trace in traces]
+    if _is_fit(spath):
+        results.extend(_fit_accel_results(spath, options, first_index=len(traces)))
+    return results
+
+
+def _fit_accel_results(path: str, options: AnalysisOptions | None, first_index: int) -> list[ActivityResult]:
+    """Steps from a FIT file's own accelerometer samples, reported beside the watch's cadence (if any)."""
+    from .fit_accel import has_accel_data, read_fit_accel
+
+    if not has_accel_data(path):  # fast byte scan: most FIT files stop here
+        return []
+    rec = read_fit_accel(path)
+    if rec is None:
+        return []
+    from .accel_analysis import accel_trace, analyze_recording
+
+    acc = analyze_recording(rec)
+    trace = accel_trace(acc).replace(session_index=first_index)
+    return [ActivityResult(trace, analyze_trace(trace, options), steps=acc.steps)]
 
 
 def find_activity_files(

@@ -519,7 +519,7 @@ def estimate_steps(
 
 def _per_second(steps_t: NDArray[np.float64], t_start: float, t_end: float, opt: StepOptions) -> dict:
     """Per-second cadence from step times: steps in a centred 5 s window; NaN where fewer than 3 steps."""
-    t = np.arange(np.ceil(t_start), np.floor(t_end) + 1.0)
+    t = np.arange(np.ceil(t_start), t_end)  # each second [t, t + 1) that starts inside the recording
     cad = np.full(len(t), np.nan)
     if len(steps_t) >= 3 and len(t):
         half = 2.5

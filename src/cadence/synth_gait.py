@@ -271,10 +271,10 @@ def synth_gait(
     is_run = np.interp(t, steps, (kinds == 1).astype(float)) > 0.5 if len(steps) else np.zeros(n, bool)
     swing_amp = (
         {
-            Placement.WRIST: 0.9,
+            Placement.WRIST: 0.7,
             Placement.ARMBAND: 0.5,
             Placement.POCKET: 0.5,
-            Placement.SHOE: 0.9,
+            Placement.SHOE: 0.6,
             Placement.WAIST: 0.0,
         }[placement]
         * np.where(is_run, 1.0, 0.6)
@@ -282,10 +282,10 @@ def synth_gait(
     )
     swing_amp = np.convolve(swing_amp, np.ones(int(fs_hz)) / int(fs_hz), mode="same")  # ease in and out
     length_m = {
-        Placement.WRIST: 0.6,
+        Placement.WRIST: 0.35,
         Placement.ARMBAND: 0.25,
         Placement.POCKET: 0.3,
-        Placement.SHOE: 0.85,
+        Placement.SHOE: 0.5,
         Placement.WAIST: 0.0,
     }[placement]
     theta = swing_amp * np.sin(phase)
