@@ -22,13 +22,20 @@ __version__ = "0.1.0"
 
 #: public name -> implementation module (relative to this package)
 _LAZY: dict[str, str] = {
+    "AccelAnalysis": "accel_analysis",
     "ActivityResult": "activity",
     "AnalysisOptions": "analysis",
     "CadenceSummary": "analysis",
     "CadenceTrace": "trace",
+    "Recording": "accel_csv",
     "SpeedFit": "analysis",
+    "StepOptions": "steps",
+    "StepResult": "steps",
+    "analyze_accel_csv": "accel_analysis",
     "analyze_file": "activity",
     "analyze_trace": "analysis",
+    "estimate_steps": "steps",
+    "read_accel_csv": "accel_csv",
     "read_fit": "fit",
 }
 
