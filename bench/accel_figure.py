@@ -39,7 +39,6 @@ def main() -> int:
     x = S._bandpass(x_raw, fs, 0.6, 6.0)
     t0, win_s = 60.0, 6.0
     a, b = int(t0 * fs), int((t0 + win_s) * fs)
-    seg = x[a:b]
     max_lag = int(2 * 60 / S.StepOptions().min_spm * fs * 1.1) + 2
     r = S._window_acf(x, b - a, np.array([a]), max_lag)[0]
     lags = np.arange(len(r)) / fs
@@ -56,7 +55,9 @@ def main() -> int:
     ax[0].plot(t, x_raw[a:b] / 9.80665, color="0.3", lw=1)
     for v in tru:
         ax[0].axvline(v, color="tab:green", lw=1, ls="--")
-    ax[0].plot(det, np.interp(det, t, x_raw[a:b] / 9.80665), "v", color="tab:red", ms=9, label="detected steps")
+    ax[0].plot(
+        det, np.interp(det, t, x_raw[a:b] / 9.80665), "v", color="tab:red", ms=9, label="detected steps"
+    )
     ax[0].plot([], [], color="tab:green", ls="--", label="true steps (pressure pads)")
     ax[0].set(ylabel="|acceleration| (g)", title="1. Phone in the back pocket: one big bump per stride")
     ax[0].legend(loc="upper right", fontsize=8)
@@ -64,7 +65,9 @@ def main() -> int:
     ax[1].plot(lags, r, color="tab:blue")
     stride = 2 * step_s
     ax[1].axvline(stride, color="tab:purple", lw=1.5, label=f"stride {stride:.2f} s (strongest repeat)")
-    ax[1].axvline(step_s, color="tab:red", lw=1.5, label=f"half of it: step {step_s:.2f} s -> {60 / step_s:.0f} spm")
+    ax[1].axvline(
+        step_s, color="tab:red", lw=1.5, label=f"half of it: step {step_s:.2f} s -> {60 / step_s:.0f} spm"
+    )
     ax[1].axvspan(60 / 220, 60 / 65, color="0.9", zorder=0, label="step periods 65-220 spm")
     ax[1].set(xlabel="lag (s)", ylabel="autocorrelation", title="2. Autocorrelation of the 6 s window: the"
               " half-lag peak says the dominant cycle is a stride")  # fmt: skip
