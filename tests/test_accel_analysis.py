@@ -135,3 +135,13 @@ def test_cli_fit_and_csv_together(run_csv, sample_data):
     assert proc.returncode == 0, proc.stderr
     acts = json.loads(proc.stdout)["activities"]
     assert [a["n_steps"] is None for a in acts] == [True, False]
+
+
+def test_real_back_pocket_excerpt_is_not_halved():
+    """30 s of a real back-pocket walk (tests/data, CC BY 4.0): one dominant cycle per stride in the signal."""
+    data = Path(__file__).parent / "data"
+    a = analyze_accel_csv(data / "oxford_backpocket_excerpt.csv")
+    truth = np.loadtxt(data / "oxford_backpocket_excerpt.csv.events.csv", skiprows=1)
+    assert a.steps.n_steps == pytest.approx(len(truth), rel=0.1)
+    true_spm = 60 * (len(truth) - 1) / (truth[-1] - truth[0])
+    assert a.steps.median_cadence_spm == pytest.approx(true_spm, abs=4)  # 115, not 58
