@@ -172,6 +172,7 @@ def test_explicit_columns_and_no_time_column(tmp_path, walk):
         (b"t,ax,ay,az\n0,0,9.8,0\n0.01,0,9.8,0\n0.005,0,9.8,0\n0.03,0,9.8,0\n", "time goes backwards"),
         (b"t,ax,ay,az\n0,nan,nan,nan\n0.01,NaN,,NaN\n", "no usable data rows"),
         (b"t,ax,ay,az\n0,4,0,0\n0.01,4,0,0\n0.02,4,0,0\n", "cannot tell the units"),
+        (b"t,ax,ay,az\n0,0,9.8,0\n0.01,0,9.8,0\n0.02,0,9.8e9,0\n0.03,0,9.8,0\n", "implausible acceleration"),
     ],
 )
 def test_bad_input_gives_one_clear_error(tmp_path, content, match):

@@ -157,6 +157,7 @@ def test_result_is_frozen():
         (np.zeros((100, 3)), 0.0, "fs_hz"),
         (np.zeros((100, 3)), float("nan"), "fs_hz"),
         (np.zeros((1000, 3)), 5.0, "too low"),
+        (np.full((1000, 3), 1e200), 100.0, "wrong units"),
     ],
 )
 def test_bad_arguments(acc, fs, match):

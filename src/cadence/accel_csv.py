@@ -34,6 +34,8 @@ from .errors import InputFormatError, ParameterError
 __all__ = ["AccelReadOptions", "Recording", "Units", "gravity_magnitude", "read_accel_csv", "uniform_grid"]
 
 G_MS2 = 9.80665
+#: no accelerometer worn by a person measures more than 1000 g: beyond it the units or the file are wrong
+_MAX_MS2 = 1000 * G_MS2
 _SNIFF_BYTES = 65536
 
 
@@ -444,6 +446,14 @@ def read_accel_csv(
     g_med = med * (G_MS2 if units is Units.G else 1.0)
     gravity = g_med > 4.0
     acc_ms2 = acc * G_MS2 if units is Units.G else np.asarray(acc, dtype=np.float64)
+    peak = float(np.abs(acc_ms2).max())
+    if not peak <= _MAX_MS2:
+        row = int(np.argmax(np.abs(acc_ms2).max(axis=1) > _MAX_MS2))
+        raise InputFormatError(
+            spath,
+            f"implausible acceleration {peak:.3g} m/s^2 (more than 1000 g); wrong --units or a corrupt file",
+            f"data row {row + 1}",
+        )
 
     t_u, acc_u, rate, gaps, resampled = uniform_grid(t_raw, acc_ms2, dt, spath, fs_hz)
     return Recording(

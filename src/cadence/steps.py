@@ -397,6 +397,8 @@ def estimate_steps(
         raise ParameterError(f"{fs_hz=} must be a positive number")
     if not np.isfinite(acc).all():
         raise ParameterError("acc_ms2 contains NaN or infinite values; drop or interpolate them first")
+    if acc.size and float(np.abs(acc).max()) > 1e5:
+        raise ParameterError("acc_ms2 has values beyond 1e5 m/s^2 (10,000 g): wrong units?")
     if gravity_included:
         mag = np.sqrt(acc[:, 0] ** 2 + acc[:, 1] ** 2 + acc[:, 2] ** 2)
     else:
