@@ -128,7 +128,7 @@ def analyze_file(
 
 
 def _fit_accel_results(path: str, options: AnalysisOptions | None, first_index: int) -> list[ActivityResult]:
-    """Steps from a FIT file's own accelerometer samples, reported beside the watch's cadence (if any)."""
+    """Detect steps in a FIT file's own accelerometer samples, to report beside the watch's cadence."""
     from .fit_accel import has_accel_data, read_fit_accel
 
     if not has_accel_data(path):  # fast byte scan: most FIT files stop here
