@@ -380,7 +380,7 @@ def read_accel_csv(
     else:
         acc = _columns(df, [col_names[i] for i in i_xyz])
         if i_t is not None:
-            t_raw = df.get_column(col_names[i_t]).to_numpy().astype(np.float64, copy=True)
+            t_raw = np.asarray(df.get_column(col_names[i_t]).to_numpy(), dtype=np.float64)
         else:
             t_raw = np.arange(n_rows) / float(fs_hz)  # type: ignore[arg-type]
         t_unit = "s"
@@ -405,7 +405,9 @@ def read_accel_csv(
         scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[t_unit]
         if scale * t_raw[0] > 1e8:  # absolute (Unix epoch) time stamps
             start_unix = float(t_raw[0]) * scale
-        t_raw = (t_raw - t_raw[0]) * scale
+        t_raw = t_raw - t_raw[0]
+        if scale != 1.0:
+            t_raw *= scale
     else:
         t_raw = t_raw - t_raw[0]
 
@@ -446,7 +448,7 @@ def read_accel_csv(
     g_med = med * (G_MS2 if units is Units.G else 1.0)
     gravity = g_med > 4.0
     acc_ms2 = acc * G_MS2 if units is Units.G else np.asarray(acc, dtype=np.float64)
-    peak = float(np.abs(acc_ms2).max())
+    peak = max(float(acc_ms2.max()), -float(acc_ms2.min()))
     if not peak <= _MAX_MS2:
         row = int(np.argmax(np.abs(acc_ms2).max(axis=1) > _MAX_MS2))
         raise InputFormatError(
@@ -521,7 +523,7 @@ def uniform_grid(
         Time does not advance, or the grid would be absurdly larger than the data.
 
     """
-    med_dt = float(np.median(dt[:: max(1, len(dt) // 1_000_000)]))
+    med_dt = float(np.median(dt[:: max(1, len(dt) // 100_000)]))
     if med_dt <= 0:
         raise InputFormatError(source, "time does not advance")
     gap_dt = max(5 * med_dt, 0.1)
@@ -546,25 +548,25 @@ def uniform_grid(
 
 
 def _columns(df, names: list[str]) -> NDArray[np.float64]:  # noqa: ANN001
-    """Columns of a polars frame as one (n, k) float64 array (column-major: one copy per column)."""
-    out = np.empty((len(names), df.height), dtype=np.float64)
-    for k, name in enumerate(names):
-        out[k] = df.get_column(name).to_numpy()
-    return out.T
+    """Columns of a polars frame as one (n, k) float64 array (one copy, column-major)."""
+    return np.asarray(df.select(names).to_numpy(), dtype=np.float64)
 
 
 def _read(pl, path, delim, decimal_comma, col_names, cols, schema_over):  # noqa: ANN001, ANN202
-    return pl.read_csv(
-        path,
-        separator=delim,
-        has_header=True,
-        new_columns=col_names,
-        columns=[col_names[i] for i in cols],
-        schema_overrides=schema_over,
-        decimal_comma=decimal_comma,
-        null_values=["", "NaN", "nan", "NA", "null"],
-        truncate_ragged_lines=True,
-    )
+    """Parse the CSV; "NaN", "nan", "inf" and empty cells parse as floats/nulls, other markers on a retry."""
+    kwargs = {
+        "separator": delim,
+        "has_header": True,
+        "new_columns": col_names,
+        "columns": [col_names[i] for i in cols],
+        "schema_overrides": schema_over,
+        "decimal_comma": decimal_comma,
+        "truncate_ragged_lines": True,
+    }
+    try:
+        return pl.read_csv(path, **kwargs)
+    except pl.exceptions.PolarsError:  # e.g. "NA" or "null" cells (R, pandas exports): slower, but rare
+        return pl.read_csv(path, null_values=["", "NaN", "nan", "NA", "null"], **kwargs)
 
 
 def _time_is_text(pl, path, delim, decimal_comma, col_names, i_t) -> bool:  # noqa: ANN001
