@@ -149,11 +149,11 @@ def main() -> int:
     ratio = w_ours / w_peer
     err = 100.0 * (summary["n_steps"] - len(truth)) / max(len(truth), 1)
     print(
-        f"ratio cadence / loadtxt = {ratio:.2f} best/best, {pair[len(pair) // 2]:.2f} median of interleaved pairs "
-        f"(bar <= 0.50): {'PASS' if ratio <= 0.5 else 'FAIL'}"
+        f"ratio cadence / loadtxt = {ratio:.2f} best/best, {pair[len(pair) // 2]:.2f} median of "
+        f"interleaved pairs (bar <= 0.50): {'PASS' if ratio <= 0.5 else 'FAIL'}"
     )
     print(
-        f"CPU-time ratio {c_ours / c_peer:.2f} (polars parses on all cores, so wall time gains more when idle)"
+        f"CPU-time ratio {c_ours / c_peer:.2f} (polars parses on all cores: wall time gains more when idle)"
     )
     print(f"peak memory {rss_ours:.0f} MiB (bar <= 2048 MiB): {'PASS' if rss_ours <= 2048 else 'FAIL'}")
     print(
