@@ -29,10 +29,15 @@ from .errors import InputFormatError, ParameterError
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "MIN_TAG_CONFIDENCE",
     "MusicLibrary",
+    "TempoCache",
     "TempoSource",
     "Track",
     "audio_files",
+    "default_cache_dir",
+    "estimate_track_tempo",
+    "estimate_untagged",
     "read_library",
     "read_track",
     "read_track_csv",
@@ -550,3 +555,178 @@ def write_tempo_tag(path: str | os.PathLike[str], tempo_bpm: float) -> None:
         audio.save()
     except (mutagen.MutagenError, OSError) as exc:
         raise InputFormatError(p, f"cannot write the tempo tag ({exc})") from exc
+
+
+# --- tempo estimation of untagged tracks (optional 'tempo' extra) ------------------------------------------
+
+#: longest stretch of a track analysed, from its middle (seconds)
+_ESTIMATE_MAX_S = 120.0
+#: estimates below this confidence are not written into tags
+MIN_TAG_CONFIDENCE = 0.5
+_CACHE_NAME = "tempo-estimates-v1.json"
+
+
+def default_cache_dir() -> Path:
+    """Where tempo estimates are cached: ``$CADENCE_CACHE_DIR`` or the user cache folder of ``cadence``."""
+    env = os.environ.get("CADENCE_CACHE_DIR")
+    if env:
+        return Path(env)
+    try:
+        import platformdirs
+    except ImportError:  # pragma: no cover - platformdirs comes with the 'tempo' extra
+        return Path.home() / ".cache" / "cadence"
+    return Path(platformdirs.user_cache_dir("cadence", appauthor=False))
+
+
+class TempoCache:
+    """Tempo estimates on disk, keyed by (absolute path, size, modification time) so edits invalidate them.
+
+    Parameters
+    ----------
+    directory : Path
+        Folder of the cache file (created on :meth:`save`).
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        import json
+
+        self.path = Path(directory) / _CACHE_NAME
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._dirty = False
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                self._entries = loaded
+        except (OSError, ValueError):
+            pass  # no cache yet, or a damaged one: start afresh
+
+    @staticmethod
+    def key(path: Path) -> str:
+        """Return the cache key of a file: its absolute path, size and modification time (ns)."""
+        st = path.stat()
+        return f"{path.absolute()}|{st.st_size}|{st.st_mtime_ns}"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """Return the cached entry for ``key``, if any."""
+        return self._entries.get(key)
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        """Store an entry (written on :meth:`save`)."""
+        self._entries[key] = entry
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write the cache atomically if anything changed."""
+        import json
+
+        if not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(self.path, force=True) as fh:
+            json.dump(self._entries, fh)
+        self._dirty = False
+
+
+def _load_mono(path: Path) -> tuple[Any, float]:
+    """Read up to two minutes from the middle of a track as mono float32 samples, and the sampling rate."""
+    import numpy as np
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(path) as f:
+            fs_hz = float(f.samplerate)
+            n_max = int(_ESTIMATE_MAX_S * fs_hz)
+            if f.seekable() and f.frames > n_max:
+                f.seek((f.frames - n_max) // 2)
+            data = f.read(
+                frames=min(n_max, f.frames) if f.frames > 0 else n_max, dtype="float32", always_2d=True
+            )
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise InputFormatError(path, f"cannot decode the audio for tempo estimation ({exc})") from exc
+    return np.mean(data, axis=1), fs_hz
+
+
+def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None = None) -> dict[str, Any]:
+    """Estimate (or fetch from ``cache``) the tempo of one audio file.
+
+    Returns
+    -------
+    dict
+        ``{"tempo_bpm", "confidence", "n_beats", "analysed_s"}`` as in
+        :class:`cadence.tempo_estimate.TempoEstimate`, or ``{"problem": str}`` when the audio cannot be
+        decoded (cached too, so an undecodable file is not retried until it changes).
+    """
+    from .tempo_estimate import estimate_tempo, import_librosa
+
+    import_librosa()  # fail early and clearly when the extra is missing
+    p = Path(path)
+    key = TempoCache.key(p)
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return hit
+    try:
+        y, fs_hz = _load_mono(p)
+        est = estimate_tempo(y, fs_hz)
+        entry: dict[str, Any] = {
+            "tempo_bpm": est.tempo_bpm if math.isfinite(est.tempo_bpm) else None,
+            "confidence": est.confidence,
+            "n_beats": est.n_beats,
+            "analysed_s": est.analysed_s,
+        }
+    except InputFormatError as exc:
+        entry = {"problem": exc.problem}
+    if cache is not None:
+        cache.put(key, entry)
+    return entry
+
+
+def estimate_untagged(
+    library: MusicLibrary,
+    cadence_spm: float,
+    *,
+    cache: TempoCache | None = None,
+    progress: Callable[[Track], None] | None = None,
+) -> tuple[MusicLibrary, dict[Path, float], tuple[tuple[str, str], ...]]:
+    """Estimate the tempo of every track without one and fold it into the running range of ``cadence_spm``.
+
+    Parameters
+    ----------
+    library : MusicLibrary
+        From :func:`scan_music_dir`.
+    cadence_spm : float
+        Target step rate: estimates are folded by octaves into ``[cadence_spm/sqrt(2), cadence_spm*sqrt(2))``
+        (:func:`cadence.tempo_estimate.fold_tempo_bpm`), since a beat tracker often finds half or double.
+    cache : TempoCache, optional
+        Estimates keyed by file path, size and mtime; a rescan of an unchanged folder only reads the cache.
+    progress : callable, optional
+        Called with each untagged track after it has been estimated.
+
+    Returns
+    -------
+    library : MusicLibrary
+        The same tracks, estimated ones with ``tempo_source=ESTIMATE``, the folded tempo and a confidence.
+    raw_bpm : dict of Path to float
+        The unfolded estimate of each estimated file (what :func:`write_tempo_tag` should write).
+    failed : tuple of (str, str)
+        ``(path, problem)`` of tracks whose audio could not be decoded or had no steady beat.
+    """
+    from .tempo_estimate import fold_tempo_bpm
+
+    tracks = list(library.tracks)
+    raw_bpm: dict[Path, float] = {}
+    failed: list[tuple[str, str]] = []
+    for i, track in enumerate(tracks):
+        if math.isfinite(track.tempo_bpm) or track.path is None:
+            continue
+        entry = estimate_track_tempo(track.path, cache)
+        tempo = entry.get("tempo_bpm")
+        if "problem" in entry:
+            failed.append((str(track.path), str(entry["problem"])))
+        elif tempo is None:
+            failed.append((str(track.path), "no steady beat found"))
+        else:
+            raw_bpm[track.path] = float(tempo)
+            folded = float(fold_tempo_bpm(float(tempo), cadence_spm))
+            tracks[i] = track.with_tempo(folded, TempoSource.ESTIMATE, float(entry["confidence"]))
+        if progress is not None:
+            progress(track)
+    return replace(library, tracks=tuple(tracks)), raw_bpm, tuple(failed)
