@@ -51,6 +51,8 @@ AUDIO_EXTENSIONS: frozenset[str] = frozenset(
     {".mp3", ".m4a", ".mp4", ".m4b", ".flac", ".ogg", ".oga", ".opus", ".wav"}
 )
 
+_AUDIO_SUFFIXES = (".mp3", ".m4a", ".flac", ".ogg", ".wav")  # one of each mutagen class, in sniffing order
+
 #: tempos outside this range in a tag or CSV cell are treated as missing (0 is "unknown" in Spotify exports)
 _TEMPO_RANGE_BPM = (1.0, 1000.0)
 
@@ -212,11 +214,14 @@ def _open_audio(path: Path) -> Any:
         try:
             return classes[0](path)
         except mutagen.MutagenError:
-            pass  # misnamed file: let mutagen sniff it below
+            pass  # a misnamed file: sniff it below with the other formats
+    others = [
+        c for c in dict.fromkeys(c for s in _AUDIO_SUFFIXES for c in _mutagen_classes(s)) if c not in classes
+    ]
     try:
-        audio = mutagen.File(path, options=classes or None) if len(classes) > 1 else None
+        audio = mutagen.File(path, options=classes) if len(classes) > 1 else None
         if audio is None:
-            audio = mutagen.File(path)
+            audio = mutagen.File(path, options=others)
     except mutagen.MutagenError as exc:
         raise InputFormatError(path, f"not a readable audio file ({exc})") from exc
     if audio is None:
