@@ -17,6 +17,10 @@ def _fmt_multiple(multiple: float) -> str:
     return "1/2x" if multiple == 0.5 else f"{multiple:g}x"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _display_path(path: Path | None, root: Path) -> str:
     if path is None:
         return ""
@@ -240,18 +244,18 @@ def _print_tracks(payload: dict[str, Any], estimate: bool) -> None:
     if payload["untagged"]:
         hint = "" if estimate else "; --estimate guesses their tempo from the audio"
         click.echo("")
-        click.echo(f"{len(payload['untagged'])} tracks without a tempo{hint}:")
+        click.echo(f"{_count(len(payload['untagged']), 'track')} without a tempo{hint}:")
         for t in payload["untagged"]:
             click.echo(f"  {t['path'] or t['title']}")
-    for key, label in (("unreadable", "unreadable files"), ("estimate_failed", "tempo estimates failed")):
+    for key, label in (("unreadable", "unreadable file"), ("estimate_failed", "failed tempo estimate")):
         if payload[key]:
             click.echo("")
-            click.echo(f"{len(payload[key])} {label}:")
+            click.echo(f"{_count(len(payload[key]), label)}:")
             for item in payload[key]:
                 click.echo(f"  {item['path']}: {item['problem']}")
     if payload["tags_written"]:
         click.echo("")
-        click.echo(f"BPM tags written into {len(payload['tags_written'])} files")
+        click.echo(f"BPM tags written into {_count(len(payload['tags_written']), 'file')}")
     if payload["m3u"] is not None:
         click.echo("")
         click.echo(f"wrote {payload['m3u']['path']} ({payload['m3u']['n_entries']} tracks)")
