@@ -218,3 +218,23 @@ def test_ramp_order_is_monotonic_towards_the_target(spm, from_spm, tempos):
 
 def test_ramp_order_of_nothing():
     assert ramp_order(match_tempos([50.0], bpm_windows(172, from_spm=160)), 160).size == 0
+
+
+def test_docs_example_runs_and_prints_what_it_says(capsys):
+    """The Python example in docs/playlist.md runs and prints the outputs written under each print()."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "playlist.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+    exec(compile(code, "docs/playlist.md", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == expected
+    assert len(expected) == 3
+
+
+def test_public_api():
+    import cadence
+
+    assert cadence.bpm_windows is bpm_windows and cadence.Tolerance is Tolerance
+    assert {"Tolerance", "bpm_windows", "match_tempos", "read_library"} <= set(cadence.__all__)

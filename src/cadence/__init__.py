@@ -20,7 +20,12 @@ from .errors import (
 __version__ = "0.1.0"
 
 #: public name -> implementation module (relative to this package)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Tolerance": "playlist",
+    "bpm_windows": "playlist",
+    "match_tempos": "playlist",
+    "read_library": "music",
+}
 
 __all__ = sorted(
     [
