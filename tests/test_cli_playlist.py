@@ -145,6 +145,14 @@ def test_usage_errors_one_line(args, code, message):
     assert "Traceback" not in proc.stderr
 
 
+def test_audio_file_is_not_a_library(music_dir):
+    proc = run_cadence("playlist", str(music_dir / "fit172.mp3"), "--spm", "172")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().endswith(
+        "fit172.mp3: is an audio file: give the music folder, or a CSV track list"
+    )
+
+
 def test_estimate_needs_a_folder(tmp_path):
     csv = tmp_path / "l.csv"
     csv.write_text("Title,BPM\nA,172\n", encoding="utf-8")
@@ -152,6 +160,7 @@ def test_estimate_needs_a_folder(tmp_path):
     assert proc.returncode == 2 and "needs a music folder" in proc.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_progress_bar_on_a_terminal(music_dir):
     """With stderr on a terminal the scan shows a progress bar there (and nothing else changes)."""
     main, secondary = pty.openpty()

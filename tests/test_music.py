@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 
 import pytest
-from music_files import FORMATS, tag, tagged_track, tone, write_audio
 
 from cadence.errors import InputFormatError, OutputExistsError, ParameterError
 from cadence.music import (
@@ -21,6 +20,7 @@ from cadence.music import (
     write_tempo_tag,
 )
 from cadence.playlist import bpm_windows, closeness_order, match_tempos
+from music_files import FORMATS, tag, tagged_track, tone, write_audio
 
 FIT = {"fit172": 172, "fit171": 171, "fit173": 173, "fit86": 86, "fit344": 344}
 MISS = {"miss178": 178, "miss160": 160, "miss120": 120, "miss95": 95, "miss300": 300}
@@ -28,7 +28,7 @@ MISS = {"miss178": 178, "miss160": 160, "miss120": 120, "miss95": 95, "miss300":
 
 @pytest.fixture(scope="module")
 def music_dir(tmp_path_factory) -> Path:
-    """Ten tagged tracks across all formats (five fit 172 spm), one untagged, one broken, and non-audio files."""
+    """Ten tagged tracks in all formats (five fit 172 spm), one untagged, one broken, and non-audio files."""
     root = tmp_path_factory.mktemp("music")
     (root / "sub").mkdir()
     for i, (name, bpm) in enumerate([*FIT.items(), *MISS.items()]):
@@ -232,7 +232,7 @@ def test_m3u_paths_relative_to_the_playlist(music_dir, tmp_path):
     assert write_m3u(out, tracks, title="cadence 172 spm") == 2
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[:2] == ["#EXTM3U", "#PLAYLIST:cadence 172 spm"]
-    assert lines[2] == f"#EXTINF:1,Artist fit172 - fit172"
+    assert lines[2] == "#EXTINF:1,Artist fit172 - fit172"
     for entry, track in zip(lines[3::2], tracks, strict=True):
         assert not Path(entry).is_absolute() and "\\" not in entry
         assert (out.parent / entry).resolve() == track.path.resolve()

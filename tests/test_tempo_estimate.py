@@ -166,3 +166,7 @@ def test_estimate_untagged_folds_and_reports_failures(tmp_path):
     assert [os.path.basename(p) for p, _ in failed] == ["pcm_in_mp4.m4a"]
     assert "cannot decode" in failed[0][1]
     assert len(done) == 2
+
+
+def test_vanished_file_is_a_problem_not_a_crash(tmp_path):
+    assert "No such file" in estimate_track_tempo(tmp_path / "gone.wav")["problem"]

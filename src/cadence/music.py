@@ -467,6 +467,8 @@ def read_library(source: str | os.PathLike[str], **scan_options: Any) -> MusicLi
         return scan_music_dir(p, **scan_options)
     if not p.exists():
         raise InputFormatError(p, "no such file or folder")
+    if p.suffix.lower() in AUDIO_EXTENSIONS:
+        raise InputFormatError(p, "is an audio file: give the music folder, or a CSV track list")
     return read_track_csv(p)
 
 
@@ -665,7 +667,10 @@ def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None 
 
     import_librosa()  # fail early and clearly when the extra is missing
     p = Path(path)
-    key = TempoCache.key(p)
+    try:
+        key = TempoCache.key(p)
+    except OSError as exc:
+        return {"problem": exc.strerror or str(exc)}
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit
     try:

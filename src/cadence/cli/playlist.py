@@ -125,7 +125,7 @@ def playlist(
                 library, files=files, progress=None if bar is None else (lambda _p: bar.update(1))
             )
     else:
-        lib = music.read_track_csv(library)
+        lib = music.read_library(library)
     root = lib.source if library.is_dir() else lib.source.parent
 
     failed: tuple[tuple[str, str], ...] = ()
