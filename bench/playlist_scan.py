@@ -4,7 +4,8 @@ The folder is generated: real tiny tone files (0.25 s) in MP3, FLAC, Ogg Vorbis,
 with BPM, title and artist by mutagen, copied from one tagged template per (format, tempo). The target from
 issue 6 is a 10 000-track scan in under 30 s. The peer is the obvious hand loop, ``mutagen.File(path)`` on
 every file (format sniffing) plus reading the same three tags; both read warm files (page cache), best of
-two runs each, interleaved.
+two runs each, interleaved. With librosa installed it also times ``--estimate`` on untagged click tracks,
+first run against the cached rescan.
 
     python bench/playlist_scan.py [--n 10000] [--keep DIR]
 """
@@ -68,6 +69,39 @@ def peer_scan(root: Path) -> int:
     return n_tempo
 
 
+def bench_estimate_cache(n: int = 24) -> None:
+    """Time --estimate on untagged 30 s click tracks: first run (decode + beat tracking) vs cached rescan."""
+    import importlib.util
+
+    if importlib.util.find_spec("librosa") is None:
+        print("tempo estimation: skipped (pip install 'cadence[tempo]' for librosa)")
+        return
+    import soundfile as sf
+
+    from cadence.music import TempoCache, estimate_untagged
+    from music_files import click_track
+
+    with tempfile.TemporaryDirectory(prefix="cadence-bench-est-") as tmp:
+        music = Path(tmp, "music")
+        music.mkdir()
+        for i in range(n):
+            sf.write(music / f"{i:02d}.flac", click_track(140 + 2 * i, 30.0), 22050)
+        lib = scan_music_dir(music)
+        estimate_untagged(lib, 172, cache=None)  # warm up numba's compiled code once
+        times = []
+        for _ in range(2):
+            cache = TempoCache(Path(tmp, "cache"))
+            t0 = time.perf_counter()
+            estimated, _, failed = estimate_untagged(lib, 172, cache=cache)
+            cache.save()
+            times.append(time.perf_counter() - t0)
+        assert not failed and len(estimated.untagged) == 0
+        print(
+            f"tempo estimation of {n} untagged 30 s tracks: first run {times[0]:.2f} s, "
+            f"cached rescan {times[1]:.3f} s ({times[0] / times[1]:.0f}x faster)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="tracks to generate (default 10000)")
@@ -102,6 +136,7 @@ def main() -> None:
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
+    bench_estimate_cache()
 
 
 if __name__ == "__main__":
