@@ -90,6 +90,7 @@ def playlist(
     Tempo or BPM column. Without LIBRARY only the windows are printed. See docs/playlist.md.
     """
     from .. import music
+    from ..errors import InputFormatError, OutputExistsError
     from ..playlist import Tolerance, bpm_windows, closeness_order, match_tempos, ramp_order
 
     if library is None and (m3u_path or estimate or write_tags):
@@ -98,6 +99,8 @@ def playlist(
         raise click.UsageError("--write-tags writes estimated tempos: add --estimate")
     if estimate and library is not None and not library.is_dir():
         raise click.UsageError("--estimate needs a music folder, not a CSV track list")
+    if m3u_path is not None and m3u_path.exists() and not force:
+        raise OutputExistsError(m3u_path)  # before a long scan, not after it
 
     tol = Tolerance.parse(tolerance)
     windows = bpm_windows(cadence_spm, tol, from_spm=from_spm)
@@ -128,13 +131,13 @@ def playlist(
         lib = music.read_library(library)
     root = lib.source if library.is_dir() else lib.source.parent
 
-    failed: tuple[tuple[str, str], ...] = ()
+    failed: list[tuple[str, str]] = []
     raw_bpm: dict[Path, float] = {}
     if estimate:
         cache = music.TempoCache(music.default_cache_dir())
         try:
             with _progress(len(lib.untagged), "estimating") as bar:
-                lib, raw_bpm, failed = music.estimate_untagged(
+                lib, raw_bpm, estimate_failed = music.estimate_untagged(
                     lib,
                     cadence_spm,
                     cache=cache,
@@ -142,12 +145,17 @@ def playlist(
                 )
         finally:
             cache.save()
+        failed += estimate_failed
 
     tags_written: list[str] = []
     if write_tags:
         for track in lib.tracks:
             if track.path in raw_bpm and track.confidence >= music.MIN_TAG_CONFIDENCE:
-                music.write_tempo_tag(track.path, raw_bpm[track.path])
+                try:
+                    music.write_tempo_tag(track.path, raw_bpm[track.path])
+                except InputFormatError as exc:  # e.g. a read-only file: report it, tag the others
+                    failed.append((exc.path, exc.problem))
+                    continue
                 tags_written.append(_display_path(track.path, root))
 
     # --- match and order ---
@@ -247,7 +255,7 @@ def _print_tracks(payload: dict[str, Any], estimate: bool) -> None:
         click.echo(f"{_count(len(payload['untagged']), 'track')} without a tempo{hint}:")
         for t in payload["untagged"]:
             click.echo(f"  {t['path'] or t['title']}")
-    for key, label in (("unreadable", "unreadable file"), ("estimate_failed", "failed tempo estimate")):
+    for key, label in (("unreadable", "unreadable file"), ("estimate_failed", "failed estimate or tag")):
         if payload[key]:
             click.echo("")
             click.echo(f"{_count(len(payload[key]), label)}:")
