@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-FORMATS = ("mp3", "flac", "ogg", "opus", "m4a", "wav")
+FORMATS = ("mp3", "flac", "ogg", "opus", "m4a", "wav", "aiff")
 
 _SF_FORMAT = {
     "wav": ("WAV", "PCM_16"),
+    "aiff": ("AIFF", "PCM_16"),
     "flac": ("FLAC", "PCM_16"),
     "ogg": ("OGG", "VORBIS"),
     "opus": ("OGG", "OPUS"),
@@ -119,6 +120,7 @@ def write_audio(path: Path, y: np.ndarray, fs_hz: int) -> Path:
 
 def tag(path: Path, *, tempo_bpm: float | None, title: str, artist: str) -> None:
     """Write title, artist and (when given) tempo tags the way taggers do for each format."""
+    from mutagen.aiff import AIFF
     from mutagen.flac import FLAC
     from mutagen.id3 import ID3, TBPM, TIT2, TPE1
     from mutagen.mp4 import MP4
@@ -127,9 +129,9 @@ def tag(path: Path, *, tempo_bpm: float | None, title: str, artist: str) -> None
     from mutagen.wave import WAVE
 
     fmt = path.suffix.lstrip(".").lower()
-    if fmt in ("mp3", "wav"):
-        if fmt == "wav":
-            audio = WAVE(path)
+    if fmt in ("mp3", "wav", "aiff"):
+        if fmt in ("wav", "aiff"):
+            audio = (WAVE if fmt == "wav" else AIFF)(path)
             if audio.tags is None:
                 audio.add_tags()
             tags = audio.tags
@@ -139,7 +141,7 @@ def tag(path: Path, *, tempo_bpm: float | None, title: str, artist: str) -> None
         tags.add(TPE1(encoding=3, text=[artist]))
         if tempo_bpm is not None:
             tags.add(TBPM(encoding=3, text=[f"{tempo_bpm:g}"]))
-        if fmt == "wav":
+        if fmt in ("wav", "aiff"):
             audio.save()
         else:
             tags.save(path)

@@ -6,7 +6,7 @@ This is the I/O edge of the playlist feature; the matching itself is pure and li
 ========================  ===============================================
 format                    tempo tag
 ========================  ===============================================
-MP3, WAV (ID3)            ``TBPM`` (or a ``TXXX:BPM`` user frame)
+MP3, WAV, AIFF (ID3)      ``TBPM`` (or a ``TXXX:BPM`` user frame)
 FLAC, Ogg Vorbis / Opus   Vorbis comment ``BPM`` (or ``TEMPO``)
 MP4 / M4A                 ``tmpo`` (or ``----:com.apple.iTunes:BPM``)
 ========================  ===============================================
@@ -48,10 +48,11 @@ __all__ = [
 
 #: file name endings scanned in a music folder (lower case)
 AUDIO_EXTENSIONS: frozenset[str] = frozenset(
-    {".mp3", ".m4a", ".mp4", ".m4b", ".flac", ".ogg", ".oga", ".opus", ".wav"}
+    {".mp3", ".m4a", ".mp4", ".m4b", ".flac", ".ogg", ".oga", ".opus", ".wav", ".aif", ".aiff"}
 )
 
-_AUDIO_SUFFIXES = (".mp3", ".m4a", ".flac", ".ogg", ".wav")  # one of each mutagen class, in sniffing order
+#: one suffix per mutagen class, in the order a misnamed file is sniffed
+_AUDIO_SUFFIXES = (".mp3", ".m4a", ".flac", ".ogg", ".wav", ".aiff")
 
 #: tempos outside this range in a tag or CSV cell are treated as missing (0 is "unknown" in Spotify exports)
 _TEMPO_RANGE_BPM = (1.0, 1000.0)
@@ -182,6 +183,7 @@ def _tag_fields(tags: Any) -> tuple[Any, Any, Any]:
 
 
 def _mutagen_classes(suffix: str) -> list[Any]:
+    from mutagen.aiff import AIFF
     from mutagen.flac import FLAC
     from mutagen.mp3 import MP3
     from mutagen.mp4 import MP4
@@ -201,6 +203,8 @@ def _mutagen_classes(suffix: str) -> list[Any]:
         ".oga": [OggVorbis, OggOpus, OggFLAC, OggSpeex],
         ".opus": [OggOpus],
         ".wav": [WAVE],
+        ".aif": [AIFF],
+        ".aiff": [AIFF],
     }
     return classes.get(suffix, [])
 
@@ -235,7 +239,7 @@ def read_track(path: str | os.PathLike[str]) -> Track:
     Parameters
     ----------
     path : str or os.PathLike
-        An MP3, M4A/MP4, FLAC, Ogg Vorbis/Opus or WAV file.
+        An MP3, M4A/MP4, FLAC, Ogg Vorbis/Opus, WAV or AIFF file.
 
     Returns
     -------

@@ -86,8 +86,8 @@ def playlist(
     """BPM windows for a step rate, and the tracks of LIBRARY that fit them.
 
     A track fits when one step falls on every beat (1x), every other beat (1/2x) or twice a beat (2x).
-    LIBRARY is a music folder (MP3, M4A, FLAC, Ogg/Opus, WAV with BPM tags) or a CSV track list with a
-    Tempo or BPM column. Without LIBRARY only the windows are printed. See docs/playlist.md.
+    LIBRARY is a music folder (MP3, M4A, FLAC, Ogg/Opus, WAV, AIFF with BPM tags) or a CSV track list
+    with a Tempo or BPM column. Without LIBRARY only the windows are printed. See docs/playlist.md.
     """
     from .. import music
     from ..errors import InputFormatError, OutputExistsError
