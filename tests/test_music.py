@@ -6,6 +6,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from cadence.errors import InputFormatError, OutputExistsError, ParameterError
 from cadence.music import (
@@ -279,3 +281,30 @@ def test_tag_helper_keeps_title_when_retagging(tmp_path):
     tag(path, tempo_bpm=121, title="t2", artist="B")
     track = read_track(path)
     assert (track.title, track.artist, track.tempo_bpm) == ("t2", "B", 121)
+
+
+@given(
+    names=st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\"),
+            min_size=1,
+            max_size=20,
+        ).filter(lambda n: n not in (".", "..")),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    ),
+)
+@example(names=["#1 hit.mp3", "a, b - c.flac", "späť.ogg"])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_m3u_entries_resolve_back_to_the_files(tmp_path, names):
+    """Whatever the file names (spaces, '#', unicode, ',' ...), each entry line resolves to its file."""
+    lists = tmp_path / "lists"
+    lists.mkdir(exist_ok=True)
+    folders = (lists, tmp_path / "m")  # beside the playlist ("#1.mp3") and elsewhere ("../m/#1.mp3")
+    tracks = [Track(title=f"t{i}", path=folders[i % 2] / name) for i, name in enumerate(names)]
+    out = lists / "p.m3u8"
+    assert write_m3u(out, tracks, force=True) == len(names)
+    lines = out.read_text(encoding="utf-8").split("\n")
+    entries = [line for line in lines[1:] if line and not line.startswith("#")]
+    assert [(lists / e).resolve() for e in entries] == [t.path.resolve() for t in tracks]

@@ -494,7 +494,8 @@ def write_m3u(
         The playlist file. Track paths are written relative to its folder (with ``/``), so the playlist
         and the music can move together; a track on another drive keeps its absolute path.
     tracks : iterable of Track
-        In playing order. A track without a file is written as its URI; one with neither is left out.
+        In playing order. A track without a file is written as its URI; one with neither, or with a line
+        break in its file name, is left out.
     force : bool
         Overwrite an existing playlist.
     title : str, optional
@@ -525,6 +526,10 @@ def write_m3u(
             entry = track.uri
         else:
             continue
+        if "\n" in entry or "\r" in entry:
+            continue  # a line break in a file name cannot be written in M3U
+        if entry.startswith("#"):
+            entry = f"./{entry}"  # "#1 hit.mp3" would read as a comment line
         seconds = round(track.duration_s) if math.isfinite(track.duration_s) else -1
         lines += [f"#EXTINF:{seconds},{_extinf_title(track)}", entry]
         n += 1
