@@ -206,8 +206,10 @@ def playlist(
                 {"path": _display_path(t.path, root) or None, "title": t.title, "artist": t.artist}
                 for t in untagged
             ],
-            "unreadable": [{"path": p, "problem": why} for p, why in lib.unreadable],
-            "estimate_failed": [{"path": p, "problem": why} for p, why in failed],
+            "unreadable": [
+                {"path": _display_path(Path(p), root), "problem": why} for p, why in lib.unreadable
+            ],
+            "estimate_failed": [{"path": _display_path(Path(p), root), "problem": why} for p, why in failed],
             "tags_written": tags_written,
             "m3u": m3u_info,
         }
