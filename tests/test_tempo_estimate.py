@@ -95,6 +95,19 @@ def test_click_track_at_another_sampling_rate():
 
 
 @slow
+@pytest.mark.parametrize("tempo_bpm", [172.0, 140.0, 88.0])
+def test_clicks_in_noise(tempo_bpm):
+    """Clicks (peak 0.8) under white noise (std 0.1): still the right tempo, still fairly sure."""
+    rng = np.random.default_rng(int(tempo_bpm))
+    y = click_track(tempo_bpm, 30.0) + 0.1 * rng.standard_normal(30 * 22050).astype(np.float32)
+    est = estimate_tempo(y, 22050)
+    assert float(fold_tempo_bpm(est.tempo_bpm, 172)) == pytest.approx(
+        float(fold_tempo_bpm(tempo_bpm, 172)), rel=3e-3
+    )
+    assert est.confidence > 0.7
+
+
+@slow
 def test_noise_is_not_confident():
     rng = np.random.default_rng(1)
     est = estimate_tempo(rng.standard_normal(22050 * 15).astype(np.float32) * 0.3, 22050)

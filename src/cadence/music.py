@@ -578,7 +578,7 @@ def write_tempo_tag(path: str | os.PathLike[str], tempo_bpm: float) -> None:
 #: longest stretch of a track analysed, from its middle (seconds)
 _ESTIMATE_MAX_S = 120.0
 #: estimates below this confidence are not written into tags
-MIN_TAG_CONFIDENCE = 0.5
+MIN_TAG_CONFIDENCE = 0.6
 _CACHE_NAME = "tempo-estimates-v1.json"
 
 
