@@ -89,6 +89,17 @@ def test_click_track_tempo_from_a_wav(tmp_path, tempo_bpm):
 
 
 @slow
+def test_long_track_analyses_a_minute_from_the_middle(tmp_path):
+    fs_hz = 11025
+    y = np.concatenate([np.zeros(40 * fs_hz, np.float32), click_track(150.0, 70.0, fs_hz)])
+    path = _wav(tmp_path, "long", np.concatenate([y, np.zeros(40 * fs_hz, np.float32)]), fs_hz)
+    entry = estimate_track_tempo(path)  # 150 s: seconds 45-105 are analysed, all clicks
+    assert entry["analysed_s"] == 60.0
+    assert entry["confidence"] > 0.9
+    assert float(fold_tempo_bpm(entry["tempo_bpm"], 172)) == pytest.approx(150.0, rel=3e-3)
+
+
+@slow
 def test_click_track_at_another_sampling_rate():
     est = estimate_tempo(click_track(171.0, 15.0, fs_hz=44100), 44100)
     assert float(fold_tempo_bpm(est.tempo_bpm, 172)) == pytest.approx(171.0, rel=3e-3)

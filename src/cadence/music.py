@@ -576,7 +576,7 @@ def write_tempo_tag(path: str | os.PathLike[str], tempo_bpm: float) -> None:
 # --- tempo estimation of untagged tracks (optional 'tempo' extra) ------------------------------------------
 
 #: longest stretch of a track analysed, from its middle (seconds)
-_ESTIMATE_MAX_S = 120.0
+_ESTIMATE_MAX_S = 60.0
 #: estimates below this confidence are not written into tags
 MIN_TAG_CONFIDENCE = 0.6
 _CACHE_NAME = "tempo-estimates-v1.json"
@@ -644,7 +644,7 @@ class TempoCache:
 
 
 def _load_mono(path: Path) -> tuple[Any, float]:
-    """Read up to two minutes from the middle of a track as mono float32 samples, and the sampling rate."""
+    """Read up to a minute from the middle of a track as mono float32 samples, and the sampling rate."""
     import numpy as np
     import soundfile as sf
 
