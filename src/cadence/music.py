@@ -254,9 +254,13 @@ def read_track(path: str | os.PathLike[str]) -> Track:
     p = Path(path).absolute()
     try:
         audio = _open_audio(p)
+        tempo_raw, title, artist = _tag_fields(audio.tags)
+    except InputFormatError:
+        raise
     except OSError as exc:
         raise InputFormatError(p, exc.strerror or str(exc)) from exc
-    tempo_raw, title, artist = _tag_fields(audio.tags)
+    except Exception as exc:  # noqa: BLE001 - mutagen raises IndexError etc. on some damaged files
+        raise InputFormatError(p, f"damaged audio file ({type(exc).__name__}: {exc})") from exc
     tempo = _parse_tempo(tempo_raw) if tempo_raw is not None else math.nan
     length = getattr(audio.info, "length", None)
     duration = float(length) if length is not None and math.isfinite(length) and length > 0 else math.nan
