@@ -697,6 +697,8 @@ def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None 
         }
     except InputFormatError as exc:
         entry = {"problem": exc.problem}
+    except (ValueError, RuntimeError, MemoryError) as exc:  # librosa/numba on odd audio: this track only
+        entry = {"problem": f"tempo estimation failed ({type(exc).__name__}: {exc})"}
     if cache is not None:
         cache.put(key, entry)
     return entry
