@@ -62,8 +62,13 @@ def test_percent_tolerance_is_a_share_of_each_centre(spm, pct):
 @given(spm=spms, from_spm=spms, frac=st.floats(min_value=0, max_value=0.05))
 def test_ramp_windows_span_warm_up_to_target(spm, from_spm, frac):
     lo, hi = sorted((spm, from_spm))
-    assume(hi < 1.8 * lo)  # wider ramps would make the 1/2x and 1x windows overlap
     tol = Tolerance(frac * spm)
+    # 1/2x reaches (hi + T) / 2, 1x starts at lo - T (likewise 1x and 2x): apart while hi + 3T < 2 lo
+    assume(abs(hi + 3 * tol.value - 2 * lo) > 1e-9 * lo)
+    if hi + 3 * tol.value >= 2 * lo:
+        with pytest.raises(ParameterError, match="overlap"):
+            bpm_windows(spm, tol, from_spm=from_spm)
+        return
     for w in bpm_windows(spm, tol, from_spm=from_spm):
         assert w.target_bpm == pytest.approx(w.multiple * spm)
         assert w.low_bpm == pytest.approx(w.multiple * (lo - tol.value))

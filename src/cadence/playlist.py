@@ -129,6 +129,10 @@ def _check_spm(name: str, value: float) -> float:
     return float(value)
 
 
+def _multiple_name(multiple: float) -> str:
+    return "1/2x" if multiple == 0.5 else f"{multiple:g}x"
+
+
 def bpm_windows(
     cadence_spm: float, tolerance: Tolerance | None = None, *, from_spm: float | None = None
 ) -> tuple[BpmWindow, ...]:
@@ -171,8 +175,9 @@ def bpm_windows(
                 if from_spm is not None
                 else (f"tolerance {tolerance}")
             )
+            pair = f"{_multiple_name(below.multiple)} and {_multiple_name(above.multiple)}"
             raise ParameterError(
-                f"{what} make the {below.multiple:g}x and {above.multiple:g}x windows overlap "
+                f"{what} make the {pair} windows overlap "
                 f"({below.high_bpm:.1f} >= {above.low_bpm:.1f} BPM); narrow it"
             )
     return tuple(windows)
