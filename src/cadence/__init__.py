@@ -24,12 +24,16 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "ActivityResult": "activity",
     "AnalysisOptions": "analysis",
-    "CadenceSummary": "analysis",
-    "CadenceTrace": "trace",
-    "SpeedFit": "analysis",
     "analyze_file": "activity",
     "analyze_trace": "analysis",
+    "bpm_windows": "playlist",
+    "CadenceSummary": "analysis",
+    "CadenceTrace": "trace",
+    "match_tempos": "playlist",
     "read_fit": "fit",
+    "read_library": "music",
+    "SpeedFit": "analysis",
+    "Tolerance": "playlist",
 }
 
 __all__ = [  # noqa: RUF022 - errors first, then the lazily imported names (kept sorted by the test suite)

@@ -19,6 +19,7 @@ __all__ = ["main"]
 #: ``cadence --help`` stays fast and no command pays for another's imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze:analyze", "Running cadence from FIT files and accelerometer recordings."),
+    "playlist": ("playlist:playlist", "BPM windows for a step rate and the tracks of your music that fit."),
 }
 
 
