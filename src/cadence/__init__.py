@@ -27,9 +27,15 @@ _LAZY: dict[str, str] = {
     "CadenceSummary": "analysis",
     "CadenceTrace": "trace",
     "SpeedFit": "analysis",
+    "Plan": "plan",
+    "PlanOptions": "plan",
+    "TargetRange": "target",
     "analyze_file": "activity",
     "analyze_trace": "analysis",
+    "check_adherence": "adherence",
+    "make_plan": "plan",
     "read_fit": "fit",
+    "target_range": "target",
 }
 
 __all__ = [  # noqa: RUF022 - errors first, then the lazily imported names (kept sorted by the test suite)

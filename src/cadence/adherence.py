@@ -30,6 +30,7 @@ __all__ = [
     "band_from_target",
     "check_adherence",
     "parse_time_ranges",
+    "parse_time_s",
 ]
 
 #: a silent segment with less running than this cannot tell whether the cadence held
@@ -119,7 +120,16 @@ _CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d*)?)")
 _UNITS = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
 
 
-def _parse_time_s(text: str, whole: str) -> float:
+def parse_time_s(text: str, whole: str | None = None) -> float:
+    """Parse a time from the start of a recording: ``"10m"``, ``"90s"``, ``"1h5m"``, ``"4m30s"``, ``"10:00"``.
+
+    Raises
+    ------
+    ParameterError
+        Anything else.
+
+    """
+    whole = text if whole is None else whole
     t = text.strip().lower()
     m = _CLOCK.fullmatch(t)
     if m:
@@ -144,7 +154,7 @@ def parse_time_ranges(text: str) -> tuple[tuple[float, float], ...]:
         if part.count("-") != 1:
             raise ParameterError(f"segment {part.strip()!r} in {text!r} must be START-END, e.g. 10m-15m")
         a_text, b_text = part.split("-")
-        a, b = _parse_time_s(a_text, text), _parse_time_s(b_text, text)
+        a, b = parse_time_s(a_text, text), parse_time_s(b_text, text)
         if not b > a:
             raise ParameterError(f"segment {part.strip()!r} in {text!r} must end after it starts")
         out.append((a, b))

@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 BLOCK_S = 300  # the main part of a session is built of 5-minute blocks
+MIN_FADE_SESSIONS = 4  # the final step has at least this many sessions to fade the cue out
 
 
 class Feedback(Enum):
@@ -228,7 +229,8 @@ class PlanOptions:
     sessions_per_week : int
         Metronome sessions per week, 1-7 (default 3); spread evenly over the week.
     weeks_per_step : int
-        Weeks at each step, 1 or 2 (default 1). The final step lasts twice as long: its feedback fades out.
+        Weeks at each step, 1 or 2 (default 1). The final step lasts twice as long (and at least 4
+        sessions): its feedback fades out.
     session_min : int
         Length of each session in minutes, a multiple of 5 from 15 to 120 (default 30).
     warmup_min : int
@@ -399,6 +401,8 @@ def make_plan(
     for j, pct in enumerate(pcts):
         final = j == n_steps - 1
         weeks = opts.weeks_per_step * (2 if final else 1)
+        if final:  # the fade-out needs at least MIN_FADE_SESSIONS sessions (Willy 2016 faded over 4)
+            weeks = max(weeks, math.ceil(MIN_FADE_SESSIONS / opts.sessions_per_week))
         tempo = round_half_up(b * (100.0 + pct) / 100.0)
         step_start = start_date + dt.timedelta(weeks=week0)
         steps.append(PlanStep(j + 1, pct, tempo, step_start, weeks))

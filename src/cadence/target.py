@@ -224,8 +224,8 @@ def target_range(
         warns.append(
             TargetWarning(
                 "high_baseline",
-                f"a baseline of {b:.0f} spm is already high: raising it further is not what the evidence is "
-                "about (it studied runners below about 170-175 spm); keep your cadence and look elsewhere.",
+                f"a baseline of {b:.0f} spm is already high: the +5-10 % advice is for a low cadence "
+                "with long strides; going higher still is unlikely to help your knees, so keep your cadence.",
             )
         )
     if high_pct > MAX_EVIDENCED_PCT:

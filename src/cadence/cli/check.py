@@ -26,6 +26,13 @@ SCHEMA_VERSION = 1
     help="The session's metronome program (from `cadence plan`): its silent blocks are checked.",
 )
 @click.option("--silent", "silent_text", help="Stretches run without the metronome: 10m-15m,20m-25m.")
+@click.option(
+    "--program-start",
+    "program_start",
+    default="0s",
+    show_default=True,
+    help="When the --program started, from the start of the recording (e.g. 2m30s).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (schema: docs/targets.md).")
 def check(
     runs: tuple[str, ...],
@@ -33,6 +40,7 @@ def check(
     tolerance_spm: float,
     program: str | None,
     silent_text: str | None,
+    program_start: str,
     as_json: bool,
 ) -> None:
     r"""Show the share of running time within a cadence band: whole run, per lap, silent segments.
@@ -47,7 +55,7 @@ def check(
       cadence check run.fit --target 168-176 --json
       cadence check run.fit --target 168 --program '5m@silent, 5x(3m@168, 2m@silent)'
     """
-    from ..adherence import check_adherence, parse_time_ranges
+    from ..adherence import check_adherence, parse_time_ranges, parse_time_s
     from ..errors import ParameterError
     from ..plan import ProgramSegment, parse_program
 
@@ -57,8 +65,14 @@ def check(
             segments = parse_program(program)
         except ParameterError as exc:
             raise ParameterError(f"--program: {exc}") from None
-    silent: list[tuple[float, float]] = [(s.start_s, s.end_s) for s in segments if s.role == "silent"]
-    cued: list[tuple[float, float]] = [(s.start_s, s.end_s) for s in segments if s.role == "cued"]
+    try:
+        t0 = parse_time_s(program_start)
+    except ParameterError as exc:
+        raise ParameterError(f"--program-start: {exc}") from None
+    silent: list[tuple[float, float]] = [
+        (t0 + s.start_s, t0 + s.end_s) for s in segments if s.role == "silent"
+    ]
+    cued: list[tuple[float, float]] = [(t0 + s.start_s, t0 + s.end_s) for s in segments if s.role == "cued"]
     if silent_text:
         try:
             silent.extend(parse_time_ranges(silent_text))
