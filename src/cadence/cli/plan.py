@@ -160,7 +160,8 @@ def plan(
     else:
         training = [s for s in p.sessions if s.kind == "training"]
         click.echo(
-            f"Plan: {round(p.baseline_spm, 1):g} -> {p.final_target_spm} spm (+{options.increase_pct:g} %) in "
+            f"Plan: {round(p.baseline_spm, 1):g} -> {p.final_target_spm} spm "
+            f"(+{options.increase_pct:g} %) in "
             f"{len(p.steps)} step(s), {options.sessions_per_week} session(s) a week, "
             f"{training[0].date:%a %d %b %Y} to {training[-1].date:%a %d %b %Y}"
         )
