@@ -226,7 +226,8 @@ def check_adherence(
     starts = np.asarray(trace.lap_start_s, dtype=float)
     if starts.size > 1:
         bounds = np.append(starts, np.inf)
-        lap_of = np.searchsorted(bounds, t, side="right") - 1  # record i belongs to the lap its time is in
+        # a record stands for the time just before it: it belongs to the lap with start < t <= next start
+        lap_of = np.maximum(np.searchsorted(bounds, t, side="left") - 1, 0)
         for k in range(starts.size):
             lap_end = float(min(bounds[k + 1], end))
             laps.append(
