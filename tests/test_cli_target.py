@@ -118,6 +118,17 @@ def test_plan_table_and_from_a_run(sample_data: Path) -> None:
     assert len(out["steps"]) == 2
 
 
+def test_plan_at_a_speed(sample_data: Path) -> None:
+    run = str(sample_data / "fdec__activity-small-fenix2-run.fit")
+    target = _json(["target", run, "--pace", "5:00/km", "--increase", "7.5", "--json"])
+    plan = _json(["plan", run, "--pace", "5:00/km", "--json"])
+    assert plan["baseline_source"] == "speed_fit" and plan["speed"]["used"]
+    assert plan["baseline_spm"] == target["baseline_spm"]
+    assert plan["final_target_spm"] == target["low_spm"] == target["high_spm"]
+    weak = _json(["plan", str(sample_data / PORTLAND), "--pace", "5:00/km", "--json"])
+    assert weak["baseline_source"] == "runs" and "weak_speed_fit" in {w["code"] for w in weak["warnings"]}
+
+
 def test_check_on_a_real_run(sample_data: Path) -> None:
     out = _json(["check", str(sample_data / PORTLAND), "--target", "172", "--json"])
     (run,) = out["runs"]

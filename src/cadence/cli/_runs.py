@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     from ..activity import ActivityResult
+    from ..target import TargetWarning
 
 
 def as_number(args: tuple[str, ...]) -> float | None:
@@ -55,3 +57,111 @@ def clock(seconds: float) -> str:
     s = int(round(seconds))
     h, r = divmod(s, 3600)
     return f"{h}:{r // 60:02d}:{r % 60:02d}" if h else f"{r // 60}:{r % 60:02d}"
+
+
+@dataclass
+class ResolvedBaseline:
+    """What ``target`` and ``plan`` start from, with the lines and JSON that explain where it came from."""
+
+    baseline_spm: float
+    source: str  # "given", "runs" or "speed_fit"
+    max_sustained_spm: float = float("nan")
+    runs: dict[str, Any] | None = None
+    speed: dict[str, Any] | None = None
+    lines: list[str] = field(default_factory=list)
+    warnings: list[TargetWarning] = field(default_factory=list)
+
+
+def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None) -> ResolvedBaseline:
+    """Resolve a number, or the running cadence of runs, or (--speed/--pace) their cadence at a speed."""
+    from ..errors import ParameterError
+    from ..target import (
+        TargetWarning,
+        baseline_from_results,
+        format_pace,
+        parse_speed_ms,
+        speed_baseline,
+        speed_model_from_results,
+    )
+
+    if speed and pace:
+        raise ParameterError("give --speed or --pace, not both")
+    speed_ms = None
+    if speed or pace:
+        try:
+            speed_ms = parse_speed_ms(speed or pace or "")
+        except ParameterError as exc:
+            raise ParameterError(f"{'--speed' if speed else '--pace'}: {exc}") from None
+    number = as_number(args)
+    if number is not None:
+        if speed_ms is not None:
+            raise ParameterError("--speed/--pace need runs to fit cadence against speed: give FIT files")
+        return ResolvedBaseline(number, "given", lines=[f"baseline  {number:g} spm (given)"])
+
+    runs = load_runs(args)
+    base = baseline_from_results(runs)
+    out = ResolvedBaseline(
+        base.running_cadence_spm,
+        "runs",
+        max_sustained_spm=base.max_sustained_spm,
+        runs={
+            "files": list(base.sources),
+            "n_runs": base.n_runs,
+            "running_time_s": base.running_time_s,
+            "running_cadence_spm": base.running_cadence_spm,
+            "watch_avg_cadence_spm": base.watch_avg_cadence_spm,
+            "max_sustained_spm": base.max_sustained_spm,
+        },
+    )
+    n_runs = f"{base.n_runs} run" + ("s" if base.n_runs != 1 else "")
+    out.lines.append(
+        f"baseline  {base.running_cadence_spm:.1f} spm  running cadence over {clock(base.running_time_s)} of "
+        f"running in {n_runs}"
+    )
+    if abs(base.watch_avg_cadence_spm - base.running_cadence_spm) >= 1.0:
+        out.lines.append(
+            f"          (the watch average, {base.watch_avg_cadence_spm:.1f} spm, counts walk breaks and "
+            "stops: not used)"
+        )
+    if speed_ms is None:
+        return out
+    sb = speed_baseline(speed_model_from_results(runs), speed_ms, base.running_cadence_spm)
+    fit = sb.model.fit
+    out.speed = {
+        "speed_ms": sb.speed_ms,
+        "speed_kmh": sb.speed_ms * 3.6,
+        "pace_s_per_km": 1000.0 / sb.speed_ms,
+        "cadence_at_speed_spm": sb.cadence_at_speed_spm,
+        "used": sb.used,
+        "reason": sb.reason,
+        "fit": {
+            "slope_spm_per_ms": fit.slope_spm_per_ms,
+            "intercept_spm": fit.intercept_spm,
+            "r2": fit.r2,
+            "n_records": fit.n,
+            "n_runs": sb.model.n_runs,
+            "speed_p05_ms": sb.model.speed_p05_ms,
+            "speed_p95_ms": sb.model.speed_p95_ms,
+        },
+    }
+    fit_text = (
+        f"fit over {sb.model.n_runs} run(s): {fit.slope_spm_per_ms:+.1f} spm per m/s, r2 {fit.r2:.2f}"
+        if fit.n and fit.r2 == fit.r2
+        else "no usable fit"
+    )
+    if sb.used:
+        out.baseline_spm = sb.baseline_spm
+        out.source = "speed_fit"
+        out.lines.append(
+            f"at speed  {format_pace(speed_ms)}: your cadence is {sb.baseline_spm:.1f} spm ({fit_text})"
+        )
+    else:
+        out.warnings.append(
+            TargetWarning(
+                "weak_speed_fit",
+                f"the cadence-vs-speed fit is not used: {sb.reason}; the target uses your plain "
+                "running cadence instead",
+            )
+        )
+        out.lines.append(f"at speed  {format_pace(speed_ms)}: fit not used ({fit_text})")
+    return out

@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from ._common import echo_json
-from ._runs import as_number, load_runs
+from ._runs import resolve_baseline
 
 SCHEMA_VERSION = 1
 
@@ -32,6 +32,8 @@ SCHEMA_VERSION = 1
     type=float,
     help="Band half-width (spm) for `cadence check`.",
 )
+@click.option("--speed", help="Plan from your cadence at this speed (fit over the runs): 12km/h, 3.3m/s.")
+@click.option("--pace", help="Plan from your cadence at this pace (same as --speed): 5:00/km, 8:00/mi.")
 @click.option("--no-retention-check", is_flag=True, help="Leave out the silent check run a month later.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (schema: docs/targets.md).")
 @click.option(
@@ -50,6 +52,8 @@ def plan(
     weeks_per_step: int,
     session_min: int,
     tolerance_spm: float,
+    speed: str | None,
+    pace: str | None,
     no_retention_check: bool,
     as_json: bool,
     ics_path: str | None,
@@ -71,7 +75,7 @@ def plan(
     """
     from ..errors import ParameterError
     from ..plan import PlanOptions, check_command, make_plan, plan_ics
-    from ..target import baseline_from_results, parse_increase
+    from ..target import parse_increase
 
     try:
         low, high = parse_increase(increase)
@@ -97,20 +101,13 @@ def plan(
         tolerance_spm=tolerance_spm,
         retention_check=not no_retention_check,
     )
-    number = as_number(baseline_or_runs)
-    source = "given"
-    max_sustained = float("nan")
-    files: list[str] = []
-    if number is None:
-        base = baseline_from_results(load_runs(baseline_or_runs))
-        number, max_sustained, files, source = (
-            base.running_cadence_spm,
-            base.max_sustained_spm,
-            list(base.sources),
-            "runs",
-        )
-    p = make_plan(number, options, start_date=start, max_sustained_spm=max_sustained)
+    resolved = resolve_baseline(baseline_or_runs, speed, pace)
+    source, files = resolved.source, list(resolved.runs["files"]) if resolved.runs else []
+    p = make_plan(
+        resolved.baseline_spm, options, start_date=start, max_sustained_spm=resolved.max_sustained_spm
+    )
 
+    warns = list(resolved.warnings) + list(p.warnings)
     if as_json:
         echo_json(
             {
@@ -154,11 +151,14 @@ def plan(
                     }
                     for s in p.sessions
                 ],
-                "warnings": [{"code": w.code, "message": w.message} for w in p.warnings],
+                "speed": resolved.speed,
+                "warnings": [{"code": w.code, "message": w.message} for w in warns],
             }
         )
     else:
         training = [s for s in p.sessions if s.kind == "training"]
+        if resolved.runs:
+            click.echo("\n".join(resolved.lines))
         click.echo(
             f"Plan: {round(p.baseline_spm, 1):g} -> {p.final_target_spm} spm "
             f"(+{options.increase_pct:g} %) in "
@@ -183,7 +183,7 @@ def plan(
             "= no clicks,\nkeep the same cadence). After each run: cadence check RUN.fit --target TEMPO "
             f"--tolerance {options.tolerance_spm:g} --program 'PROGRAM'"
         )
-        for w in p.warnings:
+        for w in warns:
             click.echo(f"note: {w.message}")
     if ics_path:
         from .._atomic import atomic_output

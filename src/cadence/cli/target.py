@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ._common import echo_json
-from ._runs import as_number, clock, load_runs
+from ._runs import resolve_baseline
 
 SCHEMA_VERSION = 1
 
@@ -39,111 +39,18 @@ def target(
       cadence target runs/ --pace 5:30/km --json
     """
     from ..errors import ParameterError
-    from ..target import (
-        TargetWarning,
-        baseline_from_results,
-        format_pace,
-        parse_increase,
-        parse_speed_ms,
-        speed_baseline,
-        speed_model_from_results,
-        target_range,
-    )
+    from ..target import parse_increase, target_range
 
-    if speed and pace:
-        raise ParameterError("give --speed or --pace, not both")
     try:
         inc = parse_increase(increase)
     except ParameterError as exc:
         raise ParameterError(f"--increase: {exc}") from None
-    speed_ms = None
-    if speed or pace:
-        try:
-            speed_ms = parse_speed_ms(speed or pace or "")
-        except ParameterError as exc:
-            raise ParameterError(f"{'--speed' if speed else '--pace'}: {exc}") from None
-
-    number = as_number(baseline_or_runs)
+    resolved = resolve_baseline(baseline_or_runs, speed, pace)
+    rng = target_range(resolved.baseline_spm, inc, max_sustained_spm=resolved.max_sustained_spm)
     payload: dict[str, object] = {"schema_version": SCHEMA_VERSION}
-    lines: list[str] = []
-    extra_warnings: list[TargetWarning] = []
-    if number is not None:
-        if speed_ms is not None:
-            raise ParameterError("--speed/--pace need runs to fit cadence against speed: give FIT files")
-        rng = target_range(number, inc)
-        payload.update(rng.to_dict(), baseline_source="given", runs=None, speed=None)
-        lines.append(f"baseline  {rng.baseline_spm:g} spm (given)")
-    else:
-        runs = load_runs(baseline_or_runs)
-        base = baseline_from_results(runs)
-        baseline = base.running_cadence_spm
-        source = "runs"
-        speed_info = None
-        n_runs = f"{base.n_runs} run" + ("s" if base.n_runs != 1 else "")
-        lines.append(
-            f"baseline  {baseline:.1f} spm  running cadence over {clock(base.running_time_s)} of running in "
-            f"{n_runs}"
-        )
-        if abs(base.watch_avg_cadence_spm - baseline) >= 1.0:
-            lines.append(
-                f"          (the watch average, {base.watch_avg_cadence_spm:.1f} spm, counts walk breaks and "
-                "stops: not used)"
-            )
-        if speed_ms is not None:
-            sb = speed_baseline(speed_model_from_results(runs), speed_ms, baseline)
-            fit = sb.model.fit
-            speed_info = {
-                "speed_ms": sb.speed_ms,
-                "speed_kmh": sb.speed_ms * 3.6,
-                "pace_s_per_km": 1000.0 / sb.speed_ms,
-                "cadence_at_speed_spm": sb.cadence_at_speed_spm,
-                "used": sb.used,
-                "reason": sb.reason,
-                "fit": {
-                    "slope_spm_per_ms": fit.slope_spm_per_ms,
-                    "intercept_spm": fit.intercept_spm,
-                    "r2": fit.r2,
-                    "n_records": fit.n,
-                    "n_runs": sb.model.n_runs,
-                    "speed_p05_ms": sb.model.speed_p05_ms,
-                    "speed_p95_ms": sb.model.speed_p95_ms,
-                },
-            }
-            fit_text = (
-                f"fit over {sb.model.n_runs} run(s): {fit.slope_spm_per_ms:+.1f} spm per m/s, r2 {fit.r2:.2f}"
-                if fit.n and fit.r2 == fit.r2
-                else "no usable fit"
-            )
-            if sb.used:
-                baseline = sb.baseline_spm
-                source = "speed_fit"
-                lines.append(
-                    f"at speed  {format_pace(speed_ms)}: your cadence is {baseline:.1f} spm ({fit_text})"
-                )
-            else:
-                extra_warnings.append(
-                    TargetWarning(
-                        "weak_speed_fit",
-                        f"the cadence-vs-speed fit is not used: {sb.reason}; the target uses your plain "
-                        "running cadence instead",
-                    )
-                )
-                lines.append(f"at speed  {format_pace(speed_ms)}: fit not used ({fit_text})")
-        rng = target_range(baseline, inc, max_sustained_spm=base.max_sustained_spm)
-        payload.update(
-            rng.to_dict(),
-            baseline_source=source,
-            runs={
-                "files": list(base.sources),
-                "n_runs": base.n_runs,
-                "running_time_s": base.running_time_s,
-                "running_cadence_spm": base.running_cadence_spm,
-                "watch_avg_cadence_spm": base.watch_avg_cadence_spm,
-                "max_sustained_spm": base.max_sustained_spm,
-            },
-            speed=speed_info,
-        )
-    warns = list(extra_warnings) + list(rng.warnings)
+    payload.update(rng.to_dict(), baseline_source=resolved.source, runs=resolved.runs, speed=resolved.speed)
+    lines = list(resolved.lines)
+    warns = list(resolved.warnings) + list(rng.warnings)
     payload["warnings"] = [{"code": w.code, "message": w.message} for w in warns]
     if as_json:
         echo_json(payload)
