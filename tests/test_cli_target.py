@@ -155,6 +155,33 @@ def test_check_silent_segments(sample_data: Path) -> None:
     assert "held in" in text.stdout
 
 
+def test_check_a_plan_session(tmp_path: Path) -> None:
+    plan_json = tmp_path / "plan.json"
+    proc = run_cadence("plan", "160", "--tolerance", "4", "--json")
+    plan_json.write_text(proc.stdout, encoding="utf-8")
+    session = json.loads(proc.stdout)["sessions"][2]
+    out = _json(["check", P, "--plan", str(plan_json), "--session", "3", "--json"])
+    assert (out["low_spm"], out["high_spm"]) == (session["target_spm"] - 4, session["target_spm"] + 4)
+    same = _json(
+        [
+            "check",
+            P,
+            "--target",
+            str(session["target_spm"]),
+            "--tolerance",
+            "4",
+            "--program",
+            session["program"],
+            "--json",
+        ]
+    )
+    assert out["runs"][0]["silent_segments"] == same["runs"][0]["silent_segments"]
+    bad = run_cadence("check", P, "--plan", str(plan_json), "--session", "99")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "sessions 1-13" in bad.stderr
+    not_a_plan = run_cadence("check", P, "--plan", str(SAMPLE_DATA / "SOURCES.csv"), "--session", "1")
+    assert not_a_plan.returncode == 1 and not_a_plan.stderr.count("\n") == 1
+
+
 @pytest.mark.shared
 def test_check_time_in_band_on_shared_runs(shared_dir: Path) -> None:
     files = sorted((shared_dir / "data" / "fit").glob("wkz__*.fit"))[:4]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ._common import echo_json
@@ -25,6 +27,13 @@ SCHEMA_VERSION = 1
     "--program",
     help="The session's metronome program (from `cadence plan`): its silent blocks are checked.",
 )
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="A plan from `cadence plan --json`: with --session, its tempo, tolerance and program are used.",
+)
+@click.option("--session", "session_no", type=int, help="The plan's session number (1-based) this run was.")
 @click.option("--silent", "silent_text", help="Stretches run without the metronome: 10m-15m,20m-25m.")
 @click.option(
     "--program-start",
@@ -39,6 +48,8 @@ def check(
     target_text: str | None,
     tolerance_spm: float,
     program: str | None,
+    plan_path: str | None,
+    session_no: int | None,
     silent_text: str | None,
     program_start: str,
     as_json: bool,
@@ -54,11 +65,22 @@ def check(
       cadence check run.fit --target 172
       cadence check run.fit --target 168-176 --json
       cadence check run.fit --target 168 --program '5m@silent, 5x(3m@168, 2m@silent)'
+      cadence plan 160 --json > plan.json; cadence check run.fit --plan plan.json --session 3
     """
     from ..adherence import check_adherence, parse_time_ranges, parse_time_s
     from ..errors import ParameterError
     from ..plan import ProgramSegment, parse_program
 
+    if (plan_path is None) != (session_no is None):
+        raise ParameterError("--plan and --session go together: --plan plan.json --session 5")
+    if plan_path is not None and session_no is not None:
+        if program:
+            raise ParameterError("give --program or --plan/--session, not both")
+        session = _plan_session(plan_path, session_no)
+        program = str(session["program"])
+        if target_text is None:
+            target_text = f"{session['target_spm']:g}"
+            tolerance_spm = float(session.get("tolerance_spm", tolerance_spm))
     segments: tuple[ProgramSegment, ...] = ()
     if program:
         try:
@@ -169,3 +191,27 @@ def _band(text: str, tolerance_spm: float) -> tuple[float, float]:
     if not (60 <= low <= high <= 260):
         raise ParameterError(f"--target {text!r}: need 60 <= low <= high <= 260 spm")
     return low, high
+
+
+def _plan_session(path: str, number: int) -> dict[str, Any]:
+    """Session ``number`` of a ``cadence plan --json`` file, with the plan's tolerance."""
+    import json
+
+    from ..errors import InputFormatError, ParameterError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            plan = json.load(fh)
+    except FileNotFoundError:
+        raise InputFormatError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFormatError(path, f"not a plan from `cadence plan --json` ({exc})") from None
+    sessions = plan.get("sessions") if isinstance(plan, dict) else None
+    if not isinstance(sessions, list) or not all(
+        isinstance(s, dict) and {"session", "program", "target_spm"} <= set(s) for s in sessions
+    ):
+        raise InputFormatError(path, "not a plan from `cadence plan --json` (no sessions with programs)")
+    for s in sessions:
+        if s["session"] == number:
+            return {**s, "tolerance_spm": plan.get("tolerance_spm", 3.0)}
+    raise ParameterError(f"--session {number}: the plan has sessions 1-{len(sessions)}")
