@@ -490,6 +490,7 @@ def plan_ics(plan: Plan, *, dtstamp: dt.datetime | None = None) -> bytes:
     cal.add("prodid", "-//cadence//cadence plan//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", f"Cadence plan {plan.baseline_spm:.0f} -> {plan.final_target_spm} spm")
     uid_base = f"{plan.sessions[0].date:%Y%m%d}-{plan.baseline_spm:.1f}-{plan.final_target_spm}"
     tol = plan.options.tolerance_spm

@@ -41,6 +41,7 @@ __all__ = [
     "pooled_speed_model",
     "round_half_up",
     "speed_baseline",
+    "speed_model_from_results",
     "target_range",
 ]
 
