@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from cadence.errors import ParameterError
 from cadence.target import (
+    Baseline,
+    baseline_warnings,
     format_pace,
     parse_increase,
     parse_speed_ms,
@@ -229,3 +231,9 @@ def test_pooled_model_rejects_mismatched_runs() -> None:
         pooled_speed_model([np.ones(3)], [np.ones(3), np.ones(3)], [np.ones(3)])
     with pytest.raises(ParameterError):
         pooled_speed_model([np.ones(3)], [np.ones(4)], [np.ones(3)])
+
+
+def test_short_baseline_guard_rail() -> None:
+    short = Baseline(170.0, 120.0, 160.0, 175.0, 1, ("a.fit",))
+    assert [w.code for w in baseline_warnings(short)] == ["short_baseline"]
+    assert baseline_warnings(Baseline(170.0, 1800.0, 160.0, 175.0, 1, ("a.fit",))) == ()

@@ -35,6 +35,7 @@ __all__ = [
     "TargetRange",
     "TargetWarning",
     "baseline_from_results",
+    "baseline_warnings",
     "format_pace",
     "parse_increase",
     "parse_speed_ms",
@@ -59,6 +60,9 @@ MAX_INCREASE_PCT = 30.0
 #: a baseline outside this range is not a human step rate
 BASELINE_LIMITS_SPM = (40.0, 260.0)
 
+#: a baseline from less running than this is uncertain
+MIN_BASELINE_RUNNING_S = 300.0
+
 #: the cadence-vs-speed fit is used only when it is this good (docs/targets.md)
 MIN_SPEED_RANGE_MS = 0.5
 MIN_R2 = 0.2
@@ -72,7 +76,7 @@ class TargetWarning:
     """A guard rail that fired: a stable ``code`` for programs and a ``message`` in plain words.
 
     Codes: ``walking_baseline``, ``high_baseline``, ``above_max_sustained``, ``large_increase``,
-    ``weak_speed_fit``.
+    ``short_baseline``, ``weak_speed_fit``.
     """
 
     code: str
@@ -392,6 +396,19 @@ def baseline_from_results(results: Sequence[ActivityResult]) -> Baseline:
         n_runs=len(runs),
         sources=tuple(dict.fromkeys(r.trace.source for r in runs)),
     )
+
+
+def baseline_warnings(baseline: Baseline) -> tuple[TargetWarning, ...]:
+    """Guard rails on a baseline from runs: ``short_baseline`` when it rests on under 5 min of running."""
+    if baseline.n_runs and baseline.running_time_s < MIN_BASELINE_RUNNING_S:
+        return (
+            TargetWarning(
+                "short_baseline",
+                f"the baseline rests on only {baseline.running_time_s:.0f} s of running: it is uncertain; "
+                "use a run with at least 10 minutes of steady running.",
+            ),
+        )
+    return ()
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
     from ..target import (
         TargetWarning,
         baseline_from_results,
+        baseline_warnings,
         format_pace,
         parse_speed_ms,
         speed_baseline,
@@ -113,6 +114,7 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
             "max_sustained_spm": base.max_sustained_spm,
         },
     )
+    out.warnings.extend(baseline_warnings(base))
     n_runs = f"{base.n_runs} run" + ("s" if base.n_runs != 1 else "")
     out.lines.append(
         f"baseline  {base.running_cadence_spm:.1f} spm  running cadence over {clock(base.running_time_s)} of "
