@@ -230,3 +230,11 @@ def test_bad_input_is_one_line(args: list[str], code: int, needle: str) -> None:
     assert proc.returncode == code, proc.stderr
     assert proc.stderr.count("\n") == 1 and needle in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["target", "plan", "check"])
+def test_help_keeps_the_examples_on_their_own_lines(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "\\b" not in result.output
+    assert any(line.strip().startswith(f"cadence {command} ") for line in result.output.splitlines())

@@ -54,7 +54,7 @@ def check(
     program_start: str,
     as_json: bool,
 ) -> None:
-    r"""Show the share of running time within a cadence band: whole run, per lap, silent segments.
+    """Show the share of running time within a cadence band: whole run, per lap, silent segments.
 
     Only running time counts (pauses, stops and walk breaks are left out). With --program or --silent,
     each stretch without the metronome is judged: the cadence held when its mean stayed at or above the
@@ -66,7 +66,7 @@ def check(
       cadence check run.fit --target 168-176 --json
       cadence check run.fit --target 168 --program '5m@silent, 5x(3m@168, 2m@silent)'
       cadence plan 160 --json > plan.json; cadence check run.fit --plan plan.json --session 3
-    """
+    """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
     from ..adherence import check_adherence, parse_time_ranges, parse_time_s
     from ..errors import ParameterError
     from ..plan import ProgramSegment, parse_program

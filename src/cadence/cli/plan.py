@@ -59,7 +59,7 @@ def plan(
     ics_path: str | None,
     force: bool,
 ) -> None:
-    r"""Plan a progression from your cadence (e.g. 160) or your runs to +7.5 %.
+    """Plan a progression from your cadence (e.g. 160) or your runs to +7.5 %.
 
     Steps of about +2.5 % every week (or two), three metronome sessions a week. Each new tempo starts with
     the metronome on for the whole run, then alternates cued and silent blocks; the last step fades the
@@ -72,7 +72,7 @@ def plan(
       cadence plan 160
       cadence plan run.fit --increase 10 --start-date 2026-01-05
       cadence plan 160 --ics cadence.ics
-    """
+    """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
     from ..errors import ParameterError
     from ..plan import PlanOptions, check_command, make_plan, plan_ics
     from ..target import parse_increase

@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 def target(
     baseline_or_runs: tuple[str, ...], increase: str, speed: str | None, pace: str | None, as_json: bool
 ) -> None:
-    r"""Compute a cadence target: +5-10 % over your running cadence, in whole steps per minute.
+    """Compute a cadence target: +5-10 % over your running cadence, in whole steps per minute.
 
     Give your cadence (e.g. 160) or one or more runs (FIT files or folders): the baseline is then the
     running cadence over all their running time, never the watch's average, which walk breaks and stops
@@ -37,7 +37,7 @@ def target(
       cadence target 160
       cadence target run.fit --increase 5-7.5
       cadence target runs/ --pace 5:30/km --json
-    """
+    """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
     from ..errors import ParameterError
     from ..target import parse_increase, target_range
 
