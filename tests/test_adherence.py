@@ -110,3 +110,22 @@ def test_real_run_laps_cover_the_run(sample_data) -> None:
     assert a.overall.running_time_s == pytest.approx(run.summary.running_time_s)
     for share in [a.overall, *a.laps]:
         assert share.below_pct + share.in_band_pct + share.above_pct == pytest.approx(100)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.floats(140, 200), min_size=20, max_size=120),
+    st.floats(150, 190),
+    st.floats(0, 8),
+    st.floats(0, 8),
+)
+def test_a_wider_band_holds_more_of_the_run(cads: list[float], target: float, t1: float, t2: float) -> None:
+    run = _run(np.repeat(np.asarray(cads), 5))
+    narrow, wide = sorted((t1, t2))
+    a = check_adherence(run, *band_from_target(target, narrow))
+    b = check_adherence(run, *band_from_target(target, wide))
+    assert b.overall.in_band_pct >= a.overall.in_band_pct - 1e-9
+    assert (
+        b.overall.below_pct <= a.overall.below_pct + 1e-9
+        and b.overall.above_pct <= a.overall.above_pct + 1e-9
+    )

@@ -237,3 +237,15 @@ def test_short_baseline_guard_rail() -> None:
     short = Baseline(170.0, 120.0, 160.0, 175.0, 1, ("a.fit",))
     assert [w.code for w in baseline_warnings(short)] == ["short_baseline"]
     assert baseline_warnings(Baseline(170.0, 1800.0, 160.0, 175.0, 1, ("a.fit",))) == ()
+
+
+@pytest.mark.parametrize("slope", [4.0, 8.0, 12.0])
+@pytest.mark.parametrize("noise", [0.5, 2.0])
+def test_speed_fit_sweep(slope: float, noise: float) -> None:
+    rng = np.random.default_rng(int(slope * 10 + noise * 100))
+    speeds = [rng.uniform(2.4, 3.0, 900), rng.uniform(3.0, 3.8, 900), rng.uniform(2.8, 4.2, 600)]
+    model = pooled_speed_model(*_runs(slope, speeds, noise=noise, seed=int(slope)))
+    assert model.weakness() is None
+    for v in (2.6, 3.3, 4.0):
+        sb = speed_baseline(model, v, fallback_spm=0.0)
+        assert sb.used and sb.baseline_spm == pytest.approx(150 + slope * v, abs=0.5)
