@@ -183,3 +183,12 @@ def test_ics_parses_back_with_one_event_per_session() -> None:
         assert str(s.target_spm) in str(ev["SUMMARY"])
         assert s.program in str(ev["DESCRIPTION"])
     assert str(cal["VERSION"]) == "2.0" and "cadence" in str(cal["PRODID"])
+
+
+def test_ics_with_a_time_of_day() -> None:
+    plan = make_plan(160, PlanOptions(session_min=45), start_date=START)
+    cal = icalendar.Calendar.from_ical(plan_ics(plan, start_time=dt.time(7, 30)))
+    for ev, s in zip(cal.walk("VEVENT"), plan.sessions, strict=True):
+        begin, end = ev.decoded("DTSTART"), ev.decoded("DTEND")
+        assert begin == dt.datetime.combine(s.date, dt.time(7, 30)) and begin.tzinfo is None
+        assert end - begin == dt.timedelta(minutes=45)

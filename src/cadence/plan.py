@@ -467,13 +467,16 @@ def check_command(session: PlanSession, tolerance_spm: float) -> str:
     )
 
 
-def plan_ics(plan: Plan, *, dtstamp: dt.datetime | None = None) -> bytes:
-    """Render ``plan`` as an iCalendar file: one all-day VEVENT per session.
+def plan_ics(plan: Plan, *, start_time: dt.time | None = None, dtstamp: dt.datetime | None = None) -> bytes:
+    """Render ``plan`` as an iCalendar file: one VEVENT per session.
 
     Parameters
     ----------
     plan : Plan
         From :func:`make_plan`.
+    start_time : datetime.time, optional
+        Time of day of every session (local "floating" time, as calendar apps show it wherever you are);
+        the event then lasts the session length. Without it the events are all-day.
     dtstamp : datetime, optional
         The DTSTAMP of every event (default: now, UTC).
 
@@ -498,8 +501,13 @@ def plan_ics(plan: Plan, *, dtstamp: dt.datetime | None = None) -> bytes:
         ev = icalendar.Event()
         ev.add("uid", f"cadence-plan-{uid_base}-{s.index}@cadence")
         ev.add("dtstamp", stamp)
-        ev.add("dtstart", s.date)
-        ev.add("dtend", s.date + dt.timedelta(days=1))
+        if start_time is None:
+            ev.add("dtstart", s.date)
+            ev.add("dtend", s.date + dt.timedelta(days=1))
+        else:
+            begin = dt.datetime.combine(s.date, start_time.replace(tzinfo=None))
+            ev.add("dtstart", begin)
+            ev.add("dtend", begin + dt.timedelta(minutes=plan.options.session_min))
         ev.add("summary", session_summary(s))
         lines = [
             f"Session {s.index} of {len(plan.sessions)}, step {s.step} of {len(plan.steps)}.",

@@ -42,6 +42,9 @@ SCHEMA_VERSION = 1
     type=click.Path(dir_okay=False, path_type=str),
     help="Also write the sessions to this iCalendar (.ics) file.",
 )
+@click.option(
+    "--time", "time_text", metavar="HH:MM", help="Time of day of the --ics events (default: all-day)."
+)
 @click.option("--force", is_flag=True, help="Overwrite the --ics file if it exists.")
 def plan(
     baseline_or_runs: tuple[str, ...],
@@ -57,6 +60,7 @@ def plan(
     no_retention_check: bool,
     as_json: bool,
     ics_path: str | None,
+    time_text: str | None,
     force: bool,
 ) -> None:
     """Plan a progression from your cadence (e.g. 160) or your runs to +7.5 %.
@@ -92,6 +96,13 @@ def plan(
             raise ParameterError(f"--start-date {start_date!r} must be a date like 2026-01-05") from None
     else:
         start = dt.date.today()
+    start_time = None
+    if time_text:
+        hh, _, mm = time_text.strip().partition(":")
+        try:
+            start_time = dt.time(int(hh), int(mm or 0))
+        except ValueError:
+            raise ParameterError(f"--time {time_text!r} must be a time of day like 07:00") from None
     options = PlanOptions(
         increase_pct=high,
         step_pct=step_pct,
@@ -189,5 +200,5 @@ def plan(
         from .._atomic import atomic_output
 
         with atomic_output(ics_path, force=force, binary=True) as fh:
-            fh.write(plan_ics(p))
+            fh.write(plan_ics(p, start_time=start_time))
         click.echo(f"wrote {ics_path} ({len(p.sessions)} events)", err=True)
