@@ -44,6 +44,7 @@ opts = st.builds(
     sessions_per_week=st.integers(1, 7),
     weeks_per_step=st.integers(1, 2),
     session_min=st.sampled_from([20, 30, 45, 60]),
+    warmup_min=st.sampled_from([0, 5, 10]),
     retention_check=st.booleans(),
 )
 
@@ -156,6 +157,7 @@ def test_parse_program_rejects(bad: str) -> None:
         {"session_min": 32},
         {"session_min": 10},
         {"warmup_min": 25, "session_min": 30},
+        {"warmup_min": 3},
         {"tolerance_spm": -1},
         {"step_pct": 0},
     ],

@@ -234,7 +234,8 @@ class PlanOptions:
     session_min : int
         Length of each session in minutes, a multiple of 5 from 15 to 120 (default 30).
     warmup_min : int
-        Silent warm-up at the start of each session, in minutes (default 5).
+        Silent warm-up at the start of each session, in minutes (default 5); the rest of the session must be
+        at least 10 minutes in whole 5-minute blocks.
     tolerance_spm : float
         Half-width of the band ``cadence check`` uses around each session's tempo (default 3 spm).
     retention_check : bool
@@ -262,9 +263,11 @@ class PlanOptions:
             raise ParameterError(f"weeks_per_step={self.weeks_per_step} must be 1 or 2")
         if not (15 <= self.session_min <= 120 and self.session_min % 5 == 0):
             raise ParameterError(f"session_min={self.session_min} must be a multiple of 5 from 15 to 120")
-        if not 0 <= self.warmup_min <= self.session_min - 10 or self.warmup_min != int(self.warmup_min):
+        main_min = self.session_min - self.warmup_min
+        if self.warmup_min != int(self.warmup_min) or not (main_min >= 10 and main_min % 5 == 0):
             raise ParameterError(
-                f"warmup_min={self.warmup_min} must be whole minutes leaving at least 10 min of main part"
+                f"warmup_min={self.warmup_min} must be whole minutes leaving a main part of at least 10 min "
+                "in 5-minute blocks (e.g. 0, 5 or 10)"
             )
         if not (math.isfinite(self.tolerance_spm) and 0 <= self.tolerance_spm <= 20):
             raise ParameterError(f"tolerance_spm={self.tolerance_spm:g} must be 0-20")
@@ -393,8 +396,7 @@ def make_plan(
     pcts = [min(opts.step_pct * (j + 1), opts.increase_pct) for j in range(n_steps)]
     offsets = [(k * 7) // opts.sessions_per_week for k in range(opts.sessions_per_week)]
     warmup_s = 60.0 * opts.warmup_min
-    main_s = 60.0 * (opts.session_min - opts.warmup_min)
-    main_s = BLOCK_S * (main_s // BLOCK_S) or main_s
+    main_s = 60.0 * (opts.session_min - opts.warmup_min)  # a whole number of 5-minute blocks
     steps: list[PlanStep] = []
     sessions: list[PlanSession] = []
     week0 = 0
