@@ -29,10 +29,16 @@ _LAZY: dict[str, str] = {
     "bpm_windows": "playlist",
     "CadenceSummary": "analysis",
     "CadenceTrace": "trace",
+    "check_adherence": "adherence",
+    "make_plan": "plan",
     "match_tempos": "playlist",
+    "Plan": "plan",
+    "PlanOptions": "plan",
     "read_fit": "fit",
     "read_library": "music",
     "SpeedFit": "analysis",
+    "target_range": "target",
+    "TargetRange": "target",
     "Tolerance": "playlist",
 }
 
