@@ -334,7 +334,7 @@ def read_accel_csv(
     cols = ([i_t] if i_t is not None else []) + i_xyz
     time_is_text = time_unit == "iso"
     schema_over: dict[str, Any] = {}
-    col_names = [f"c{i}" for i in range(len(names))]
+    col_names = [f"column_{i + 1}" for i in range(len(names))]  # polars' own names for a headless read
     for i in i_xyz:
         schema_over[col_names[i]] = pl.Float64
     if i_t is not None:
@@ -554,12 +554,14 @@ def _columns(df, names: list[str]) -> NDArray[np.float64]:  # noqa: ANN001
 
 def _read(pl, path, delim, decimal_comma, col_names, cols, schema_over):  # noqa: ANN001, ANN202
     """Parse the CSV; "NaN", "nan", "inf" and empty cells parse as floats/nulls, other markers on a retry."""
+    # a full schema (every column named and typed; unused ones as text) spares polars the type inference
+    schema = {name: schema_over.get(name, pl.String) for name in col_names}
     kwargs = {
         "separator": delim,
-        "has_header": True,
-        "new_columns": col_names,
+        "has_header": False,
+        "skip_rows": 1,
+        "schema": schema,
         "columns": [col_names[i] for i in cols],
-        "schema_overrides": schema_over,
         "decimal_comma": decimal_comma,
         "truncate_ragged_lines": True,
     }
