@@ -405,27 +405,25 @@ def read_accel_csv(
         scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[t_unit]
         if scale * t_raw[0] > 1e8:  # absolute (Unix epoch) time stamps
             start_unix = float(t_raw[0]) * scale
-        t_raw = t_raw - t_raw[0]
         if scale != 1.0:
-            t_raw *= scale
-    else:
-        t_raw = t_raw - t_raw[0]
+            t_raw = t_raw * scale
 
-    dt = np.diff(t_raw)
-    back = np.flatnonzero(dt < 0) if dt.min() < 0 else np.empty(0, np.intp)
-    if len(back):
+    # time checks in one chunked pass (a day at 100 Hz would need two more 69 MB arrays otherwise)
+    steps = _time_steps(t_raw)
+    if steps.first_backwards >= 0:
+        i = steps.first_backwards
         raise InputFormatError(
             spath,
-            f"time goes backwards ({t_raw[back[0]]:.6g} s -> {t_raw[back[0] + 1]:.6g} s)",
-            f"data row {int(back[0]) + 2}",
+            f"time goes backwards ({t_raw[i] - t_raw[0]:.6g} s -> {t_raw[i + 1] - t_raw[0]:.6g} s)",
+            f"data row {i + 2}",
         )
-    if dt.min() == 0:
-        dup = np.concatenate([[False], dt == 0])
+    if steps.dt_min == 0:
+        dup = np.concatenate([[False], np.diff(t_raw) == 0])
         n_dropped += int(dup.sum())
         t_raw, acc = t_raw[~dup], acc[~dup]
-        dt = np.diff(t_raw)
-    if len(t_raw) < 2:
-        raise InputFormatError(spath, "only one distinct time stamp; at least two samples are needed")
+        if len(t_raw) < 2:
+            raise InputFormatError(spath, "only one distinct time stamp; at least two samples are needed")
+        steps = _time_steps(t_raw)
 
     # units
     med = gravity_magnitude(acc)
@@ -457,7 +455,7 @@ def read_accel_csv(
             f"data row {row + 1}",
         )
 
-    t_u, acc_u, rate, gaps, resampled = uniform_grid(t_raw, acc_ms2, dt, spath, fs_hz)
+    t_u, acc_u, rate, gaps, resampled = uniform_grid(t_raw, acc_ms2, spath, fs_hz, steps=steps)
     return Recording(
         t_s=t_u,
         acc_ms2=acc_u,
@@ -489,27 +487,62 @@ def gravity_magnitude(acc: NDArray[np.float64], block: int = 128) -> float:
     return float(np.median(np.linalg.norm(means, axis=1)))
 
 
+@dataclass(frozen=True)
+class _TimeSteps:
+    """Summary of the sample intervals ``diff(t)``, computed block by block."""
+
+    dt_min: float
+    dt_max: float
+    dt_median: float
+    first_backwards: int  # index i with t[i + 1] < t[i], or -1
+    gap_index: NDArray[np.intp]  # i with t[i + 1] - t[i] > the gap threshold
+    gap_dt: float  # that threshold
+
+
+def _time_steps(t: NDArray[np.float64], block: int = 1 << 20) -> _TimeSteps:
+    """Min, max, median and gaps of the sample intervals of ``t`` without a full-size ``diff`` array."""
+    n = len(t)
+    sample = np.concatenate(
+        [np.diff(t[a : a + 50_001]) for a in np.unique(np.clip([0, n // 2, n - 50_001], 0, max(0, n - 1)))]
+    )
+    med = float(np.median(sample)) if sample.size else 0.0
+    gap_dt = max(5 * med, 0.1)
+    lo, hi, first_back = np.inf, -np.inf, -1
+    gaps: list[NDArray[np.intp]] = []
+    for a in range(0, n - 1, block):
+        d = np.diff(t[a : a + block + 1])
+        dmin, dmax = float(d.min()), float(d.max())
+        lo, hi = min(lo, dmin), max(hi, dmax)
+        if dmin < 0 and first_back < 0:
+            first_back = a + int(np.argmax(d < 0))
+        if dmax > gap_dt:
+            gaps.append(a + np.flatnonzero(d > gap_dt))
+    gi = np.concatenate(gaps) if gaps else np.empty(0, np.intp)
+    return _TimeSteps(float(lo), float(hi), med, first_back, gi, gap_dt)
+
+
 def uniform_grid(
     t_s: NDArray[np.float64],
     acc_ms2: NDArray[np.float64],
-    dt: NDArray[np.float64],
     source: str,
     fs_hz: float | None = None,
+    *,
+    steps: _TimeSteps | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, tuple[tuple[float, float], ...], bool]:
-    """Put increasing sample times ``t_s`` (from 0) on a uniform grid.
+    """Put increasing sample times ``t_s`` on a uniform grid starting at 0.
 
     Parameters
     ----------
     t_s : ndarray, shape (n,)
-        Strictly increasing sample times in seconds, starting at 0.
+        Strictly increasing sample times in seconds (any origin: the output starts at 0).
     acc_ms2 : ndarray, shape (n, 3)
         The samples.
-    dt : ndarray, shape (n - 1,)
-        ``np.diff(t_s)`` (passed in because the caller has it already).
     source : str
         File name for error messages.
     fs_hz : float, optional
         Output rate; default: the median rate of the file.
+    steps : _TimeSteps, optional
+        The interval summary of ``t_s`` if the caller has it already.
 
     Returns
     -------
@@ -523,27 +556,35 @@ def uniform_grid(
         Time does not advance, or the grid would be absurdly larger than the data.
 
     """
-    med_dt = float(np.median(dt[:: max(1, len(dt) // 100_000)]))
-    if med_dt <= 0:
+    st = steps if steps is not None else _time_steps(t_s)
+    med_dt = st.dt_median
+    if not med_dt > 0:
         raise InputFormatError(source, "time does not advance")
-    gap_dt = max(5 * med_dt, 0.1)
-    dt_max, dt_min = float(dt.max()), float(dt.min())
-    gi = np.flatnonzero(dt > gap_dt) if dt_max > gap_dt else np.empty(0, np.intp)
-    gaps = tuple((float(t_s[i]), float(dt[i])) for i in gi[:10_000])
+    t0 = float(t_s[0])
+    span = float(t_s[-1]) - t0
+    gaps = tuple((float(t_s[i]) - t0, float(t_s[i + 1] - t_s[i])) for i in st.gap_index[:10_000])
     rate = float(fs_hz) if fs_hz is not None else 1.0 / med_dt
-    regular = fs_hz is None and len(gi) == 0 and max(dt_max - med_dt, med_dt - dt_min) <= 0.05 * med_dt
+    regular = (
+        fs_hz is None
+        and len(st.gap_index) == 0
+        and max(st.dt_max - med_dt, med_dt - st.dt_min) <= 0.05 * med_dt
+    )
     if regular:
-        rate = (len(t_s) - 1) / float(t_s[-1])
+        rate = (len(t_s) - 1) / span
         if abs(rate - round(rate)) < 1e-6 * rate:  # 99.99999999999 Hz from float time stamps is 100 Hz
             rate = float(round(rate))
-        return np.arange(len(t_s)) / rate, acc_ms2, rate, gaps, False
-    n_u = int(np.floor(t_s[-1] * rate)) + 1
+        t_u = np.arange(len(t_s), dtype=np.float64)
+        t_u /= rate
+        return t_u, acc_ms2, rate, gaps, False
+    n_u = int(np.floor(span * rate)) + 1
     if n_u > 50 * len(t_s) + 1000:
         raise InputFormatError(source, f"sampling too sparse or gaps too long to resample at {rate:.4g} Hz")
-    t_u = np.arange(n_u) / rate
+    t_u = np.arange(n_u, dtype=np.float64)
+    t_u /= rate
+    t_rel = t_s - t0
     acc_u = np.empty((n_u, 3))
     for k in range(3):
-        acc_u[:, k] = np.interp(t_u, t_s, acc_ms2[:, k])
+        acc_u[:, k] = np.interp(t_u, t_rel, acc_ms2[:, k])
     return t_u, acc_u, rate, gaps, True
 
 

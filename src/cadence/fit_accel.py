@@ -206,8 +206,7 @@ def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
         raise InputFormatError(
             spath, f"gravity in the accelerometer samples measures {mag:.4g}: not g, milli-g or m/s^2"
         )
-    t = t_abs - t_abs[0]
-    t_u, acc_u, rate, gaps, resampled = uniform_grid(t, acc * scale, np.diff(t), spath)
+    t_u, acc_u, rate, gaps, resampled = uniform_grid(t_abs, acc * scale, spath)
     return Recording(
         t_s=t_u,
         acc_ms2=acc_u,
