@@ -137,13 +137,15 @@ def format_summary(result: ActivityResult, *, splits: bool = True, histogram: bo
         f"  stopped {format_duration(s.stopped_time_s)}"
         + (f"  no cadence reading {format_duration(s.no_cadence_time_s)}" if s.no_cadence_time_s >= 1 else "")
     )
+    # an accelerometer recording has no watch: its "watch-style" average is the overall average
+    avg_label = "overall average" if result.steps is not None else "watch average"
     if s.running_time_s <= 0:
         if not np.isfinite(tr.cadence_spm).any():
             lines.append("  no cadence data in this recording")
         else:
             lines.append(
                 f"  no running found (walking cadence {_f(s.walking_cadence_spm, '.0f', ' spm')}; "
-                f"watch average {_f(s.watch_avg_cadence_spm, '.1f', ' spm')})"
+                f"{avg_label} {_f(s.watch_avg_cadence_spm, '.1f', ' spm')})"
             )
         lines.extend(f"  note: {n}" for n in s.notes)
         return "\n".join(lines)
@@ -151,7 +153,7 @@ def format_summary(result: ActivityResult, *, splits: bool = True, histogram: bo
     dev = s.device_avg_cadence_spm
     dev_txt = f"; the file's session average is {dev:.1f}" if math.isfinite(dev) else ""
     lines.append(
-        f"  watch average       {_f(s.watch_avg_cadence_spm, '6.1f')} spm   (all timer time, walk breaks and "
+        f"  {avg_label:<19s} {_f(s.watch_avg_cadence_spm, '6.1f')} spm   (all timer time, walk breaks and "
         f"stops included{dev_txt})"
     )
     lines.append(
