@@ -6,6 +6,8 @@ import csv
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cadence.errors import ParameterError
 from cadence.steps import StepOptions, estimate_steps
@@ -216,3 +218,18 @@ def test_real_walks_meet_the_bars(shared_dir):
     assert np.median(errs) <= 3.0
     assert max(errs) <= 10.0
     assert np.median(cerrs) <= 2.0
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    cad=st.floats(min_value=150, max_value=200),
+    place=st.sampled_from(list(Placement)),
+    fs=st.sampled_from([25.0, 50.0, 100.0]),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_running_property(cad, place, fs, seed):
+    """Any running cadence 150-200 spm, any placement, any orientation: within 10 %, never halved."""
+    g = synth_gait([GaitSegment(40, "run", cad)], place, fs_hz=fs, seed=seed)
+    res = estimate_steps(g.acc_ms2, fs)
+    assert res.n_steps == pytest.approx(len(g.step_times_s), rel=0.10)
+    assert res.median_cadence_spm == pytest.approx(cad, rel=0.06)
