@@ -81,7 +81,7 @@ def test_walk_run_split(running_scores):
 
 
 @pytest.mark.parametrize("place", list(Placement))
-@pytest.mark.parametrize("cad", [85, 105, 125])
+@pytest.mark.parametrize("cad", [85, 105, 125, 132])
 def test_walking(place, cad):
     g = synth_gait([GaitSegment(60, "walk", cad)], place, fs_hz=50.0, seed=cad)
     res = estimate_steps(g.acc_ms2, g.fs_hz)

@@ -43,6 +43,9 @@ _G_MS2 = 9.80665
 _INTERNAL_HZ = 25.0
 #: half-width (as a frequency ratio) of the narrow band-pass around the step frequency
 _BAND_RATIO = 1.25
+#: an ambiguous period slower than this as a step, with peaks over _SLOW_STEP_PEAK_G, is read as a stride
+_SLOW_STEP_SPM = 75.0
+_SLOW_STEP_PEAK_G = 1.8
 
 
 @dataclass(frozen=True)
@@ -313,7 +316,12 @@ def _step_periods(
     r_half = np.where(near_half, r, -np.inf).max(axis=1)
     half_ok = (r_half > 0.1) & (r_half > 0.2 * rmax) & (half >= k_step_min * 0.95)
     too_long = period > k_step_max * 1.02
-    ambiguous = ~half_ok & ~too_long & (half >= k_step_min * 0.95) & (peak_g >= opt.running_peak_g)
+    # ambiguous period, no sub-harmonic: a stride if the sensor is hit hard (running), or if it would be a
+    # very slow step (under 75 spm) of a sensor that still sees impacts over 1.8 g (a foot while walking fast)
+    hard = (peak_g >= opt.running_peak_g) | (
+        (period > fs * 60.0 / _SLOW_STEP_SPM) & (peak_g >= _SLOW_STEP_PEAK_G)
+    )
+    ambiguous = ~half_ok & ~too_long & (half >= k_step_min * 0.95) & hard
     is_stride = half_ok | too_long | ambiguous
     stride = np.where(is_stride, period, 2 * period)
     step = stride / 2.0

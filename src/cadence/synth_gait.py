@@ -232,7 +232,8 @@ def synth_gait(
     )
 
     own = {Placement.SHOE: (1.0, 0.03), Placement.POCKET: (1.0, 0.45)}.get(placement, (1.0, 1.0))
-    limb = {Placement.WRIST: 0.35, Placement.ARMBAND: 0.5}.get(placement, 1.0)
+    # impact seen at the sensor: damped at the arm, amplified at the foot (foot IMUs see 3-10 g)
+    limb = {Placement.WRIST: 0.35, Placement.ARMBAND: 0.5, Placement.SHOE: 3.0}.get(placement, 1.0)
     vert = np.zeros(n)
     ap = np.zeros(n)
     for kind, kern in ((1, _kernel_run), (2, _kernel_walk)):
