@@ -19,6 +19,8 @@ __all__ = ["main"]
 #: ``cadence --help`` stays fast and no command pays for another's imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze:analyze", "Running cadence from FIT files and accelerometer recordings."),
+    "devices": ("metronome:devices", "List audio output devices for the metronome."),
+    "metronome": ("metronome:metronome", "Play or export a sample-accurate metronome (BPM or program)."),
 }
 
 
