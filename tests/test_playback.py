@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cadence
 
 from cadence.click_track import click_track
 from cadence.errors import AudioUnavailableError, ParameterError
+from conftest import run_cadence
 
 GAP = 16
 
