@@ -12,7 +12,7 @@ import soundfile
 from click.testing import CliRunner
 
 from cadence.cli import cli
-from cadence.click_track import ClickOptions, ClickSound, Program, click_track
+from cadence.click_synth import ClickOptions, ClickSound, Program, click_track
 from conftest import run_cadence
 
 GAP = 16

@@ -10,7 +10,7 @@ import pytest
 import soundfile
 
 from cadence.click_export import write_click_track
-from cadence.click_track import ClickOptions, ClickSound, click_track
+from cadence.click_synth import ClickOptions, ClickSound, click_track
 from cadence.errors import OutputExistsError, ParameterError
 
 GAP = 16

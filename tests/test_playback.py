@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.click_track import click_track
+from cadence.click_synth import click_track
 from cadence.errors import AudioUnavailableError, ParameterError
 from conftest import run_cadence
 

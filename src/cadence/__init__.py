@@ -20,7 +20,12 @@ from .errors import (
 __version__ = "0.1.0"
 
 #: public name -> implementation module (relative to this package)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "ClickOptions": "click_synth",
+    "ClickSound": "click_synth",
+    "click_track": "click_synth",
+    "parse_program": "click_synth",
+}
 
 __all__ = sorted(
     [

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._atomic import atomic_output
-from .click_track import ClickTrack
+from .click_synth import ClickTrack
 from .errors import ParameterError
 
 __all__ = ["ExportReport", "write_click_track"]

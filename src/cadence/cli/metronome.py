@@ -111,7 +111,7 @@ def metronome(
     Clicks stay on the exact sample grid for as long as it runs. With --output the same session is written
     to a WAV or FLAC file (faster than real time) to play from a phone or watch.
     """
-    from ..click_track import ClickOptions, ClickSound, Program, click_track, parse_duration, parse_program
+    from ..click_synth import ClickOptions, ClickSound, Program, click_track, parse_duration, parse_program
 
     if (bpm is None) == (program is None):
         raise click.UsageError("give either BPM or --program (e.g. `cadence metronome 172`)")

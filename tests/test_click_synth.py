@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cadence.click_track import (
+from cadence.click_synth import (
     ClickOptions,
     ClickSound,
     Program,
