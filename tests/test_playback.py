@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -193,3 +197,70 @@ def test_missing_portaudio_is_one_line_with_the_fix(tmp_path: Path) -> None:
             assert "libportaudio2" in proc.stderr and "--output" in proc.stderr
     finally:
         os.environ["PYTHONPATH"] = env_path
+
+
+def _cadence_process(*args: str, **kwargs) -> subprocess.Popen:
+    from conftest import REPO
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
+    return subprocess.Popen([sys.executable, "-m", "cadence", *args], env=env, **kwargs)
+
+
+@pytest.mark.audio
+def test_ctrl_c_stops_cleanly_with_130(capture: Capture) -> None:
+    proc = _cadence_process(
+        "metronome", "172", "--samplerate", str(capture.rate_hz), "--channels", str(capture.channels),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2.0)  # open-ended: it would play forever
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert "played" in out and "0 underflows" in out
+    found = detect_onsets(capture.read_new())
+    ideal = [(2 * k * 60 * capture.rate_hz + 172) // (2 * 172) for k in range(len(found))]
+    assert len(found) >= 3
+    assert np.max(np.abs(found - found[0] - np.array(ideal))) == 0
+
+
+@pytest.mark.audio
+def test_terminal_keys_nudge_pause_and_quit_with_a_status_line(capture: Capture) -> None:
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    proc = _cadence_process(
+        "metronome", "170", "--samplerate", str(capture.rate_hz), "--channels", str(capture.channels),
+        stdin=slave, stdout=slave, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    os.close(slave)
+    screen = b""
+
+    def read_for(seconds: float) -> None:
+        nonlocal screen
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    screen += os.read(master, 4096)
+                except OSError:
+                    return
+
+    try:
+        read_for(1.5)
+        os.write(master, b"++")
+        read_for(1.0)
+        os.write(master, b" ")
+        read_for(0.6)
+        os.write(master, b"q")
+        _, err = proc.communicate(timeout=15)
+        read_for(0.3)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    text = screen.decode(errors="replace")
+    assert proc.returncode == 0, err
+    assert "170.0 BPM" in text and "172.0 BPM (+2)" in text and "PAUSED" in text
+    assert "q quit" in text
+    assert "played" in text
