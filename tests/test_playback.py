@@ -183,20 +183,21 @@ def test_player_checks_its_options() -> None:
         playback.play(click_track(170, 48000))
 
 
-def test_missing_portaudio_is_one_line_with_the_fix(tmp_path: Path) -> None:
+def test_missing_portaudio_is_one_line_with_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # what sounddevice does when libportaudio cannot be loaded: raise OSError on import
     (tmp_path / "sounddevice.py").write_text("raise OSError('PortAudio library not found')\n")
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env_path]))
-    try:
-        for args in (("metronome", "172", "--duration", "2"), ("devices",)):
-            proc = run_cadence(*args)
-            assert proc.returncode == 3, proc.stderr
-            assert "Traceback" not in proc.stderr
-            assert len(proc.stderr.strip().splitlines()) == 1
-            assert "libportaudio2" in proc.stderr and "--output" in proc.stderr
-    finally:
-        os.environ["PYTHONPATH"] = env_path
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    )
+    for args in (("metronome", "172", "--duration", "2"), ("devices",)):
+        proc = run_cadence(*args)
+        assert proc.returncode == 3, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert "libportaudio2" in proc.stderr and "--output" in proc.stderr
+    # the export needs no PortAudio
+    proc = run_cadence("metronome", "172", "--duration", "2", "--output", str(tmp_path / "a.wav"))
+    assert proc.returncode == 0, proc.stderr
 
 
 def _cadence_process(*args: str, **kwargs) -> subprocess.Popen:
