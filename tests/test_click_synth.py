@@ -331,6 +331,34 @@ def test_nudge_reanchors_the_grid_at_the_next_beat(fs_hz: int, delta: int) -> No
     assert detect(nudged, 0, at + 20 * fs_hz) == nudged.onsets(0, at + 20 * fs_hz)[0].tolist()
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    bpm=st.integers(60, 240),
+    fs_hz=st.sampled_from(RATES_HZ),
+    at_s=st.floats(0.0, 3000.0),
+    delta=st.sampled_from([-3, -1, 1, 2]),
+)
+def test_nudge_property_past_untouched_future_on_the_new_grid(
+    bpm: int, fs_hz: int, at_s: float, delta: int
+) -> None:
+    track = click_track(bpm, fs_hz)
+    at = int(at_s * fs_hz)
+    nudged = track.nudged(at, delta)
+    window = 20 * fs_hz
+    assert (
+        nudged.onsets(max(0, at - window), at)[0].tolist()
+        == track.onsets(max(0, at - window), at)[0].tolist()
+    )
+    k = len(track.onsets(0, at)[0])  # index of the anchor beat (first at/after ``at``)
+    anchor = Fraction(k * 60 * fs_hz, bpm)
+    after = nudged.onsets(at, at + window)[0].tolist()
+    exact = [anchor + Fraction(j * 60 * fs_hz, bpm + delta) for j in range(len(after))]
+    ideal = [round_half_up(x) for x in exact]
+    # float positions vs exact arithmetic: equal, except exactly at a rounding tie (half a sample)
+    assert all(a == b or x % 1 == Fraction(1, 2) for a, b, x in zip(after, ideal, exact, strict=True))
+    assert len(after) >= 20 * (bpm + delta) // 60 - 1
+
+
 def test_nudges_shift_later_segments_and_keep_their_shape() -> None:
     fs = 48000
     track = click_track("1m@160, 2m@160->170, 1m@rest, 1m@170", fs)

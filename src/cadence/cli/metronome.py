@@ -216,8 +216,9 @@ def _status(player: Player) -> None:
     state = "  PAUSED" if player.paused else ("  (rest)" if pos.muted else "")
     nudge = f" ({player.track.offset_bpm:+g})" if player.track.offset_bpm else ""
     under = f"  underflows {player.underflows}" if player.underflows else ""
+    tempo = "--" if pos.tempo_bpm != pos.tempo_bpm else f"{pos.tempo_bpm:.1f}"  # NaN in a lead-in rest
     line = (
-        f"{_clock(player.elapsed_s)}  {pos.tempo_bpm:.1f} BPM{nudge}{seg}{state}{under}"
+        f"{_clock(player.elapsed_s)}  {tempo} BPM{nudge}{seg}{state}{under}"
         "   [+/- tempo, space pause, q quit]"
     )
     width = shutil.get_terminal_size((100, 20)).columns - 1
