@@ -21,6 +21,7 @@ Rounding is round-half-up (``floor(x + 0.5)``).
 
 from __future__ import annotations
 
+import bisect
 import enum
 import math
 import re
@@ -665,6 +666,11 @@ class ClickTrack:
     _waves: tuple[np.ndarray, np.ndarray] = field(
         default=(np.zeros(0), np.zeros(0)), repr=False, compare=False
     )
+    _ends: tuple[float, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # piece ends, increasing: a block finds its first piece by bisection (programs may have many segments)
+        object.__setattr__(self, "_ends", tuple(p.end_smp for p in self._pieces))
 
     @property
     def duration_s(self) -> float | None:
@@ -693,7 +699,8 @@ class ClickTrack:
             stop = min(stop, self.n_samples)
         outs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         if stop > start:
-            for piece in self._pieces:
+            first = bisect.bisect_right(self._ends, start - 1.0)
+            for piece in self._pieces[max(0, first - 1) :]:
                 if piece.start_smp - 1.0 >= stop:
                     break
                 if piece.end_smp + 1.0 <= start or piece.n_beats == 0:
