@@ -451,3 +451,16 @@ def test_duration_cuts_an_open_ended_program_and_a_finite_one() -> None:
     assert click_track("1m@170", 48000, duration_s=3600).n_samples == finite.n_samples
     # past the end: silence, and no onsets
     assert not click_track(170, 48000, duration_s=1).render(47000, 60000)[1000:].any()
+
+
+def test_docs_python_examples_run() -> None:
+    from conftest import REPO
+
+    text = (REPO / "docs" / "metronome.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert blocks
+    for code in blocks:
+        namespace: dict = {}
+        exec(compile(code, "docs/metronome.md", "exec"), namespace)
+    assert namespace["block"].shape == (48000,)
+    assert len(namespace["onsets"]) == len(namespace["accent"]) > 0
