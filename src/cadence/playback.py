@@ -27,6 +27,9 @@ __all__ = [
     "play",
 ]
 
+#: default output latency: PortAudio's "high" is only ~30 ms on ALSA; 0.2 s rides out a busy machine
+DEFAULT_LATENCY_S = 0.2
+
 _HOW_TO_FIX = (
     "install PortAudio (Debian/Ubuntu: apt-get install libportaudio2; Fedora: dnf install portaudio; "
     "macOS and Windows: pip install --force-reinstall sounddevice, whose wheels include it) "
@@ -197,8 +200,9 @@ class Player:
     device : int, str or None
         Output device (index or unique part of the name); ``None`` for the default.
     latency : str or float
-        PortAudio latency: ``"high"`` (default, robust on a busy machine; a metronome needs no low latency),
-        ``"low"`` or seconds.
+        PortAudio output latency in seconds (default 0.2: the callback may be up to that late before the
+        device runs dry, which survives a busy machine; a metronome needs no low latency), or PortAudio's
+        ``"high"`` / ``"low"`` (which can be as short as 30 / 8 ms on ALSA).
     channels : int
         Output channels; the click is the same on all of them.
 
@@ -212,7 +216,7 @@ class Player:
         self,
         track: ClickTrack,
         device: int | str | None = None,
-        latency: str | float = "high",
+        latency: str | float = DEFAULT_LATENCY_S,
         channels: int = 1,
     ) -> None:
         if not (isinstance(channels, int) and 1 <= channels <= 32):
@@ -375,7 +379,7 @@ class Player:
 def play(
     track: ClickTrack,
     device: int | str | None = None,
-    latency: str | float = "high",
+    latency: str | float = DEFAULT_LATENCY_S,
     channels: int = 1,
 ) -> PlaybackReport:
     """Play a finite click track to its end (blocking) and report what was played.

@@ -81,7 +81,7 @@ def _parse_latency(value: str) -> str | float:
 @click.option(
     "--samplerate", type=int, metavar="HZ", help="Sampling rate [device default; 48000 for --output]."
 )
-@click.option("--latency", default="high", show_default=True, help="Output latency: high, low or seconds.")
+@click.option("--latency", default="0.2", show_default=True, help="Output latency: seconds, high or low.")
 @click.option(
     "--channels", type=int, default=1, show_default=True, help="Output channels (try 2 if mono fails)."
 )
@@ -253,7 +253,7 @@ def _summary(report: PlaybackReport, as_json: bool) -> None:
     if report.underflows:
         click.echo(
             f"warning: {report.underflows} underflows (the audio device ran dry; clicks stayed on the grid): "
-            "try --latency 0.2 or close busy programs",
+            "try --latency 0.5 or close busy programs",
             err=True,
         )
 
