@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.click_synth import click_track
+from cadence.click_synth import ClickOptions, ClickSound, click_track
 from cadence.errors import AudioUnavailableError, ParameterError
 from conftest import run_cadence
 
@@ -265,3 +265,57 @@ def test_terminal_keys_nudge_pause_and_quit_with_a_status_line(capture: Capture)
     assert "170.0 BPM" in text and "172.0 BPM (+2)" in text and "PAUSED" in text
     assert "q quit" in text
     assert "played" in text
+
+
+# --- the callback's feed, without a device --------------------------------------------------------------
+
+
+def _run_feed(feed, blocks: list[int], channels: int = 1) -> np.ndarray:
+    out = []
+    for frames in blocks:
+        buf = np.full((frames, channels), np.nan, dtype=np.float32)
+        feed.fill(buf)
+        assert not np.isnan(buf).any()
+        assert np.array_equal(buf[:, 0], buf[:, -1])
+        out.append(buf[:, 0])
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_feed_sends_the_track_by_absolute_index_whatever_the_block_sizes(channels: int) -> None:
+    from cadence.playback import SessionFeed
+
+    track = click_track("3s@171, 2s@rest, 3s@180", 44100)
+    rng = np.random.default_rng(5)
+    blocks = rng.integers(1, 3000, size=400).tolist()
+    feed = SessionFeed(track)
+    sent = _run_feed(feed, blocks, channels)
+    n = track.n_samples
+    assert np.array_equal(sent[:n], track.render(0, n))
+    assert not sent[n:].any()
+    assert feed.pos >= n
+
+
+def test_feed_pause_stops_the_clock_before_a_beat_and_resumes_on_the_grid() -> None:
+    from cadence.playback import SessionFeed
+
+    fs = 48000
+    track = click_track(171, fs, ClickOptions(sound=ClickSound.BEEP), duration_s=10)
+    feed = SessionFeed(track)
+    first = _run_feed(feed, [512] * 200)  # 2.13 s
+    assert feed.toggle_pause() is True  # pausing: takes effect before the next beat
+    pausing = _run_feed(feed, [512] * 100)
+    assert feed.paused
+    paused_at = feed.pos
+    beats = track.beats(0, track.n_samples)[0]
+    assert paused_at in beats.tolist()  # the clock stopped right before a beat: nothing was cut
+    assert feed.toggle_pause() is False
+    rest = _run_feed(feed, [512] * 1200)
+    sent = np.concatenate([first, pausing, rest])
+    # the session audio is the track with silence inserted at ``paused_at``
+    gap = len(first) + len(pausing) - paused_at
+    expected = np.concatenate(
+        [track.render(0, paused_at), np.zeros(gap), track.render(paused_at, track.n_samples)]
+    )
+    assert np.array_equal(sent[: len(expected)], expected.astype(np.float32))
+    assert gap > 0

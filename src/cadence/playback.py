@@ -22,6 +22,7 @@ __all__ = [
     "OutputDevice",
     "PlaybackReport",
     "Player",
+    "SessionFeed",
     "list_output_devices",
     "output_device",
     "play",
@@ -190,6 +191,52 @@ class PlaybackReport:
         return self.frames / self.fs_hz
 
 
+class SessionFeed:
+    """Fills output blocks from a click track by absolute sample index: the whole of the audio callback.
+
+    No PortAudio here, so it is tested directly. ``pos`` is the next session sample to send; pausing stops
+    the session clock (``pos`` stays) and happens right before the next beat, so no click is cut off.
+
+    Parameters
+    ----------
+    track : ClickTrack
+        What to send; may be swapped for a nudged copy (identical before its anchor) at any time.
+    """
+
+    def __init__(self, track: ClickTrack) -> None:
+        self.track = track
+        self.pos = 0
+        self.paused = False
+        self.pause_requested = False
+
+    def fill(self, out: np.ndarray) -> bool:
+        """Fill ``out`` (shape (frames, channels), float32) with the next samples; return True at the end."""
+        if self.paused:
+            out.fill(0.0)
+            return False
+        track = self.track  # one read: a nudge swaps in a track identical up to its anchor
+        pos = self.pos
+        stop = pos + len(out)
+        if self.pause_requested:
+            beats = track.beats(pos, stop)[0]  # every beat of the grid, rests included
+            if len(beats):
+                stop = int(beats[0])
+        out[: stop - pos] = track.render(pos, stop)[:, np.newaxis]
+        out[stop - pos :] = 0.0
+        self.pos = stop
+        if stop < pos + len(out):
+            self.paused, self.pause_requested = True, False
+        return track.n_samples is not None and self.pos >= track.n_samples
+
+    def toggle_pause(self) -> bool:
+        """Request a pause (taken before the next beat) or resume; return whether paused or pausing."""
+        if self.paused:
+            self.paused = False
+        else:
+            self.pause_requested = not self.pause_requested
+        return self.paused or self.pause_requested
+
+
 class Player:
     """Plays a :class:`ClickTrack` on an output device; controls are safe to call from the main thread.
 
@@ -232,13 +279,11 @@ class Player:
                 f"{channels=} but {self.device.name!r} has "
                 f"{self.device.max_output_channels} output channel(s)"
             )
-        self._track = track
+        self._feed = SessionFeed(track)
         self._channels = channels
         self._latency = latency
-        self._pos = 0  # next session sample to render (advanced by the callback only)
         self._block = 0  # frames of the last callback
         self._underflows = 0
-        self._paused = False
         self._done = threading.Event()
         self._stream: Any = None
 
@@ -248,14 +293,7 @@ class Player:
         if status.output_underflow:
             self._underflows += 1
         self._block = frames
-        if self._paused:
-            outdata.fill(0)
-            return
-        pos = self._pos
-        track = self._track  # one read: a nudge swaps in a track identical up to its anchor
-        outdata[:] = track.render(pos, pos + frames)[:, np.newaxis]
-        self._pos = pos + frames
-        if track.n_samples is not None and self._pos >= track.n_samples:
+        if self._feed.fill(outdata):
             raise self._sd.CallbackStop
 
     def _finished(self) -> None:
@@ -274,7 +312,7 @@ class Player:
         sd = self._sd
         try:
             self._stream = sd.OutputStream(
-                samplerate=self._track.fs_hz,
+                samplerate=self._feed.track.fs_hz,
                 device=self.device.index,
                 channels=self._channels,
                 dtype="float32",
@@ -286,7 +324,7 @@ class Player:
         except sd.PortAudioError as exc:
             self.close()
             raise AudioUnavailableError(
-                f"cannot play on {self.device.name!r} at {self._track.fs_hz} Hz, "
+                f"cannot play on {self.device.name!r} at {self._feed.track.fs_hz} Hz, "
                 f"{self._channels} channel(s): {exc}; try another --samplerate (the device's default is "
                 f"{self.device.default_samplerate_hz}), "
                 "--channels 2, another --device (see `cadence devices`), or --output FILE.wav"
@@ -307,21 +345,23 @@ class Player:
         ParameterError
             When the tempo would leave the allowed range (the tempo is then unchanged).
         """
-        fs = self._track.fs_hz
-        # the callback may render a block or two while we build the new track: anchor beyond that
-        margin = max(int(0.1 * fs), 3 * self._block)
-        self._track = self._track.nudged(self._pos + margin, delta_bpm)
-        return self._track.offset_bpm
+        feed = self._feed
+        # the callback may send a block or two while we build the new track: anchor beyond that
+        margin = max(int(0.1 * feed.track.fs_hz), 3 * self._block)
+        feed.track = feed.track.nudged(feed.pos + margin, delta_bpm)
+        return feed.track.offset_bpm
 
     def toggle_pause(self) -> bool:
-        """Pause or resume (the session clock stops while paused); return whether it is now paused."""
-        self._paused = not self._paused
-        return self._paused
+        """Pause (right before the next beat, so no click is cut) or resume; return whether paused/pausing.
+
+        The session clock stops while paused: after resuming, the grid goes on where it stopped.
+        """
+        return self._feed.toggle_pause()
 
     @property
     def paused(self) -> bool:
-        """Whether playback is paused."""
-        return self._paused
+        """Whether playback is paused or about to pause (at the next beat)."""
+        return self._feed.paused or self._feed.pause_requested
 
     @property
     def underflows(self) -> int:
@@ -331,16 +371,16 @@ class Player:
     @property
     def elapsed_s(self) -> float:
         """Session time sent to the device so far (pauses excluded)."""
-        return self._pos / self._track.fs_hz
+        return self._feed.pos / self._feed.track.fs_hz
 
     @property
     def track(self) -> ClickTrack:
         """The track being played, including nudges."""
-        return self._track
+        return self._feed.track
 
     def position(self) -> TrackPosition:
         """Segment, tempo and beat at the current position."""
-        return self._track.position(self._pos)
+        return self._feed.track.position(self._feed.pos)
 
     def close(self) -> PlaybackReport:
         """Stop at once (if still playing), close the stream and report what was played."""
@@ -353,16 +393,17 @@ class Player:
                     stream.abort()
             finally:
                 stream.close()
-        frames = self._pos
-        if self._track.n_samples is not None:
-            frames = min(frames, self._track.n_samples)
+        track = self._feed.track
+        frames = self._feed.pos
+        if track.n_samples is not None:
+            frames = min(frames, track.n_samples)
         return PlaybackReport(
             frames=frames,
-            fs_hz=self._track.fs_hz,
-            clicks=len(self._track.onsets(0, frames)[0]),
+            fs_hz=track.fs_hz,
+            clicks=len(track.onsets(0, frames)[0]),
             underflows=self._underflows,
             finished=self._done.is_set(),
-            track=self._track,
+            track=track,
             device=self.device,
         )
 
