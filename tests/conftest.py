@@ -28,7 +28,9 @@ def shared_dir() -> Path:
     return SHARED
 
 
-def run_cadence(*args: str, input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cadence(
+    *args: str, input: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m cadence ARGS`` as a user would, in a subprocess; returns the completed process."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
@@ -41,3 +43,22 @@ def run_cadence(*args: str, input: str | None = None, timeout: float = 120) -> s
         env=env,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def shared_fit_traces(shared_dir: Path) -> dict[str, object]:
+    """Every FIT file in ../shared/data/fit read once per test session: name -> list of traces or the error."""
+    import warnings
+
+    from cadence.errors import CadenceError, CadenceWarning
+    from cadence.fit import read_fit
+
+    out: dict[str, object] = {}
+    for path in sorted((shared_dir / "data" / "fit").glob("*.fit")):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CadenceWarning)  # recovered files warn; others must not
+                out[path.name] = read_fit(path)
+        except CadenceError as exc:
+            out[path.name] = exc
+    return out

@@ -37,3 +37,12 @@ def test_unknown_command_is_usage_error() -> None:
     proc = run_cadence("no-such-command")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_public_api_names_resolve() -> None:
+    import cadence
+
+    for name in cadence.__all__:
+        assert getattr(cadence, name) is not None, name
+    lazy = sorted(cadence._LAZY)
+    assert cadence.__all__[-len(lazy) :] == lazy

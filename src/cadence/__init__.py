@@ -12,6 +12,7 @@ from typing import Any
 from .errors import (
     AudioUnavailableError,
     CadenceError,
+    CadenceWarning,
     InputFormatError,
     OutputExistsError,
     ParameterError,
@@ -21,22 +22,29 @@ __version__ = "0.1.0"
 
 #: public name -> implementation module (relative to this package)
 _LAZY: dict[str, str] = {
+    "ActivityResult": "activity",
+    "AnalysisOptions": "analysis",
+    "CadenceSummary": "analysis",
+    "CadenceTrace": "trace",
     "ClickOptions": "click_synth",
     "ClickSound": "click_synth",
+    "SpeedFit": "analysis",
+    "analyze_file": "activity",
+    "analyze_trace": "analysis",
     "click_track": "click_synth",
     "parse_program": "click_synth",
+    "read_fit": "fit",
 }
 
-__all__ = sorted(
-    [
-        "AudioUnavailableError",
-        "CadenceError",
-        "InputFormatError",
-        "OutputExistsError",
-        "ParameterError",
-        *_LAZY,
-    ]
-)
+__all__ = [  # noqa: RUF022 - errors first, then the lazily imported names (kept sorted by the test suite)
+    "AudioUnavailableError",
+    "CadenceError",
+    "CadenceWarning",
+    "InputFormatError",
+    "OutputExistsError",
+    "ParameterError",
+]
+__all__ += sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:

@@ -12,6 +12,7 @@ import os
 __all__ = [
     "AudioUnavailableError",
     "CadenceError",
+    "CadenceWarning",
     "InputFormatError",
     "OutputExistsError",
     "ParameterError",
@@ -42,6 +43,7 @@ class InputFormatError(CadenceError, ValueError):
         What is wrong with it, in plain words.
     where : str, optional
         Line, byte offset or record where the problem was found.
+
     """
 
     def __init__(self, path: str | os.PathLike[str], problem: str, where: str | None = None) -> None:
@@ -64,3 +66,7 @@ class AudioUnavailableError(CadenceError, RuntimeError):
     """No audio output: PortAudio is missing or there is no usable output device."""
 
     exit_code = 3
+
+
+class CadenceWarning(UserWarning):
+    """Something was recovered or repaired: the result is usable, but the user should know (e.g. a truncated file)."""

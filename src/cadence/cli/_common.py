@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import warnings
 from typing import Any
@@ -17,6 +18,7 @@ EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_AUDIO = 3
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
@@ -27,7 +29,9 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     """Invoke ``group`` and map every outcome to an exit code, printing at most one line per error."""
     warnings.showwarning = _show_warning
     try:
-        group.main(args=argv, prog_name="cadence", standalone_mode=False)
+        rv = group.main(args=argv, prog_name="cadence", standalone_mode=False)
+        if isinstance(rv, int):  # click returns Exit codes instead of raising when not standalone
+            return rv
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
@@ -44,6 +48,15 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a line, not a traceback
+        if os.environ.get("CADENCE_DEBUG"):
+            raise
+        click.echo(
+            f"cadence: internal error: {type(exc).__name__}: {exc} "
+            "(a bug: please report it; set CADENCE_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        return EXIT_INTERNAL
     return EXIT_OK
 
 

@@ -1,10 +1,148 @@
-"""``cadence analyze``: placeholder until the FIT analysis lands."""
+"""``cadence analyze``: running cadence of FIT files (and other supported recordings)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
+from ._common import EXIT_INPUT, echo_json
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 @click.command()
-@click.argument("files", nargs=-1, type=click.Path())
-def analyze(files: tuple[str, ...]) -> None:
-    """Analyze running cadence in FILES."""
-    raise click.UsageError("not implemented yet")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the results as JSON (schema: docs/json-schema.md)."
+)
+@click.option(
+    "--series",
+    "series_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the per-record series (file, session, t_s, cadence_spm, speed_ms, running) to this CSV.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the --series file if it exists.")
+@click.option(
+    "--run-threshold",
+    "run_threshold_spm",
+    type=float,
+    default=140.0,
+    show_default=True,
+    help="Step rate (spm) at or above which a record counts as running.",
+)
+@click.option(
+    "--all-sessions", is_flag=True, help="Also describe non-running sessions (cycling, swimming...)."
+)
+def analyze(
+    paths: tuple[str, ...],
+    as_json: bool,
+    series_path: str | None,
+    force: bool,
+    run_threshold_spm: float,
+    all_sessions: bool,
+) -> None:
+    """Running cadence of the activities in PATHS (FIT files, or folders searched recursively).
+
+    Reports the running cadence over the time actually spent running (pauses, stops and walk breaks
+    excluded) next to the watch's own session average, which includes them. Multisport files are analyzed
+    session by session; a triathlon reports its run legs.
+
+    \b
+    Examples:
+      cadence analyze run.fit
+      cadence analyze ~/runs/ --json > runs.json
+      cadence analyze run.fit --series run.csv
+    """
+    import warnings
+
+    from ..activity import analyze_file, find_activity_files
+    from ..analysis import AnalysisOptions
+    from ..errors import CadenceError, ParameterError
+    from ..report import SCHEMA_VERSION, format_summary, result_to_dict
+
+    try:
+        options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
+
+    files = list(find_activity_files(paths))
+    if not files:
+        raise click.UsageError(f"no activity files found in {', '.join(paths)}")
+
+    results = []
+    errors: list[dict[str, str]] = []
+    for path in files:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                file_results = analyze_file(path, options)
+            for w in caught:
+                click.echo(f"cadence: warning: {w.message}", err=True)
+        except CadenceError as exc:
+            click.echo(f"cadence: error: {exc}", err=True)
+            errors.append({"file": path, "error": str(exc)})
+            continue
+        if not file_results:
+            click.echo(f"cadence: warning: {path}: no records in this activity", err=True)
+        results.extend(file_results)
+
+    shown = [r for r in results if all_sessions or r.trace.is_step_sport]
+    skipped = [r for r in results if not (all_sessions or r.trace.is_step_sport)]
+    if as_json:
+        echo_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "activities": [result_to_dict(r) for r in shown],
+                "skipped_sessions": [
+                    {"file": r.trace.source, "session_index": r.trace.session_index, "sport": r.trace.sport}
+                    for r in skipped
+                ],
+                "errors": errors,
+            }
+        )
+    else:
+        for i, r in enumerate(shown):
+            if i:
+                click.echo()
+            click.echo(format_summary(r))
+        if skipped:
+            by_file: dict[str, list[str]] = {}
+            for r in skipped:
+                by_file.setdefault(r.trace.source, []).append(r.trace.sport)
+            for src, sports in by_file.items():
+                click.echo(f"\n{src}: skipped {len(sports)} non-running session(s): {', '.join(sports)}")
+
+    if series_path:
+        _write_series(series_path, shown, force)
+    if errors:
+        raise click.exceptions.Exit(EXIT_INPUT)
+
+
+def _column_text(values: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    text = np.char.mod("%.6g", np.asarray(values, dtype=float))
+    return np.where(np.isfinite(values), text, "")
+
+
+def _write_series(path: str, results: list, force: bool) -> None:
+    """Write the per-record series of ``results`` to ``path`` as CSV (vectorized formatting, atomic write)."""
+    import numpy as np
+
+    from .._atomic import atomic_output
+    from ..report import series_columns
+
+    with atomic_output(path, force=force) as fh:
+        fh.write("file,session_index,t_s,cadence_spm,speed_ms,running\n")
+        for r in results:
+            cols = series_columns(r)
+            if cols["t_s"].size == 0:
+                continue
+            prefix = f"{r.trace.source},{r.trace.session_index},"
+            rows = np.char.add(prefix, _column_text(cols["t_s"]))
+            for name in ("cadence_spm", "speed_ms", "running"):
+                rows = np.char.add(np.char.add(rows, ","), _column_text(cols[name]))
+            fh.write("\n".join(rows.tolist()) + "\n")
+    click.echo(f"wrote {path}", err=True)

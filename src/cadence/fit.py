@@ -1,0 +1,337 @@
+"""Read running-watch FIT files into :class:`~cadence.trace.CadenceTrace` objects, one per session.
+
+The only module that imports :mod:`fitdecode`. It is lenient the way the watch makers' own apps are: CRC
+mismatches, invalid (0xFF) values, developer fields, compressed timestamps and chained files are read; a
+truncated or corrupt file keeps what was read before the break (with a :class:`~cadence.errors.CadenceWarning`);
+settings, workout and monitoring files, and files that are not FIT, raise
+:class:`~cadence.errors.InputFormatError`.
+
+FIT stores running cadence in strides per minute; it is converted once, here:
+``cadence_spm = 2 x (cadence + fractional_cadence)``. Cycling cadence is pedal rpm and is never doubled.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import CadenceWarning, InputFormatError
+from .trace import STEP_SPORTS, CadenceTrace, DeviceSummary
+
+__all__ = ["read_fit"]
+
+#: seconds between the Unix epoch and the FIT epoch (1989-12-31 00:00 UTC)
+FIT_EPOCH_UNIX_S = 631065600
+_TIMER_STOPS = frozenset({"stop", "stop_all", "stop_disable", "stop_disable_all"})
+_RECORD_FIELDS = frozenset(
+    {"timestamp", "cadence", "fractional_cadence", "speed", "enhanced_speed", "distance", "heart_rate"}
+)
+_NOT_ACTIVITY = {
+    "settings": "a settings file",
+    "sport": "a sport settings file",
+    "workout": "a workout file",
+    "course": "a course file",
+    "schedules": "a schedule file",
+    "weight": "a weight-scale file",
+    "totals": "a totals file",
+    "goals": "a goals file",
+    "blood_pressure": "a blood-pressure file",
+    "monitoring_a": "a monitoring (all-day activity) file",
+    "monitoring_b": "a monitoring (all-day activity) file",
+    "monitoring_daily": "a monitoring (all-day activity) file",
+    "activity_summary": "an activity summary without records",
+    "segment": "a segment file",
+    "segment_list": "a segment list file",
+    "device": "a device description file",
+}
+
+
+@dataclass
+class _Raw:
+    """Everything collected from one pass over the file (mutable while reading)."""
+
+    file_types: list[str] = field(default_factory=list)
+    t: list[float] = field(default_factory=list)
+    cadence: list[Any] = field(default_factory=list)
+    fractional: list[Any] = field(default_factory=list)
+    speed: list[Any] = field(default_factory=list)
+    distance: list[Any] = field(default_factory=list)
+    heart_rate: list[Any] = field(default_factory=list)
+    timer_events: list[tuple[float, str]] = field(default_factory=list)
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    lap_starts: list[float] = field(default_factory=list)
+    sports: list[tuple[str, str]] = field(default_factory=list)
+    n_messages: int = 0
+    device_name: str = ""
+
+
+def _fit_seconds(value: Any) -> float | None:
+    """A FIT timestamp as float seconds on one time axis (UTC datetimes and relative system times alike)."""
+    if isinstance(value, datetime):
+        return value.timestamp() - FIT_EPOCH_UNIX_S
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+def _num(value: Any) -> float:
+    if value is None or isinstance(value, str | tuple | bytes):
+        return np.nan
+    return float(value)
+
+
+def _collect(path: str) -> tuple[_Raw, str | None]:
+    """One pass of fitdecode over ``path``; returns the data and, if the file broke off, why."""
+    import fitdecode
+
+    raw = _Raw()
+    broke: str | None = None
+    try:
+        with fitdecode.FitReader(
+            path,
+            check_crc=fitdecode.CrcCheck.DISABLED,
+            error_handling=fitdecode.ErrorHandling.IGNORE,
+        ) as reader:
+            for frame in reader:
+                if not isinstance(frame, fitdecode.FitDataMessage):
+                    continue
+                raw.n_messages += 1
+                name = frame.name
+                if name == "record":
+                    values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
+                    t = _fit_seconds(values.get("timestamp"))
+                    if t is None:
+                        continue
+                    raw.t.append(t)
+                    raw.cadence.append(values.get("cadence"))
+                    raw.fractional.append(values.get("fractional_cadence"))
+                    speed = values.get("enhanced_speed")
+                    raw.speed.append(speed if speed is not None else values.get("speed"))
+                    raw.distance.append(values.get("distance"))
+                    raw.heart_rate.append(values.get("heart_rate"))
+                elif name == "event":
+                    if frame.get_value("event", fallback=None) == "timer":
+                        t = _fit_seconds(frame.get_value("timestamp", fallback=None))
+                        kind = frame.get_value("event_type", fallback=None)
+                        if t is not None and isinstance(kind, str):
+                            raw.timer_events.append((t, kind))
+                elif name == "session":
+                    raw.sessions.append({f.name: f.value for f in frame.fields})
+                elif name == "lap":
+                    start = _fit_seconds(frame.get_value("start_time", fallback=None))
+                    if start is not None:
+                        raw.lap_starts.append(start)
+                elif name == "file_id":
+                    kind = frame.get_value("type", fallback=None)
+                    raw.file_types.append(str(kind) if kind is not None else "unknown")
+                    if not raw.device_name:
+                        maker = frame.get_value("manufacturer", fallback=None)
+                        product = frame.get_value("garmin_product", fallback=None) or frame.get_value(
+                            "product", fallback=None
+                        )
+                        raw.device_name = " ".join(str(v) for v in (maker, product) if v is not None)
+                elif name == "sport":
+                    raw.sports.append(
+                        (
+                            str(frame.get_value("sport", fallback="unknown")),
+                            str(frame.get_value("sub_sport", fallback="unknown")),
+                        )
+                    )
+    except fitdecode.FitHeaderError as exc:
+        if raw.n_messages == 0:
+            raise InputFormatError(path, f"not a FIT file or corrupt header ({exc})") from None
+        broke = f"corrupt header of a chained file ({exc})"
+    except fitdecode.FitEOFError as exc:
+        if raw.n_messages == 0:
+            raise InputFormatError(path, f"truncated FIT file with no readable message ({exc})") from None
+        broke = f"file is truncated ({exc})"
+    except (fitdecode.FitError, ValueError, KeyError, IndexError, TypeError, struct.error) as exc:
+        if raw.n_messages == 0:
+            raise InputFormatError(path, f"corrupt FIT file ({type(exc).__name__}: {exc})") from None
+        broke = f"corrupt data ({type(exc).__name__}: {exc})"
+    return raw, broke
+
+
+def _timer_intervals(events: list[tuple[float, str]], start: float, end: float) -> NDArray[np.float64]:
+    """Timer-running intervals within ``[start, end]`` from start/stop events (absolute FIT seconds)."""
+    intervals: list[tuple[float, float]] = []
+    inside = [(t, k) for t, k in sorted(events) if start - 1 <= t <= end + 1]
+    running_since: float | None = None
+    first_kind = inside[0][1] if inside else None
+    if first_kind is None or first_kind in _TIMER_STOPS:
+        running_since = start  # no start event before the first stop: the timer ran from the session start
+    for t, kind in inside:
+        if kind == "start":
+            if running_since is None:
+                running_since = max(t, start)
+        elif kind in _TIMER_STOPS and running_since is not None:
+            if t > running_since:
+                intervals.append((running_since, min(t, end)))
+            running_since = None
+    if running_since is not None and end > running_since:
+        intervals.append((running_since, end))
+    return np.array(intervals, dtype=float).reshape(-1, 2)
+
+
+def _device_summary(session: dict[str, Any], sport: str) -> DeviceSummary:
+    avg_run = session.get("avg_running_cadence")
+    avg = avg_run if avg_run is not None else session.get("avg_cadence")
+    frac = session.get("avg_fractional_cadence")
+    step = sport in STEP_SPORTS
+    avg_spm = 2.0 * (_num(avg) + (_num(frac) if frac is not None else 0.0)) if step else np.nan
+    distance = session.get("total_distance")
+    return DeviceSummary(
+        avg_cadence_spm=float(avg_spm),
+        has_fractional=frac is not None,
+        total_timer_time_s=_num(session.get("total_timer_time")),
+        total_elapsed_time_s=_num(session.get("total_elapsed_time")),
+        total_distance_m=_num(distance),
+        avg_pedal_cadence_rpm=_num(avg) if not step else np.nan,
+    )
+
+
+def read_fit(path: str | os.PathLike[str]) -> list[CadenceTrace]:
+    """Read a FIT activity file into one :class:`CadenceTrace` per session.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A FIT activity file (chained files and multisport activities give several sessions).
+
+    Returns
+    -------
+    list of CadenceTrace
+        One per session, in file order, whatever the sport (cycling sessions carry
+        ``pedal_cadence_rpm`` and a ``nan`` step rate). Empty if the file is a valid activity file with no
+        records.
+
+    Raises
+    ------
+    InputFormatError
+        The file is missing, empty, not FIT, not an activity (settings, workout, monitoring...), or so
+        corrupt that nothing could be read.
+
+    Warns
+    -----
+    CadenceWarning
+        The file broke off (truncated or corrupt): the records read before the break are kept.
+
+    """
+    spath = os.fspath(path)
+    if not os.path.isfile(spath):
+        raise InputFormatError(spath, "no such file")
+    if os.path.getsize(spath) == 0:
+        raise InputFormatError(spath, "empty file")
+    raw, broke = _collect(spath)
+    return _traces_from_raw(spath, raw, broke)
+
+
+def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTrace]:
+    """Turn what one pass collected into traces (pure: no I/O), one per session."""
+
+    activity_types = [k for k in raw.file_types if k not in _NOT_ACTIVITY]
+    if raw.file_types and not activity_types and not raw.t:
+        raise InputFormatError(spath, f"is {_NOT_ACTIVITY[raw.file_types[0]]}, not an activity")
+    if not raw.t and not raw.sessions:
+        if broke:
+            raise InputFormatError(spath, f"no activity data before the file broke off: {broke}")
+        raise InputFormatError(spath, "contains no activity records (no record or session messages)")
+
+    notes: list[str] = []
+    if broke:
+        msg = f"{spath}: {broke}; kept the {len(raw.t)} records read before the break"
+        warnings.warn(msg, CadenceWarning, stacklevel=3)
+        notes.append(msg)
+
+    t_all = np.asarray(raw.t, dtype=float)
+    order = np.argsort(t_all, kind="stable")
+    t_sorted = t_all[order]
+    # several records for one timestamp (e.g. the Strava app writes GPS and cadence apart): merge them,
+    # each field taking the last valid value written for that second
+    t_abs, group_start = np.unique(t_sorted, return_index=True)
+    if t_abs.size < t_sorted.size:
+        notes.append(f"{t_sorted.size - t_abs.size} records sharing a timestamp were merged")
+    positions = np.arange(t_sorted.size)
+
+    def column(values: list[Any]) -> NDArray[np.float64]:
+        if not values:
+            return np.full(t_abs.size, np.nan)
+        arr = np.array([np.nan if v is None or isinstance(v, tuple | str) else v for v in values], dtype=float)
+        arr = arr[order]
+        last_valid = np.maximum.reduceat(np.where(np.isfinite(arr), positions, -1), group_start)
+        return np.where(last_valid >= 0, arr[np.maximum(last_valid, 0)], np.nan)
+
+    strides_or_rpm = column(raw.cadence)
+    fractional = np.nan_to_num(column(raw.fractional), nan=0.0)
+    cadence_raw = strides_or_rpm + fractional
+    speed_ms = column(raw.speed)
+    distance_m = column(raw.distance)
+    heart_rate = column(raw.heart_rate)
+
+    sessions = sorted(
+        (s for s in raw.sessions if _fit_seconds(s.get("start_time")) is not None),
+        key=lambda s: _fit_seconds(s["start_time"]) or 0.0,
+    )
+    windows: list[tuple[float, float, dict[str, Any]]] = []
+    for i, session in enumerate(sessions):
+        start = _fit_seconds(session["start_time"]) or 0.0
+        elapsed = _num(session.get("total_elapsed_time"))
+        end = start + elapsed if np.isfinite(elapsed) else np.nan
+        if not np.isfinite(end):
+            stamp = _fit_seconds(session.get("timestamp"))
+            end = stamp if stamp is not None and stamp > start else np.nan
+        if not np.isfinite(end):
+            nxt = _fit_seconds(sessions[i + 1]["start_time"]) if i + 1 < len(sessions) else None
+            end = nxt if nxt is not None else (t_abs[-1] if t_abs.size else start)
+        windows.append((start, float(end), session))
+    if not windows:
+        sport, sub_sport = raw.sports[0] if raw.sports else ("unknown", "unknown")
+        start = float(t_abs[0]) if t_abs.size else 0.0
+        end = float(t_abs[-1]) + 1.0 if t_abs.size else 0.0
+        windows.append((start, end, {"sport": sport, "sub_sport": sub_sport}))
+        notes.append("no session message (the file may be cut short): one session over all records")
+    elif t_abs.size and t_abs[-1] > windows[-1][1] + 60 and broke is None:
+        pass  # records after the last session: chained or odd files; they stay unassigned
+
+    lap_starts = np.unique(np.asarray(raw.lap_starts, dtype=float))
+    traces: list[CadenceTrace] = []
+    for index, (start, end, session) in enumerate(windows):
+        sport = str(session.get("sport") or "unknown")
+        sub_sport = str(session.get("sub_sport") or "unknown")
+        lo = np.searchsorted(t_abs, start, side="left")
+        hi = np.searchsorted(t_abs, end, side="right")
+        sl = slice(int(lo), int(hi))
+        step = sport in STEP_SPORTS or sub_sport in STEP_SPORTS
+        cad = cadence_raw[sl]
+        laps = lap_starts[(lap_starts >= start) & (lap_starts < end)] - start
+        if laps.size == 0 or laps[0] > 0:
+            laps = np.concatenate([[0.0], laps])
+        start_dt = session.get("start_time")
+        traces.append(
+            CadenceTrace(
+                t_s=t_abs[sl] - start,
+                cadence_spm=2.0 * cad if step else np.full(cad.size, np.nan),
+                speed_ms=speed_ms[sl],
+                distance_m=distance_m[sl],
+                timer_intervals_s=_timer_intervals(raw.timer_events, start, end) - start,
+                sport=sport,
+                sub_sport=sub_sport,
+                source=spath,
+                device_name=raw.device_name,
+                session_index=index,
+                start_time=start_dt.astimezone(UTC) if isinstance(start_dt, datetime) else None,
+                lap_start_s=laps,
+                pedal_cadence_rpm=None if step else cad,
+                heart_rate_per_min=heart_rate[sl],
+                device=_device_summary(session, sport if step else "cycling"),
+                notes=tuple(notes),
+            )
+        )
+    return traces
