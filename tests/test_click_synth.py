@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from cadence.click_synth import (
@@ -92,6 +92,14 @@ def test_no_drift_many_hours_in() -> None:
     assert len(found) == 171
 
 
+@pytest.mark.parametrize(("bpm", "fs_hz", "k"), [(128, 44100, 4), (35.2, 19602, 3), (172.8, 44100, 1)])
+def test_exact_half_sample_ties_round_up(bpm: float, fs_hz: int, k: int) -> None:
+    exact = Fraction(k * 60 * fs_hz) / Fraction(str(bpm))
+    assert exact % 1 == Fraction(1, 2)  # the case: the ideal onset is exactly half-way between two samples
+    onsets, _ = click_track(bpm, fs_hz).onsets(0, math.ceil(exact) + 1)
+    assert onsets[k] == math.ceil(exact)
+
+
 # --- property tests ---------------------------------------------------------------------------------------
 
 bpm_tenths = st.integers(300, 3000).map(lambda x: Fraction(x, 10))
@@ -100,6 +108,7 @@ rates = st.one_of(st.sampled_from(RATES_HZ), st.integers(8000, 192000))
 
 @settings(max_examples=60, deadline=None)
 @given(bpm=bpm_tenths, fs_hz=rates, start_s=st.integers(0, 5 * 3600))
+@example(bpm=Fraction(176, 5), fs_hz=19602, start_s=1)  # click 3 at exactly 100237.5 samples: rounds up
 def test_constant_tempo_on_grid_anywhere(bpm: Fraction, fs_hz: int, start_s: int) -> None:
     track = click_track(float(bpm), fs_hz)
     a = start_s * fs_hz

@@ -26,6 +26,7 @@ import enum
 import math
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -423,6 +424,24 @@ class _Piece:
         tau = np.where(js > j_ramp, ramp_s + (js - j_ramp) * 60.0 / self.end_bpm, tau)
         return self.start_smp + fs_hz * tau
 
+    def onsets(self, js: np.ndarray, fs_hz: int) -> np.ndarray:
+        """Onset samples (int64) of local beats ``js``: their exact positions rounded half up.
+
+        A constant tempo from the session's start whose BPM is a ratio ``p/q`` with ``q <= 1000`` (any BPM
+        written with up to three decimals) is done in integer arithmetic, ``(2 k 60 fs q + p) // (2 p)``, so
+        even exact half-sample ties (e.g. 35.2 BPM at 19602 Hz) round as the exact value says.
+        """
+        if not self.slope and self.start_smp == 0.0:
+            ratio = Fraction(self.bpm0).limit_denominator(1000)
+            if (
+                float(ratio) == self.bpm0
+                and len(js)
+                and int(js[-1]) * 120 * fs_hz * ratio.denominator < 2**62
+            ):
+                p, q = ratio.numerator, ratio.denominator
+                return (js * (120 * fs_hz * q) + p) // (2 * p)
+        return _onset(self.positions(js, fs_hz))
+
 
 def _onset(pos: np.ndarray) -> np.ndarray:
     return np.floor(pos + 0.5).astype(np.int64)
@@ -725,7 +744,7 @@ class ClickTrack:
         if piece.n_beats is not None:
             j_hi = min(j_hi, piece.n_beats)
         js = np.arange(j_lo, max(j_lo, j_hi), dtype=np.int64)
-        onsets = _onset(piece.positions(js, fs))
+        onsets = piece.onsets(js, fs)
         keep = (onsets >= start) & (onsets < stop)
         onsets, js = onsets[keep], js[keep]
         return onsets, js + piece.first_beat, np.full(len(js), piece.muted)
@@ -820,7 +839,7 @@ class ClickTrack:
             # first local beat with onset >= at_sample
             t_s = max(0.0, (at_sample - 1.0 - piece.start_smp) / fs)
             j = max(0, math.floor(float(piece.beats_at(t_s))) - 1)
-            while _onset(piece.positions(np.array([j], dtype=np.int64), fs))[0] < at_sample:
+            while piece.onsets(np.array([j], dtype=np.int64), fs)[0] < at_sample:
                 j += 1
             if piece.n_beats is not None and j >= piece.n_beats:
                 continue
