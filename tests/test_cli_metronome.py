@@ -129,3 +129,32 @@ def test_devices_json_is_a_list() -> None:
     assert isinstance(devices, list)
     for d in devices:
         assert {"index", "name", "hostapi", "channels", "default_samplerate_hz", "default"} <= set(d)
+
+
+def test_metronome_plays_a_plan_session(tmp_path) -> None:  # noqa: ANN001
+    """`cadence plan --json` then `cadence metronome --plan --session` renders that session's program."""
+    import json
+
+    import soundfile as sf
+
+    from conftest import run_cadence
+
+    plan = tmp_path / "plan.json"
+    proc = run_cadence("plan", "160", "--json")
+    assert proc.returncode == 0, proc.stderr
+    plan.write_text(proc.stdout)
+    session = json.loads(proc.stdout)["sessions"][2]
+    out = tmp_path / "s3.wav"
+    proc = run_cadence("metronome", "--plan", str(plan), "--session", "3", "-o", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    data, fs = sf.read(out)
+    assert abs(len(data) / fs - info["duration_s"]) < 0.01
+    # the program's cued minutes at its tempo give the click count
+    from cadence.plan import parse_program
+
+    cued_min = sum(s.end_s - s.start_s for s in parse_program(session["program"]) if s.role == "cued") / 60
+    tempo = next(s.tempo_bpm for s in parse_program(session["program"]) if s.tempo_bpm)
+    assert abs(info["clicks"] - cued_min * tempo) <= 5
+    bad = run_cadence("metronome", "--plan", str(plan), "--session", "99", "-o", str(tmp_path / "x.wav"))
+    assert bad.returncode == 2 and "sessions 1-" in bad.stderr

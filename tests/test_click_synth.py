@@ -266,7 +266,6 @@ def test_duration_forms_in_programs(text: str, seconds: float) -> None:
         ("5m@160,", r"column 8: expected a segment"),
         ("160->170", r"duration before a ramp"),
         ("rest", r"duration before a rest"),
-        ("1m@rest, 2m@rest", r"only rests"),
         ("0x(1m@160)", r"repeat count >= 1"),
         ("5m@fast", r"column 4: expected a tempo"),
         ("100x(100x(100x(1s@170)))", r"more than 10000 segments"),
@@ -473,3 +472,11 @@ def test_docs_python_examples_run() -> None:
         exec(compile(code, "docs/metronome.md", "exec"), namespace)
     assert namespace["block"].shape == (48000,)
     assert len(namespace["onsets"]) == len(namespace["accent"]) > 0
+
+
+def test_a_program_of_rests_parses_but_has_nothing_to_play() -> None:
+    # plans end with fully silent sessions: the notation is valid, the metronome has nothing to play
+    program = parse_program("1m@rest, 2m@silent")
+    assert all(seg.is_rest for seg in program.segments)
+    with pytest.raises(ParameterError, match="only rests"):
+        click_track(program, 48000)

@@ -114,8 +114,6 @@ class Program:
                     f"only the last segment may be open-ended: give {seg.text!r} a duration "
                     f"(e.g. 5m@{seg.text})"
                 )
-        if all(seg.is_rest for seg in self.segments):
-            raise ParameterError(f"program {self.text!r} has only rests: give at least one tempo")
 
     @property
     def duration_s(self) -> float | None:
@@ -944,6 +942,9 @@ def click_track(
         program = parse_program(program)
     elif not isinstance(program, Program):
         program = Program.constant(float(program))
+    if all(seg.is_rest for seg in program.segments):
+        # a silent session is a valid plan (faded feedback), but there is nothing to play
+        raise ParameterError(f"program {program.text!r} has only rests: nothing to play; give at least one tempo")
     pitch = options.pitch
     if pitch * (ACCENT_PITCH_RATIO if options.accent_every else 1.0) >= 0.45 * fs_hz:
         raise ParameterError(

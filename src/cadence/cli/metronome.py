@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import echo_json, is_tty
+from ._common import echo_json, is_tty, load_plan_session
 
 if TYPE_CHECKING:
     from ..playback import PlaybackReport, Player
@@ -44,6 +44,13 @@ def _parse_latency(value: str) -> str | float:
 @click.command(epilog=PROGRAM_HELP, context_settings={"max_content_width": 110})
 @click.argument("bpm", type=float, required=False)
 @click.option("--program", "-p", metavar="TEXT", help="A tempo program instead of one BPM (see below).")
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="A plan from `cadence plan --json`: play the program of its --session.",
+)
+@click.option("--session", "session_no", type=int, help="The plan session to play (with --plan).")
 @click.option(
     "--ramp-from", type=float, metavar="BPM", help="Ramp linearly from this tempo up (or down) to BPM."
 )
@@ -89,6 +96,8 @@ def _parse_latency(value: str) -> str | float:
 def metronome(
     bpm: float | None,
     program: str | None,
+    plan_path: str | None,
+    session_no: int | None,
     ramp_from: float | None,
     ramp_time: str,
     sound: str,
@@ -113,8 +122,14 @@ def metronome(
     """
     from ..click_synth import ClickOptions, ClickSound, Program, click_track, parse_duration, parse_program
 
+    if (plan_path is None) != (session_no is None):
+        raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")
+    if plan_path is not None and session_no is not None:
+        if program is not None:
+            raise click.UsageError("give --program or --plan/--session, not both")
+        program = str(load_plan_session(plan_path, session_no)["program"])
     if (bpm is None) == (program is None):
-        raise click.UsageError("give either BPM or --program (e.g. `cadence metronome 172`)")
+        raise click.UsageError("give either BPM or --program (or --plan with --session), e.g. `cadence metronome 172`")
     if ramp_from is not None:
         if program is not None:
             raise click.UsageError(
