@@ -19,6 +19,7 @@ __all__ = ["main"]
 #: ``cadence --help`` stays fast and no command pays for another's imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze:analyze", "Running cadence from FIT files and accelerometer recordings."),
+    "history": ("history:history", "Running cadence run by run and week by week over many activities."),
 }
 
 

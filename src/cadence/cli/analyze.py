@@ -23,7 +23,18 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=str),
     help="Write the per-record series (file, session, t_s, cadence_spm, speed_ms, running) to this CSV.",
 )
-@click.option("--force", is_flag=True, help="Overwrite the --series file if it exists.")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Chart cadence, speed, walk breaks and a histogram to this .png/.svg (OUT-1.png... for several).",
+)
+@click.option(
+    "--target",
+    metavar="SPM|LOW-HIGH",
+    help="Target step rate to shade on --plot: 172 (= 169-175) or 168-176.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the --series/--plot files if they exist.")
 @click.option(
     "--run-threshold",
     "run_threshold_spm",
@@ -39,6 +50,8 @@ def analyze(
     paths: tuple[str, ...],
     as_json: bool,
     series_path: str | None,
+    plot_path: str | None,
+    target: str | None,
     force: bool,
     run_threshold_spm: float,
     all_sessions: bool,
@@ -54,6 +67,7 @@ def analyze(
       cadence analyze run.fit
       cadence analyze ~/runs/ --json > runs.json
       cadence analyze run.fit --series run.csv
+      cadence analyze run.fit --plot run.png --target 168-176
     """
     import warnings
 
@@ -116,6 +130,15 @@ def analyze(
 
     if series_path:
         _write_series(series_path, shown, force)
+    if plot_path:
+        from ..band import TargetBand
+        from ..plot import write_activity_plots
+
+        band = TargetBand.parse(target) if target else None
+        for written in write_activity_plots(
+            plot_path, [r for r in shown if r.trace.is_step_sport], band, force=force
+        ):
+            click.echo(f"wrote {written}", err=True)
     if errors:
         raise click.exceptions.Exit(EXIT_INPUT)
 
