@@ -483,6 +483,8 @@ def collect_facts(
         for path, key in todo:
             done(path, key, _guarded(path, opts))
     else:
+        # biggest files first: a long file started last would leave the other workers idle at the end
+        todo.sort(key=lambda item: -_size(item[0]))
         with cf.ProcessPoolExecutor(max_workers=n_jobs) as pool:
             futures = {pool.submit(_guarded, path, opts): (path, key) for path, key in todo}
             for fut in cf.as_completed(futures):
@@ -493,6 +495,13 @@ def collect_facts(
                     outcome = FileOutcome(path, error=f"internal error: {type(exc).__name__}: {exc}")
                 done(path, key, outcome)
     return [outcomes[p] for p in files], len(todo)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _guarded(path: str, options: AnalysisOptions) -> FileOutcome:
