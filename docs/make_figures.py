@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
+    """Draw every docs picture; return the paths written."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

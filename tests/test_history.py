@@ -386,3 +386,35 @@ def test_history_lists_every_running_activity(shared_dir: Path, tmp_path: Path) 
                 assert row["running_time_s"] == pytest.approx(r.summary.running_time_s, abs=1e-3)
     assert len(listed) == expected >= 15
     assert payload["files"]["analyzed"] == payload["files"]["found"]
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path, sample_data: Path) -> None:
+    """A bar on stderr when stderr is a terminal (a pseudo-terminal here); none in a pipe."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    cmd = [sys.executable, "-m", "cadence", "history", str(sample_data), "--cache-dir", str(tmp_path / "c")]
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=follower, env=env, timeout=300, check=False)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal is closed and drained
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0
+    assert b"analyzing" in b"".join(chunks)
+    piped = run_cadence("history", str(sample_data), "--cache-dir", str(tmp_path / "c"))
+    assert piped.returncode == 0 and "analyzing" not in piped.stderr and piped.stderr == ""

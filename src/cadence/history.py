@@ -24,7 +24,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +224,6 @@ class History:
     n_files: int = 0
     n_analyzed: int = 0
     n_from_cache: int = 0
-    notes: tuple[str, ...] = field(default=())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -485,7 +484,8 @@ def collect_facts(
     else:
         # biggest files first: a long file started last would leave the other workers idle at the end
         todo.sort(key=lambda item: -_size(item[0]))
-        with cf.ProcessPoolExecutor(max_workers=n_jobs) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init)
+        try:
             futures = {pool.submit(_guarded, path, opts): (path, key) for path, key in todo}
             for fut in cf.as_completed(futures):
                 path, key = futures[fut]
@@ -494,7 +494,18 @@ def collect_facts(
                 except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the history
                     outcome = FileOutcome(path, error=f"internal error: {type(exc).__name__}: {exc}")
                 done(path, key, outcome)
+        except BaseException:  # Ctrl-C: drop the queued files, let the workers finish theirs quietly
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     return [outcomes[p] for p in files], len(todo)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process (no traceback from every worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _size(path: str) -> int:
