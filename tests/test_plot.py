@@ -199,8 +199,13 @@ def test_cli_analyze_plot(tmp_path: Path, sample_data: Path) -> None:
     assert drawn_fraction(out) > 0.05
     again = run_cadence("analyze", str(sample_data / "elev__portland.fit"), "--plot", str(out))
     assert again.returncode == 1 and "--force" in again.stderr and "Traceback" not in again.stderr
-    bad = run_cadence("analyze", str(sample_data / "elev__portland.fit"), "--plot", str(out), "--target", "fast")
+    bad = run_cadence(
+        "analyze", str(sample_data / "elev__portland.fit"), "--plot", str(out), "--target", "fast"
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stdout == ""  # refused before analyzing anything
+    jpg = run_cadence("analyze", str(sample_data / "elev__portland.fit"), "--plot", str(tmp_path / "x.jpg"))
+    assert jpg.returncode == 2 and ".png or .svg" in jpg.stderr and jpg.stdout == ""
 
 
 def test_cli_analyze_plot_multisport(tmp_path: Path, sample_data: Path) -> None:

@@ -11,6 +11,8 @@ from ._common import EXIT_INPUT, echo_json
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..band import TargetBand
+
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
@@ -80,6 +82,7 @@ def analyze(
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
+    band = _plot_options(plot_path, target)  # checked before the (long) analysis
 
     files = list(find_activity_files(paths))
     if not files:
@@ -131,16 +134,28 @@ def analyze(
     if series_path:
         _write_series(series_path, shown, force)
     if plot_path:
-        from ..band import TargetBand
         from ..plot import write_activity_plots
 
-        band = TargetBand.parse(target) if target else None
         for written in write_activity_plots(
             plot_path, [r for r in shown if r.trace.is_step_sport], band, force=force
         ):
             click.echo(f"wrote {written}", err=True)
     if errors:
         raise click.exceptions.Exit(EXIT_INPUT)
+
+
+def _plot_options(plot_path: str | None, target: str | None) -> TargetBand | None:
+    """Validate ``--plot``'s suffix and parse ``--target`` (a usage error, exit 2, if either is wrong)."""
+    from ..band import TargetBand
+    from ..errors import ParameterError
+    from ..plot import plot_format
+
+    try:
+        if plot_path:
+            plot_format(plot_path)
+        return TargetBand.parse(target) if target else None
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--plot/--target") from None
 
 
 def _column_text(values: np.ndarray) -> np.ndarray:
