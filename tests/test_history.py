@@ -418,3 +418,31 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, sample_data: Path) -> N
     assert b"analyzing" in b"".join(chunks)
     piped = run_cadence("history", str(sample_data), "--cache-dir", str(tmp_path / "c"))
     assert piped.returncode == 0 and "analyzing" not in piped.stderr and piped.stderr == ""
+
+
+@pytest.mark.parametrize("n_weeks", [0, 1, 3, 12])
+def test_history_chart(tmp_path: Path, n_weeks: int) -> None:
+    from matplotlib.image import imread
+
+    from cadence.plot import history_figure, save_figure
+
+    monday = date(2026, 1, 5)
+    facts = [facts_at(monday + timedelta(weeks=w, days=w % 3), 160 + w) for w in range(n_weeks)]
+    if n_weeks == 12:  # a gap and an undated run
+        facts = (
+            facts[:5]
+            + facts[10:]
+            + [dataclasses.replace(facts_at(monday, 150.0, name="u.fit"), start_time=None)]
+        )
+    h = build_history([FileOutcome(f.file, (f,)) for f in facts], band=TargetBand(168, 176))
+    fig = history_figure(h)
+    out = tmp_path / "trend.png"
+    save_figure(fig, out)
+    img = imread(str(out))[..., :3]
+    assert img.shape[1] > img.shape[0] > 400
+    assert np.mean(np.any(np.abs(img - img[0, 0]) > 0.02, axis=-1)) > 0.02
+    labels = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else []
+    if n_weeks >= 3:
+        (trend,) = [lbl for lbl in labels if lbl.startswith("trend")]
+        assert f"{h.trend.running_cadence_spm_per_week:+.2f}" in trend
+        assert h.trend.running_cadence_spm_per_week == pytest.approx(1.0, abs=0.2)

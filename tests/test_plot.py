@@ -218,3 +218,24 @@ def test_cli_analyze_plot_multisport(tmp_path: Path, sample_data: Path) -> None:
     assert many.returncode == 0, many.stderr
     written = sorted(p.name for p in tmp_path.glob("all-*.png"))
     assert written == [f"all-{i}.png" for i in range(1, len(written) + 1)] and len(written) >= 3
+
+
+@pytest.mark.parametrize("kind", ["walk only", "no cadence", "one record", "empty"])
+def test_edge_cases_still_draw(tmp_path: Path, kind: str) -> None:
+    n = {"walk only": 600, "no cadence": 600, "one record": 1, "empty": 0}[kind]
+    t = np.arange(float(n))
+    cadence = (
+        np.full(n, 110.0) if kind == "walk only" else np.full(n, np.nan if kind == "no cadence" else 170.0)
+    )
+    trace = CadenceTrace(
+        t_s=t,
+        cadence_spm=cadence,
+        speed_ms=np.full(n, 1.3),
+        distance_m=np.cumsum(np.full(n, 1.3)),
+        timer_intervals_s=np.array([[0.0, float(n)]]) if n else np.zeros((0, 2)),
+        sport="walking",
+    )
+    result = ActivityResult(trace, analyze_trace(trace))
+    out = tmp_path / "edge.png"
+    save_figure(activity_figure(result, TargetBand(168, 176)), out)
+    assert png_size(out)[0] > 0 and drawn_fraction(out) > 0.01

@@ -276,7 +276,7 @@ def activity_figure(
         ax.set_ylim(lo - 0.6 * (hi - lo) - 5, hi + 5)  # room below for the speed line
     ax.set_ylabel("step rate (steps/min)")
     ax.set_xlabel("elapsed time (min), pauses included")
-    if t.size:
+    if t.size > 1:
         ax.set_xlim(t_min[0], t_min[-1])
     ax.grid(True, axis="y", alpha=0.3)
 
