@@ -43,3 +43,22 @@ def run_cadence(
         env=env,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def shared_fit_traces(shared_dir: Path) -> dict[str, object]:
+    """Every FIT file in ../shared/data/fit read once per test session: name -> list of traces or the error."""
+    import warnings
+
+    from cadence.errors import CadenceError, CadenceWarning
+    from cadence.fit import read_fit
+
+    out: dict[str, object] = {}
+    for path in sorted((shared_dir / "data" / "fit").glob("*.fit")):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CadenceWarning)  # recovered files warn; others must not
+                out[path.name] = read_fit(path)
+        except CadenceError as exc:
+            out[path.name] = exc
+    return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import warnings
 from pathlib import Path
 
 import fitdecode
@@ -142,22 +141,40 @@ def test_walking_cadence_is_steps(tmp_path: Path) -> None:
 
 
 @pytest.mark.shared
-def test_every_shared_file_reads_or_fails_clearly(shared_dir: Path) -> None:
-    files = sorted((shared_dir / "data" / "fit").glob("*.fit"))
-    assert len(files) > 50
+def test_every_shared_file_reads_or_fails_clearly(shared_fit_traces: dict[str, object]) -> None:
+    # the fixture lets only CadenceError through: any other exception fails the session here
+    assert len(shared_fit_traces) > 50
     n_ok = 0
-    for path in files:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", CadenceWarning)  # recovered files warn; others must not
-                traces = read_fit(path)
-        except InputFormatError as exc:
-            assert str(path) in str(exc)
-            assert "\n" not in str(exc)
+    for name, got in shared_fit_traces.items():
+        if isinstance(got, Exception):
+            assert isinstance(got, InputFormatError), (name, got)
+            assert name in str(got) and "\n" not in str(got)
             continue
         n_ok += 1
-        for t in traces:
+        for t in got:
             assert np.all(np.diff(t.t_s) > 0)
             finite = t.cadence_spm[np.isfinite(t.cadence_spm)]
-            assert np.all((finite >= 0) & (finite < 600)), path
+            assert np.all((finite >= 0) & (finite < 600)), name
     assert n_ok > 70
+
+
+def test_records_sharing_a_timestamp_are_merged_field_by_field(tmp_path: Path) -> None:
+    # the Strava app writes GPS and cadence in separate records with the same timestamp
+    from cadence import fit as fitmod
+
+    raw = fitmod._Raw()
+    raw.t = [10.0, 10.0, 11.0, 12.0, 12.0]
+    raw.cadence = [None, 85, 86, 87, None]
+    raw.fractional = [None] * 5
+    raw.speed = [3.0, None, 3.1, 3.2, 3.3]
+    raw.distance = [None] * 5
+    raw.heart_rate = [None] * 5
+    raw.sessions = [{"start_time": None}]
+    raw.sports = [("running", "generic")]
+    raw.n_messages = 5
+    traces = fitmod._traces_from_raw(str(tmp_path / "x.fit"), raw, None)
+    (t,) = traces
+    np.testing.assert_array_equal(t.t_s, [0, 1, 2])
+    np.testing.assert_array_equal(t.cadence_spm, [170, 172, 174])
+    np.testing.assert_array_equal(t.speed_ms, [3.0, 3.1, 3.3])
+    assert any("merged" in n for n in t.notes)

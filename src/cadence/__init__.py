@@ -24,12 +24,22 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "ActivityResult": "activity",
     "AnalysisOptions": "analysis",
-    "CadenceSummary": "analysis",
-    "CadenceTrace": "trace",
-    "SpeedFit": "analysis",
     "analyze_file": "activity",
     "analyze_trace": "analysis",
+    "bpm_windows": "playlist",
+    "CadenceSummary": "analysis",
+    "CadenceTrace": "trace",
+    "check_adherence": "adherence",
+    "make_plan": "plan",
+    "match_tempos": "playlist",
+    "Plan": "plan",
+    "PlanOptions": "plan",
     "read_fit": "fit",
+    "read_library": "music",
+    "SpeedFit": "analysis",
+    "target_range": "target",
+    "TargetRange": "target",
+    "Tolerance": "playlist",
 }
 
 __all__ = [  # noqa: RUF022 - errors first, then the lazily imported names (kept sorted by the test suite)

@@ -36,7 +36,7 @@ __all__ = [
     "weighted_quantiles",
 ]
 
-GAIT_STOPPED, GAIT_WALKING, GAIT_RUNNING = 0, 1, 2
+GAIT_UNKNOWN, GAIT_STOPPED, GAIT_WALKING, GAIT_RUNNING = -1, 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class CadenceSummary:
 
     All cadences are in steps per minute; ``nan`` where there is nothing to measure (e.g. no running).
     The ``record_*`` arrays are per record of the trace: the step rate after artefact repair, the gait
-    (0 stopped, 1 walking, 2 running) and the timer seconds each record stands for (0 while paused).
+    (-1 no cadence reading, 0 stopped, 1 walking, 2 running) and the timer seconds each record stands for (0 while paused).
     """
 
     sport: str
@@ -124,6 +124,7 @@ class CadenceSummary:
     running_time_s: float
     walking_time_s: float
     stopped_time_s: float
+    no_cadence_time_s: float
     paused_time_s: float
     running_cadence_spm: float
     walking_cadence_spm: float
@@ -245,12 +246,14 @@ def repair_doubled_cadence(
 
 
 def classify_gait(cadence_spm: NDArray[np.float64], options: AnalysisOptions) -> NDArray[np.int8]:
-    """Per-record gait: 0 stopped, 1 walking, 2 running (see the module docstring for the rule)."""
+    """Per-record gait: -1 no cadence reading, 0 stopped, 1 walking, 2 running (rule: module docstring)."""
     from scipy.ndimage import median_filter
 
-    c = np.nan_to_num(np.asarray(cadence_spm, dtype=float), nan=0.0)
+    raw = np.asarray(cadence_spm, dtype=float)
+    c = np.nan_to_num(raw, nan=0.0)
     smooth = median_filter(c, size=options.smooth_records, mode="nearest") if c.size else c
     gait = np.full(c.size, GAIT_STOPPED, dtype=np.int8)
+    gait[np.isnan(raw)] = GAIT_UNKNOWN
     moving = c >= options.walk_threshold_spm
     gait[moving & (smooth >= options.walk_threshold_spm)] = GAIT_WALKING
     gait[moving & (smooth >= options.run_threshold_spm)] = GAIT_RUNNING
@@ -476,6 +479,7 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
         running_time_s=running_time,
         walking_time_s=float(walk_w.sum()),
         stopped_time_s=float(stop_w.sum()),
+        no_cadence_time_s=float(np.where(gait == GAIT_UNKNOWN, weights, 0.0).sum()),
         paused_time_s=max(float(duration) - timer_time, 0.0),
         running_cadence_spm=run_cadence,
         walking_cadence_spm=_wmean(cadence, walk_w),

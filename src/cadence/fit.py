@@ -230,6 +230,11 @@ def read_fit(path: str | os.PathLike[str]) -> list[CadenceTrace]:
     if os.path.getsize(spath) == 0:
         raise InputFormatError(spath, "empty file")
     raw, broke = _collect(spath)
+    return _traces_from_raw(spath, raw, broke)
+
+
+def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTrace]:
+    """Turn what one pass collected into traces (pure: no I/O), one per session."""
 
     activity_types = [k for k in raw.file_types if k not in _NOT_ACTIVITY]
     if raw.file_types and not activity_types and not raw.t:
@@ -242,26 +247,26 @@ def read_fit(path: str | os.PathLike[str]) -> list[CadenceTrace]:
     notes: list[str] = []
     if broke:
         msg = f"{spath}: {broke}; kept the {len(raw.t)} records read before the break"
-        warnings.warn(msg, CadenceWarning, stacklevel=2)
+        warnings.warn(msg, CadenceWarning, stacklevel=3)
         notes.append(msg)
 
-    t_abs = np.asarray(raw.t, dtype=float)
-    order = np.argsort(t_abs, kind="stable")
-    t_abs = t_abs[order]
-    # duplicate timestamps: keep the last record written for each second
-    keep = np.ones(t_abs.size, dtype=bool)
-    if t_abs.size > 1:
-        keep[:-1] = np.diff(t_abs) > 0
-    idx = order[keep]
-    t_abs = t_abs[keep]
-    if idx.size < order.size:
-        notes.append(f"{order.size - idx.size} records with a repeated timestamp were merged")
+    t_all = np.asarray(raw.t, dtype=float)
+    order = np.argsort(t_all, kind="stable")
+    t_sorted = t_all[order]
+    # several records for one timestamp (e.g. the Strava app writes GPS and cadence apart): merge them,
+    # each field taking the last valid value written for that second
+    t_abs, group_start = np.unique(t_sorted, return_index=True)
+    if t_abs.size < t_sorted.size:
+        notes.append(f"{t_sorted.size - t_abs.size} records sharing a timestamp were merged")
+    positions = np.arange(t_sorted.size)
 
     def column(values: list[Any]) -> NDArray[np.float64]:
-        arr = np.array(
-            [np.nan if v is None or isinstance(v, tuple | str) else v for v in values], dtype=float
-        )
-        return arr[idx] if arr.size else np.full(idx.size, np.nan)
+        if not values:
+            return np.full(t_abs.size, np.nan)
+        arr = np.array([np.nan if v is None or isinstance(v, tuple | str) else v for v in values], dtype=float)
+        arr = arr[order]
+        last_valid = np.maximum.reduceat(np.where(np.isfinite(arr), positions, -1), group_start)
+        return np.where(last_valid >= 0, arr[np.maximum(last_valid, 0)], np.nan)
 
     strides_or_rpm = column(raw.cadence)
     fractional = np.nan_to_num(column(raw.fractional), nan=0.0)

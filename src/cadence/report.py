@@ -46,6 +46,7 @@ def result_to_dict(result: ActivityResult) -> dict[str, Any]:
         "running_time_s": s.running_time_s,
         "walking_time_s": s.walking_time_s,
         "stopped_time_s": s.stopped_time_s,
+        "no_cadence_time_s": s.no_cadence_time_s,
         "distance_m": s.distance_m,
         "running_cadence_spm": s.running_cadence_spm,
         "walking_cadence_spm": s.walking_cadence_spm,
@@ -117,6 +118,7 @@ def format_summary(result: ActivityResult, *, splits: bool = True, histogram: bo
     lines.append(
         f"  running {format_duration(s.running_time_s)}  walking {format_duration(s.walking_time_s)}"
         f"  stopped {format_duration(s.stopped_time_s)}"
+        + (f"  no cadence reading {format_duration(s.no_cadence_time_s)}" if s.no_cadence_time_s >= 1 else "")
     )
     if s.running_time_s <= 0:
         if not np.isfinite(tr.cadence_spm).any():

@@ -1,0 +1,217 @@
+"""``cadence check``: how much of a run was in the target band, per lap and in silent segments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ._common import echo_json
+from ._runs import clock, load_runs
+
+SCHEMA_VERSION = 1
+
+
+@click.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.option("--target", "target_text", help="Target cadence (172) or band (168-176), steps per minute.")
+@click.option(
+    "--tolerance",
+    "tolerance_spm",
+    default=3.0,
+    show_default=True,
+    type=float,
+    help="Half-width of the band around a single --target, spm.",
+)
+@click.option(
+    "--program",
+    help="The session's metronome program (from `cadence plan`): its silent blocks are checked.",
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="A plan from `cadence plan --json`: with --session, its tempo, tolerance and program are used.",
+)
+@click.option("--session", "session_no", type=int, help="The plan's session number (1-based) this run was.")
+@click.option("--silent", "silent_text", help="Stretches run without the metronome: 10m-15m,20m-25m.")
+@click.option(
+    "--program-start",
+    "program_start",
+    default="0s",
+    show_default=True,
+    help="When the --program started, from the start of the recording (e.g. 2m30s).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (schema: docs/targets.md).")
+def check(
+    runs: tuple[str, ...],
+    target_text: str | None,
+    tolerance_spm: float,
+    program: str | None,
+    plan_path: str | None,
+    session_no: int | None,
+    silent_text: str | None,
+    program_start: str,
+    as_json: bool,
+) -> None:
+    """Show the share of running time within a cadence band: whole run, per lap, silent segments.
+
+    Only running time counts (pauses, stops and walk breaks are left out). With --program or --silent,
+    each stretch without the metronome is judged: the cadence held when its mean stayed at or above the
+    band's low end. Times are from the start of the recording.
+
+    \b
+    Examples:
+      cadence check run.fit --target 172
+      cadence check run.fit --target 168-176 --json
+      cadence check run.fit --target 168 --program '5m@silent, 5x(3m@168, 2m@silent)'
+      cadence plan 160 --json > plan.json; cadence check run.fit --plan plan.json --session 3
+    """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
+    from ..adherence import check_adherence, parse_time_ranges, parse_time_s
+    from ..errors import ParameterError
+    from ..plan import ProgramSegment, parse_program
+
+    if (plan_path is None) != (session_no is None):
+        raise ParameterError("--plan and --session go together: --plan plan.json --session 5")
+    if plan_path is not None and session_no is not None:
+        if program:
+            raise ParameterError("give --program or --plan/--session, not both")
+        session = _plan_session(plan_path, session_no)
+        program = str(session["program"])
+        if target_text is None:
+            target_text = f"{session['target_spm']:g}"
+            tolerance_spm = float(session.get("tolerance_spm", tolerance_spm))
+    segments: tuple[ProgramSegment, ...] = ()
+    if program:
+        try:
+            segments = parse_program(program)
+        except ParameterError as exc:
+            raise ParameterError(f"--program: {exc}") from None
+    try:
+        t0 = parse_time_s(program_start)
+    except ParameterError as exc:
+        raise ParameterError(f"--program-start: {exc}") from None
+    silent: list[tuple[float, float]] = [
+        (t0 + s.start_s, t0 + s.end_s) for s in segments if s.role == "silent"
+    ]
+    cued: list[tuple[float, float]] = [(t0 + s.start_s, t0 + s.end_s) for s in segments if s.role == "cued"]
+    if silent_text:
+        try:
+            silent.extend(parse_time_ranges(silent_text))
+        except ParameterError as exc:
+            raise ParameterError(f"--silent: {exc}") from None
+
+    if target_text is None:
+        tempos = sorted({s.tempo_bpm for s in segments if s.tempo_bpm is not None})
+        if len(tempos) != 1:
+            raise ParameterError("--target is needed (e.g. --target 172 or --target 168-176)")
+        target_text = f"{tempos[0]:g}"
+    low, high = _band(target_text, tolerance_spm)
+    results = load_runs(runs)
+    checks = [check_adherence(r, low, high, silent, cued) for r in results]
+
+    if as_json:
+        echo_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "low_spm": low,
+                "high_spm": high,
+                "runs": [
+                    {
+                        "file": c.source,
+                        "session_index": c.session_index,
+                        **c.overall.to_dict(),
+                        "laps": [lap.to_dict() for lap in c.laps],
+                        "silent_segments": [s.to_dict() for s in c.silent],
+                        "silent_held": c.n_held,
+                        "silent_judged": c.n_judged,
+                        "cued_cadence_spm": c.cued_cadence_spm,
+                    }
+                    for c in checks
+                ],
+            }
+        )
+        return
+    for i, c in enumerate(checks):
+        if i:
+            click.echo()
+        o = c.overall
+        click.echo(f"{c.source}" + (f"  (session {c.session_index})" if c.session_index else ""))
+        click.echo(
+            f"  band {low:g}-{high:g} spm   running {clock(o.running_time_s)} at {o.cadence_spm:.1f} spm"
+        )
+        click.echo(
+            f"  in band {o.in_band_pct:5.1f} %   below {o.below_pct:5.1f} %   above {o.above_pct:5.1f} %"
+        )
+        if c.laps:
+            head = f"{'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
+            click.echo(f"  {'lap':<6} {'start':>8} {head}")
+            for lap in c.laps:
+                click.echo(f"  {lap.label[4:]:<6} {clock(lap.start_s):>8} " + _row(lap))
+        if c.silent:
+            click.echo("  without the metronome:")
+            click.echo(
+                f"  {'segment':<17} {'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
+            )
+            for s in c.silent:
+                verdict = {True: "held", False: "dropped", None: "too little running to tell"}[s.held]
+                click.echo(f"  {s.share.label:<17} " + _row(s.share) + f"  {verdict}")
+            cued_txt = (
+                f"; {c.cued_cadence_spm:.1f} spm with the metronome"
+                if c.cued_cadence_spm == c.cued_cadence_spm
+                else ""
+            )
+            click.echo(f"  held in {c.n_held} of {c.n_judged} silent segments{cued_txt}")
+
+
+def _row(share: object) -> str:
+    from ..adherence import BandShare
+
+    assert isinstance(share, BandShare)
+    if share.running_time_s <= 0:
+        return f"{clock(0):>8} {'-':>6} {'-':>6} {'-':>7} {'-':>6}"
+    return (
+        f"{clock(share.running_time_s):>8} {share.cadence_spm:6.1f} {share.below_pct:5.1f}% "
+        f"{share.in_band_pct:6.1f}% {share.above_pct:5.1f}%"
+    )
+
+
+def _band(text: str, tolerance_spm: float) -> tuple[float, float]:
+    import re
+
+    from ..adherence import band_from_target
+    from ..errors import ParameterError
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?", text)
+    if not m:
+        raise ParameterError(f"--target {text!r} must be a cadence (172) or a band (168-176) in spm")
+    if m.group(2) is None:
+        return band_from_target(float(m.group(1)), tolerance_spm)
+    low, high = float(m.group(1)), float(m.group(2))
+    if not (60 <= low <= high <= 260):
+        raise ParameterError(f"--target {text!r}: need 60 <= low <= high <= 260 spm")
+    return low, high
+
+
+def _plan_session(path: str, number: int) -> dict[str, Any]:
+    """Session ``number`` of a ``cadence plan --json`` file, with the plan's tolerance."""
+    import json
+
+    from ..errors import InputFormatError, ParameterError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            plan = json.load(fh)
+    except FileNotFoundError:
+        raise InputFormatError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFormatError(path, f"not a plan from `cadence plan --json` ({exc})") from None
+    sessions = plan.get("sessions") if isinstance(plan, dict) else None
+    if not isinstance(sessions, list) or not all(
+        isinstance(s, dict) and {"session", "program", "target_spm"} <= set(s) for s in sessions
+    ):
+        raise InputFormatError(path, "not a plan from `cadence plan --json` (no sessions with programs)")
+    for s in sessions:
+        if s["session"] == number:
+            return {**s, "tolerance_spm": plan.get("tolerance_spm", 3.0)}
+    raise ParameterError(f"--session {number}: the plan has sessions 1-{len(sessions)}")
