@@ -338,6 +338,7 @@ def test_cli_respects_xdg_cache_home(
     ("args", "needle"),
     [
         (["--target", "fast"], "target"),
+        (["--target", "172", "--tolerance", "50"], "tolerance"),
         (["--reference-speed", "0"], "reference-speed"),
         (["--plot", "x.jpg"], ".png or .svg"),
         (["--jobs", "0"], "jobs"),

@@ -12,25 +12,21 @@ import click
 from ._common import EXIT_INPUT, echo_json, is_tty
 
 
-def _target(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    if value is None:
-        return None
-    from ..band import TargetBand
-    from ..errors import ParameterError
-
-    try:
-        return TargetBand.parse(value)
-    except ParameterError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
     "--target",
-    callback=_target,
+    "target_text",
     metavar="SPM|LOW-HIGH",
     help="Target step rate: 172 (= 169-175) or a range 168-176; adds the time on target per run and week.",
+)
+@click.option(
+    "--tolerance",
+    "tolerance_spm",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="Half-width of the band around a single --target, spm.",
 )
 @click.option(
     "--reference-speed",
@@ -76,7 +72,8 @@ def _target(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 )
 def history(
     paths: tuple[str, ...],
-    target: Any,
+    target_text: str | None,
+    tolerance_spm: float,
     reference_speed_ms: float,
     as_json: bool,
     csv_path: str | None,
@@ -102,6 +99,7 @@ def history(
     """  # noqa: D301 - \b is click's no-rewrap marker
     from ..activity import find_activity_files
     from ..analysis import AnalysisOptions
+    from ..band import TargetBand
     from ..errors import ParameterError
     from ..history import build_history, collect_facts, default_cache_dir
     from ..plot import plot_format
@@ -110,6 +108,10 @@ def history(
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
+    try:
+        target = TargetBand.parse(target_text, tolerance_spm) if target_text else None
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--target/--tolerance") from None
     if plot_path:
         try:
             plot_format(plot_path)
