@@ -239,3 +239,20 @@ def test_edge_cases_still_draw(tmp_path: Path, kind: str) -> None:
     out = tmp_path / "edge.png"
     save_figure(activity_figure(result, TargetBand(168, 176)), out)
     assert png_size(out)[0] > 0 and drawn_fraction(out) > 0.01
+
+
+def test_write_plots_picks_up_steps_and_signal(tmp_path: Path) -> None:
+    """An accelerometer result that carries ``steps`` and ``signal`` gets the detail panel."""
+    from types import SimpleNamespace
+
+    run = synthetic_run()
+    ts = np.arange(0, 1200, 0.02)
+    acc = SimpleNamespace(
+        trace=run.trace,
+        summary=run.summary,
+        steps=SimpleNamespace(step_times_s=np.arange(0.2, 1200, 60 / 170)),
+        signal=(ts, 9.81 + 4 * np.sin(2 * np.pi * (170 / 60) * ts)),
+    )
+    (plain,) = write_activity_plots(tmp_path / "plain.png", [run])
+    (with_steps,) = write_activity_plots(tmp_path / "acc.png", [acc])
+    assert png_size(Path(with_steps))[1] > png_size(Path(plain))[1]  # the extra panel

@@ -535,6 +535,11 @@ def write_activity_plots(
 ) -> list[str]:
     """Chart each of ``results`` to ``run.png`` (``run-1.png``, ``run-2.png``... if several); return paths.
 
+    Notes
+    -----
+    A result with a ``steps`` attribute (detected steps, ``steps.step_times_s``) and a ``signal`` attribute
+    (``(t_s, magnitude)``) gets the accelerometer detail panel of :func:`activity_figure`.
+
     Raises
     ------
     ParameterError
@@ -554,5 +559,9 @@ def write_activity_plots(
             if os.path.exists(p):
                 raise OutputExistsError(p)
     for p, r in zip(paths, results, strict=True):
-        save_figure(activity_figure(r, band), p, force=force)
+        # accelerometer results may carry their detected steps (``.steps.step_times_s``) and the signal they
+        # were found on (``.signal`` = (t_s, magnitude)): then the chart gets the detail panel
+        step_times = getattr(getattr(r, "steps", None), "step_times_s", None)
+        signal = getattr(r, "signal", None)
+        save_figure(activity_figure(r, band, step_times_s=step_times, signal=signal), p, force=force)
     return paths
