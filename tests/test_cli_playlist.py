@@ -218,3 +218,19 @@ def test_estimate_and_write_tags(tmp_path, monkeypatch):
     (tagged,) = rescan["tracks"]
     assert tagged["tempo_source"] == "tag"
     assert tagged["tempo_bpm"] in (86, 172)  # the raw (unfolded) estimate, whole BPM
+
+
+def test_playlist_takes_its_step_rate_from_a_plan_session(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    from conftest import run_cadence
+
+    proc = run_cadence("plan", "160", "--json")
+    plan = tmp_path / "plan.json"
+    plan.write_text(proc.stdout)
+    target = json.loads(proc.stdout)["sessions"][4]["target_spm"]
+    proc = run_cadence("playlist", "--plan", str(plan), "--session", "5", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cadence_spm"] == target
+    assert run_cadence("playlist", "--json").returncode == 2
+    assert run_cadence("playlist", "--spm", "172", "--plan", str(plan), "--session", "5").returncode == 2

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -92,91 +91,26 @@ class ProgramSegment:
     role: str
 
 
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
-
-
-def _parse_duration_s(text: str, program: str) -> float:
-    m = _DURATION.fullmatch(text)
-    if not text or not m or (m.group(1) is None and m.group(2) is None):
-        raise ParameterError(f"program {program!r}: duration {text!r} must look like 5m, 30s or 4m30s")
-    return 60.0 * float(m.group(1) or 0) + float(m.group(2) or 0)
-
-
-def _split_top(text: str) -> list[str]:
-    """Split at commas outside parentheses."""
-    parts: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in text:  # program strings are a few dozen characters: a plain loop is the clear way
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return parts
-
-
-def _parse_items(text: str, program: str, depth: int = 0) -> list[tuple[float, float | None]]:
-    if depth > 4:
-        raise ParameterError(f"program {program!r}: repeats nested too deep")
-    if text.count("(") != text.count(")"):
-        raise ParameterError(f"program {program!r}: unbalanced parentheses")
-    blocks: list[tuple[float, float | None]] = []
-    for part in _split_top(text):
-        if not part:
-            raise ParameterError(f"program {program!r}: empty block (two commas in a row?)")
-        rep = re.fullmatch(r"(\d+)x\((.*)\)", part)
-        if rep:
-            n = int(rep.group(1))
-            if not 1 <= n <= 200:
-                raise ParameterError(f"program {program!r}: repeat count {n} must be 1-200")
-            blocks.extend(_parse_items(rep.group(2), program, depth + 1) * n)
-            continue
-        if "@" not in part:
-            raise ParameterError(
-                f"program {program!r}: block {part!r} must be DURATION@SPM or DURATION@silent"
-            )
-        dur_text, tempo_text = part.split("@", 1)
-        dur = _parse_duration_s(dur_text, program)
-        if dur <= 0:
-            raise ParameterError(f"program {program!r}: block {part!r} has no duration")
-        if tempo_text == "silent":
-            blocks.append((dur, None))
-            continue
-        try:
-            tempo = float(tempo_text)
-        except ValueError:
-            raise ParameterError(
-                f"program {program!r}: tempo {tempo_text!r} must be steps per minute or 'silent'"
-            ) from None
-        if not 60 <= tempo <= 260:
-            raise ParameterError(f"program {program!r}: tempo {tempo:g} must be 60-260 steps per minute")
-        blocks.append((dur, tempo))
-    return blocks
-
-
 def parse_program(text: str) -> tuple[ProgramSegment, ...]:
-    """Parse a metronome program (see the module docstring) into timed segments.
+    """Time the blocks of a metronome program (the notation of :func:`cadence.click_synth.parse_program`).
+
+    The metronome's own parser reads the notation, so a plan session's program plays unchanged in
+    ``cadence metronome --program``; this only lays its segments on the run's clock and names their role.
+    A ramp counts as cued at its end tempo; an open-ended last segment lasts until the end of the run.
 
     Raises
     ------
     ParameterError
-        Malformed notation, a tempo outside 60-260, or a program longer than 6 hours.
-
+        Malformed notation (with the column), or a tempo outside the metronome's range.
     """
-    program = str(text)
-    compact = program.replace(" ", "").lower()
-    if not compact:
-        raise ParameterError("program is empty: write e.g. '5m@silent, 5x(3m@168, 2m@silent)'")
-    blocks = _parse_items(compact, program)
+    from .click_synth import parse_program as parse_click_program
+
+    program = parse_click_program(str(text))
     out: list[ProgramSegment] = []
     t = 0.0
-    for i, (dur, tempo) in enumerate(blocks):
+    for i, seg in enumerate(program.segments):
+        dur = math.inf if seg.duration_s is None else float(seg.duration_s)
+        tempo = seg.end_bpm
         role = "cued" if tempo is not None else ("warmup" if i == 0 else "silent")
         prev = out[-1] if out else None
         if prev is not None and prev.tempo_bpm == tempo and prev.role == role:
@@ -184,8 +118,6 @@ def parse_program(text: str) -> tuple[ProgramSegment, ...]:
         else:
             out.append(ProgramSegment(t, t + dur, tempo, role))
         t += dur
-    if t > 6 * 3600:
-        raise ParameterError(f"program {program!r} lasts {t / 3600:.1f} h: at most 6 h")
     return tuple(out)
 
 

@@ -81,3 +81,27 @@ def is_tty(stream: Any = None) -> bool:
     """Whether ``stream`` (stdout by default) is an interactive terminal."""
     stream = sys.stdout if stream is None else stream
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def load_plan_session(path: str, number: int) -> dict[str, Any]:
+    """Session ``number`` of a ``cadence plan --json`` file, with the plan's tolerance."""
+    import json
+
+    from ..errors import InputFormatError, ParameterError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            plan = json.load(fh)
+    except FileNotFoundError:
+        raise InputFormatError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFormatError(path, f"not a plan from `cadence plan --json` ({exc})") from None
+    sessions = plan.get("sessions") if isinstance(plan, dict) else None
+    if not isinstance(sessions, list) or not all(
+        isinstance(s, dict) and {"session", "program", "target_spm"} <= set(s) for s in sessions
+    ):
+        raise InputFormatError(path, "not a plan from `cadence plan --json` (no sessions with programs)")
+    for s in sessions:
+        if s["session"] == number:
+            return {**s, "tolerance_spm": plan.get("tolerance_spm", 3.0)}
+    raise ParameterError(f"--session {number}: the plan has sessions 1-{len(sessions)}")

@@ -11,6 +11,8 @@ from ._common import EXIT_INPUT, echo_json
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..band import TargetBand
+
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
@@ -24,12 +26,23 @@ if TYPE_CHECKING:
     help="Write the per-record series (file, session, t_s, cadence_spm, speed_ms, running) to this CSV.",
 )
 @click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Chart cadence, speed, walk breaks and a histogram to this .png/.svg (OUT-1.png... for several).",
+)
+@click.option(
+    "--target",
+    metavar="SPM|LOW-HIGH",
+    help="Target step rate to shade on --plot: 172 (= 169-175) or 168-176.",
+)
+@click.option(
     "--steps",
     "steps_path",
     type=click.Path(dir_okay=False, path_type=str),
     help="Accelerometer input: write the detected step times (seconds, one per line) to this file.",
 )
-@click.option("--force", is_flag=True, help="Overwrite the --series / --steps file if it exists.")
+@click.option("--force", is_flag=True, help="Overwrite the --series/--plot/--steps files if they exist.")
 @click.option(
     "--units",
     type=click.Choice(["auto", "g", "m/s^2"]),
@@ -65,6 +78,8 @@ def analyze(
     paths: tuple[str, ...],
     as_json: bool,
     series_path: str | None,
+    plot_path: str | None,
+    target: str | None,
     force: bool,
     run_threshold_spm: float,
     all_sessions: bool,
@@ -90,6 +105,7 @@ def analyze(
       cadence analyze phone_walk.csv --steps steps.csv
       cadence analyze ~/runs/ --json > runs.json
       cadence analyze run.fit --series run.csv
+      cadence analyze run.fit --plot run.png --target 168-176
     """
     import warnings
 
@@ -103,6 +119,7 @@ def analyze(
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
+    band = _plot_options(plot_path, target)  # checked before the (long) analysis
 
     cols = None
     if columns is not None:
@@ -165,8 +182,29 @@ def analyze(
         _write_series(series_path, shown, force)
     if steps_path:
         _write_steps(steps_path, results, force)
+    if plot_path:
+        from ..plot import write_activity_plots
+
+        for written in write_activity_plots(
+            plot_path, [r for r in shown if r.trace.is_step_sport], band, force=force
+        ):
+            click.echo(f"wrote {written}", err=True)
     if errors:
         raise click.exceptions.Exit(EXIT_INPUT)
+
+
+def _plot_options(plot_path: str | None, target: str | None) -> TargetBand | None:
+    """Validate ``--plot``'s suffix and parse ``--target`` (a usage error, exit 2, if either is wrong)."""
+    from ..band import TargetBand
+    from ..errors import ParameterError
+    from ..plot import plot_format
+
+    try:
+        if plot_path:
+            plot_format(plot_path)
+        return TargetBand.parse(target) if target else None
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--plot/--target") from None
 
 
 def _column_text(values: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ._common import echo_json
+from ._common import echo_json, load_plan_session
 from ._runs import clock, load_runs
 
 SCHEMA_VERSION = 1
@@ -76,7 +76,7 @@ def check(
     if plan_path is not None and session_no is not None:
         if program:
             raise ParameterError("give --program or --plan/--session, not both")
-        session = _plan_session(plan_path, session_no)
+        session = load_plan_session(plan_path, session_no)
         program = str(session["program"])
         if target_text is None:
             target_text = f"{session['target_spm']:g}"
@@ -191,27 +191,3 @@ def _band(text: str, tolerance_spm: float) -> tuple[float, float]:
     if not (60 <= low <= high <= 260):
         raise ParameterError(f"--target {text!r}: need 60 <= low <= high <= 260 spm")
     return low, high
-
-
-def _plan_session(path: str, number: int) -> dict[str, Any]:
-    """Session ``number`` of a ``cadence plan --json`` file, with the plan's tolerance."""
-    import json
-
-    from ..errors import InputFormatError, ParameterError
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            plan = json.load(fh)
-    except FileNotFoundError:
-        raise InputFormatError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFormatError(path, f"not a plan from `cadence plan --json` ({exc})") from None
-    sessions = plan.get("sessions") if isinstance(plan, dict) else None
-    if not isinstance(sessions, list) or not all(
-        isinstance(s, dict) and {"session", "program", "target_spm"} <= set(s) for s in sessions
-    ):
-        raise InputFormatError(path, "not a plan from `cadence plan --json` (no sessions with programs)")
-    for s in sessions:
-        if s["session"] == number:
-            return {**s, "tolerance_spm": plan.get("tolerance_spm", 3.0)}
-    raise ParameterError(f"--session {number}: the plan has sessions 1-{len(sessions)}")

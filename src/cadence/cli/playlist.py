@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ._common import echo_json, is_tty
+from ._common import echo_json, is_tty, load_plan_session
 
 
 def _fmt_multiple(multiple: float) -> str:
@@ -43,9 +43,15 @@ def _progress(total: int, label: str) -> Any:
     "--spm",
     "cadence_spm",
     type=float,
-    required=True,
     help="Target step rate in steps per minute (e.g. from `cadence target`).",
 )
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Take --spm from a session of a `cadence plan --json` file (with --session).",
+)
+@click.option("--session", "session_no", type=int, help="The plan session whose target step rate to use.")
 @click.option(
     "--tolerance",
     default="3",
@@ -74,7 +80,9 @@ def _progress(total: int, label: str) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def playlist(
     library: Path | None,
-    cadence_spm: float,
+    cadence_spm: float | None,
+    plan_path: str | None,
+    session_no: int | None,
     tolerance: str,
     from_spm: float | None,
     m3u_path: Path | None,
@@ -93,6 +101,14 @@ def playlist(
     from ..errors import InputFormatError, OutputExistsError
     from ..playlist import Tolerance, bpm_windows, closeness_order, match_tempos, ramp_order
 
+    if (plan_path is None) != (session_no is None):
+        raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")
+    if plan_path is not None and session_no is not None:
+        if cadence_spm is not None:
+            raise click.UsageError("give --spm or --plan/--session, not both")
+        cadence_spm = float(load_plan_session(plan_path, session_no)["target_spm"])
+    if cadence_spm is None:
+        raise click.UsageError("give the target step rate: --spm 172 (or --plan plan.json --session N)")
     if library is None and (m3u_path or estimate or write_tags):
         raise click.UsageError("--m3u, --estimate and --write-tags need a LIBRARY (music folder or CSV)")
     if write_tags and not estimate:

@@ -1,0 +1,227 @@
+"""``cadence history``: one row per run over a folder of activities, weekly means and the trend."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import Any
+
+import click
+
+from ._common import EXIT_INPUT, echo_json, is_tty
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--target",
+    "target_text",
+    metavar="SPM|LOW-HIGH",
+    help="Target step rate: 172 (= 169-175) or a range 168-176; adds the time on target per run and week.",
+)
+@click.option(
+    "--tolerance",
+    "tolerance_spm",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="Half-width of the band around a single --target, spm.",
+)
+@click.option(
+    "--reference-speed",
+    "reference_speed_ms",
+    type=click.FloatRange(1.0, 8.0),
+    default=3.0,
+    show_default=True,
+    help="Compare runs at this speed (m/s) using each run's cadence-vs-speed line (3.0 m/s = 5:33 /km).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print runs, weeks and trend as JSON (docs/history.md)."
+)
+@click.option(
+    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=str), help="Write one row per run."
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the trend chart (.png/.svg).",
+)
+@click.option(
+    "--include-walks", is_flag=True, help="Also count walking/hiking sessions that have running time."
+)
+@click.option("--force", is_flag=True, help="Overwrite the --csv/--plot files if they exist.")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: all CPUs]."
+)
+@click.option("--no-cache", is_flag=True, help="Analyze every file again; read and write no cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Cache folder [default: $XDG_CACHE_HOME/cadence, i.e. ~/.cache/cadence].",
+)
+@click.option(
+    "--run-threshold",
+    "run_threshold_spm",
+    type=float,
+    default=140.0,
+    show_default=True,
+    help="Step rate (spm) at or above which a record counts as running.",
+)
+def history(
+    paths: tuple[str, ...],
+    target_text: str | None,
+    tolerance_spm: float,
+    reference_speed_ms: float,
+    as_json: bool,
+    csv_path: str | None,
+    plot_path: str | None,
+    include_walks: bool,
+    force: bool,
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: str | None,
+    run_threshold_spm: float,
+) -> None:
+    """Show running cadence run by run and week by week for every activity in PATHS (folders: recursively).
+
+    Each run's cadence at the reference speed compares runs at different paces fairly. Files that cannot be
+    read are listed with their reason and skipped; the exit code is then 1 (0 when every file was read).
+    Results are cached by file content, so a second run over the same folder is nearly instant.
+
+    \b
+    Examples:
+      cadence history ~/runs/
+      cadence history ~/runs/ --target 168-176 --plot trend.png
+      cadence history ~/runs/ --json > history.json
+    """  # noqa: D301 - \b is click's no-rewrap marker
+    from ..activity import find_activity_files
+    from ..analysis import AnalysisOptions
+    from ..band import TargetBand
+    from ..errors import ParameterError
+    from ..history import build_history, collect_facts, default_cache_dir
+    from ..plot import plot_format
+
+    try:
+        options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
+    try:
+        target = TargetBand.parse(target_text, tolerance_spm) if target_text else None
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--target/--tolerance") from None
+    if plot_path:
+        try:
+            plot_format(plot_path)
+        except ParameterError as exc:
+            raise click.BadParameter(str(exc), param_hint="--plot") from None
+    files = list(find_activity_files(paths))
+    if not files:
+        raise click.UsageError(f"no activity files found in {', '.join(paths)}")
+    cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
+
+    if is_tty(sys.stderr) and len(files) > 1:
+        with click.progressbar(length=len(files), label="analyzing", file=sys.stderr) as bar:
+            outcomes, n_analyzed = collect_facts(
+                files, options=options, cache_dir=cdir, jobs=jobs, progress=lambda _p: bar.update(1)
+            )
+    else:
+        outcomes, n_analyzed = collect_facts(files, options=options, cache_dir=cdir, jobs=jobs)
+    h = build_history(
+        outcomes,
+        band=target,
+        reference_speed_ms=reference_speed_ms,
+        include_walks=include_walks,
+        n_analyzed=n_analyzed,
+    )
+
+    for e in h.errors:
+        click.echo(f"cadence: skipped: {e.error}", err=True)
+    if as_json:
+        from ..history import history_to_dict
+
+        echo_json(history_to_dict(h))
+    else:
+        click.echo(format_history(h))
+    if csv_path:
+        import csv
+
+        from .._atomic import atomic_output
+        from ..history import history_csv_rows
+
+        with atomic_output(csv_path, force=force) as fh:
+            csv.writer(fh, lineterminator="\n").writerows(history_csv_rows(h))
+        click.echo(f"wrote {csv_path}", err=True)
+    if plot_path:
+        from ..plot import history_figure, save_figure
+
+        save_figure(history_figure(h), plot_path, force=force)
+        click.echo(f"wrote {plot_path}", err=True)
+    if h.errors:
+        click.echo(
+            f"cadence: {len(h.errors)} of {h.n_files} files could not be read (listed above)", err=True
+        )
+        raise click.exceptions.Exit(EXIT_INPUT)
+
+
+def _f(value: float, fmt: str) -> str:
+    return format(value, fmt) if math.isfinite(value) else "-"
+
+
+def format_history(h: Any) -> str:
+    """Format the text report: one line per run, one per ISO week, and the trend."""
+    from pathlib import Path
+
+    from ..report import format_duration
+
+    band = h.band
+    ref = h.reference_speed_ms
+    lines = []
+    at_ref = f"@{ref:g} m/s"
+    head = f"{'date':10s}  {'km':>6s}  {'running':>8s}  {'cadence':>7s}  {at_ref:>8s}  {'step m':>6s}"
+    if band is not None:
+        head += f"  {'on target':>9s}"
+    lines.append(head + "  file")
+    for r in h.runs:
+        date = f"{r.start_time:%Y-%m-%d}" if r.start_time else "no date"
+        line = (
+            f"{date:10s}  {_f(r.distance_m / 1000, '6.2f'):>6s}  {format_duration(r.running_time_s):>8s}"
+            f"  {_f(r.running_cadence_spm, '7.1f'):>7s}  {_f(r.cadence_at_reference_spm, '8.1f'):>8s}"
+            f"  {_f(r.step_length_m, '6.2f'):>6s}"
+        )
+        if band is not None:
+            line += f"  {_f(r.band_fraction * 100, '8.0f') + '%':>9s}"
+        name = Path(r.file).name + (f" [{r.session_index + 1}]" if r.session_index else "")
+        lines.append(f"{line}  {name}" + ("" if r.sport == "running" else f" ({r.sport})"))
+    if not h.runs:
+        lines.append("(no runs found)")
+    if h.weeks:
+        lines.append("")
+        lines.append(f"{'week':8s}  {'runs':>4s}  {'km':>6s}  {'running':>8s}  {'cadence':>7s}  {at_ref:>8s}")
+        for w in h.weeks:
+            lines.append(
+                f"{w.label:8s}  {w.runs:4d}  {_f(w.distance_m / 1000, '6.1f'):>6s}"
+                f"  {format_duration(w.running_time_s):>8s}"
+                f"  {_f(w.running_cadence_spm, '7.1f'):>7s}  {_f(w.cadence_at_reference_spm, '8.1f'):>8s}"
+            )
+    t = h.trend
+    if math.isfinite(t.running_cadence_spm_per_week):
+        txt = f"trend over {t.n_weeks} weeks: running cadence {t.running_cadence_spm_per_week:+.2f} spm/week"
+        if math.isfinite(t.cadence_at_reference_spm_per_week):
+            txt += f", at {ref:g} m/s {t.cadence_at_reference_spm_per_week:+.2f} spm/week"
+        lines.append("")
+        lines.append(txt)
+    undated = sum(r.start_time is None for r in h.runs)
+    extra = []
+    if undated:
+        extra.append(f"{undated} run(s) without a date are not in the weeks")
+    if h.skipped:
+        extra.append(f"{len(h.skipped)} session(s) skipped (not runs or duplicates; --json lists them)")
+    extra.append(
+        f"{h.n_files} files: {h.n_analyzed} analyzed, {h.n_from_cache} from cache, {len(h.errors)} failed"
+    )
+    lines.append("")
+    lines.extend(extra)
+    return "\n".join(lines)
