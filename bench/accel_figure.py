@@ -1,7 +1,7 @@
 """Draw docs/img/accel_window.png: one analysis window of a real back-pocket walk, step by step.
 
-Usage: ``python bench/accel_figure.py`` (needs matplotlib: ``pip install -e '.[bench]'`` and ../shared).
-Dev-only: the package never imports matplotlib.
+Usage: ``python bench/accel_figure.py`` (needs ../shared; matplotlib is a dependency of cadence).
+Dev-only: a docs figure, not a benchmark.
 """
 
 from __future__ import annotations
