@@ -145,3 +145,16 @@ def test_real_back_pocket_excerpt_is_not_halved():
     assert a.steps.n_steps == pytest.approx(len(truth), rel=0.1)
     true_spm = 60 * (len(truth) - 1) / (truth[-1] - truth[0])
     assert a.steps.median_cadence_spm == pytest.approx(true_spm, abs=4)  # 115, not 58
+
+
+def test_result_carries_the_signal_for_charts(run_csv, tmp_path):
+    path, _ = run_csv
+    (res,) = analyze_file(path)
+    t, mag = res.signal
+    assert len(t) == len(mag) > 1000
+    assert 20 <= 1 / np.median(np.diff(t)) <= 50  # block-averaged to about 25 Hz
+    assert np.median(mag) == pytest.approx(9.81, rel=0.3)
+    png = tmp_path / "run.png"
+    proc = run_cadence("analyze", str(path), "--plot", str(png))
+    assert proc.returncode == 0, proc.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .analysis import AnalysisOptions, CadenceSummary, analyze_trace
 from .errors import InputFormatError
 from .trace import CadenceTrace
@@ -37,6 +40,11 @@ class ActivityResult:
     summary: CadenceSummary
     #: the detected steps, for accelerometer recordings (``None`` for FIT files)
     steps: StepResult | None = None
+
+    @property
+    def signal(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """``(t_s, magnitude)`` the steps were found on (accelerometer recordings; ``None`` otherwise)."""
+        return self.steps.signal if self.steps is not None else None
 
 
 def _is_fit(path: str) -> bool:

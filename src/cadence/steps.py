@@ -132,6 +132,10 @@ class StepResult:
         Seconds of walking and of running (from the per-second series).
     options : StepOptions
         The options used.
+    signal_ms2 : ndarray, shape (k,)
+        The acceleration magnitude the steps were found on, block-averaged to about 25 Hz (for charts).
+    signal_fs_hz, signal_t0_s : float
+        Its sampling rate and the time of its first sample.
 
     """
 
@@ -147,6 +151,16 @@ class StepResult:
     walking_time_s: float
     running_time_s: float
     options: StepOptions = field(default_factory=StepOptions)
+    signal_ms2: NDArray[np.float64] = field(default_factory=lambda: np.empty(0), repr=False)
+    signal_fs_hz: float = float("nan")
+    signal_t0_s: float = 0.0
+
+    @property
+    def signal(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """``(t_s, magnitude)`` of the signal the steps were found on (about 25 Hz), or None without one."""
+        if self.signal_ms2.size < 2:
+            return None
+        return self.signal_t0_s + np.arange(self.signal_ms2.size) / self.signal_fs_hz, self.signal_ms2
 
     @property
     def median_cadence_spm(self) -> float:
@@ -529,6 +543,9 @@ def estimate_steps(
         window_stepping=stepping,
         n_steps=len(steps_t),
         options=opt,
+        signal_ms2=x_raw,
+        signal_fs_hz=fs,
+        signal_t0_s=t0_s,
         **per,
     )
 
