@@ -57,13 +57,13 @@ class TargetBand:
 
         m = _BAND.match(text)
         if m is None:
-            raise ParameterError(f"target {text!r} is not a step rate like 172 or a range like 168-176 (spm)")
+            raise ParameterError(f"--target {text!r} is not a step rate like 172 or a range like 168-176 (spm)")
         low = float(m.group(1))
         if m.group(2) is None:
             return cls(*band_from_target(low, tolerance_spm))
         high = float(m.group(2))
         if not 60.0 <= low <= high <= 260.0:
-            raise ParameterError(f"target {text!r}: need 60 <= LOW <= HIGH <= 260 spm")
+            raise ParameterError(f"--target {text!r}: need 60 <= LOW <= HIGH <= 260 spm")
         return cls(low, high)
 
     @property

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from ._common import echo_json, load_plan_session
@@ -106,7 +104,10 @@ def check(
         if len(tempos) != 1:
             raise ParameterError("--target is needed (e.g. --target 172 or --target 168-176)")
         target_text = f"{tempos[0]:g}"
-    low, high = _band(target_text, tolerance_spm)
+    from ..band import TargetBand
+
+    band = TargetBand.parse(target_text, tolerance_spm)
+    low, high = band.low_spm, band.high_spm
     results = load_runs(runs)
     checks = [check_adherence(r, low, high, silent, cued) for r in results]
 
@@ -174,20 +175,3 @@ def _row(share: object) -> str:
         f"{clock(share.running_time_s):>8} {share.cadence_spm:6.1f} {share.below_pct:5.1f}% "
         f"{share.in_band_pct:6.1f}% {share.above_pct:5.1f}%"
     )
-
-
-def _band(text: str, tolerance_spm: float) -> tuple[float, float]:
-    import re
-
-    from ..adherence import band_from_target
-    from ..errors import ParameterError
-
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?", text)
-    if not m:
-        raise ParameterError(f"--target {text!r} must be a cadence (172) or a band (168-176) in spm")
-    if m.group(2) is None:
-        return band_from_target(float(m.group(1)), tolerance_spm)
-    low, high = float(m.group(1)), float(m.group(2))
-    if not (60 <= low <= high <= 260):
-        raise ParameterError(f"--target {text!r}: need 60 <= low <= high <= 260 spm")
-    return low, high
