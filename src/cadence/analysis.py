@@ -14,6 +14,7 @@ The rule (documented in docs/fit.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -216,15 +217,13 @@ def repair_doubled_cadence(
         Which readings were halved.
 
     """
-    from scipy.ndimage import percentile_filter
-
     c = np.asarray(cadence_spm, dtype=float)
     n = c.size
     flagged = np.zeros(n, dtype=bool)
     if n < 3:
         return c.copy(), flagged
     filled = np.where(np.isfinite(c), c, 0.0)
-    ref = percentile_filter(filled, 25, size=min(window, n), mode="nearest")
+    ref = _running(filled, min(window, n), lambda w: np.percentile(w, 25, axis=-1, method="nearest"))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = filled / ref
     walking_ref = (ref >= 50.0) & (ref < walking_max_spm)
@@ -245,13 +244,24 @@ def repair_doubled_cadence(
     return out, flagged
 
 
+def _running(
+    values: NDArray[np.float64], size: int, reduce: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    """Apply ``reduce`` over a centred window of ``size`` samples (edges padded with the edge value).
+
+    numpy only: importing scipy.ndimage for two small filters would cost every ``cadence analyze`` run a
+    quarter of a second.
+    """
+    half = size // 2
+    padded = np.pad(values, (half, size - 1 - half), mode="edge")
+    return reduce(np.lib.stride_tricks.sliding_window_view(padded, size))
+
+
 def classify_gait(cadence_spm: NDArray[np.float64], options: AnalysisOptions) -> NDArray[np.int8]:
     """Per-record gait: -1 no cadence reading, 0 stopped, 1 walking, 2 running (rule: module docstring)."""
-    from scipy.ndimage import median_filter
-
     raw = np.asarray(cadence_spm, dtype=float)
     c = np.nan_to_num(raw, nan=0.0)
-    smooth = median_filter(c, size=options.smooth_records, mode="nearest") if c.size else c
+    smooth = _running(c, options.smooth_records, lambda w: np.median(w, axis=-1)) if c.size else c
     gait = np.full(c.size, GAIT_STOPPED, dtype=np.int8)
     gait[np.isnan(raw)] = GAIT_UNKNOWN
     moving = c >= options.walk_threshold_spm
