@@ -141,3 +141,19 @@ def test_good_and_bad_files_together(sample_data: Path) -> None:
     assert proc.returncode == 1
     payload = json.loads(proc.stdout)
     assert len(payload["activities"]) == 1 and len(payload["errors"]) == 1
+
+
+def test_folder_picks_accelerometer_csv_but_not_other_csv(tmp_path: Path, sample_data: Path) -> None:
+    import shutil
+
+    for name in ("phone_backpocket_walk.csv", "phone_backpocket_walk.steps.txt", "SOURCES.csv"):
+        shutil.copy(sample_data / name, tmp_path / name)
+    (tmp_path / "tracks.csv").write_text("Track Name,Artist Name(s),Tempo\nSong,Band,172\n")
+    result = CliRunner().invoke(cli, ["analyze", "--json", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert [Path(a["file"]).name for a in payload["activities"]] == ["phone_backpocket_walk.csv"]
+    (act,) = payload["activities"]
+    truth = len((sample_data / "phone_backpocket_walk.steps.txt").read_text().split()) - 1  # minus header
+    assert abs(act["n_steps"] - truth) / truth < 0.10
+    assert payload["errors"] == []

@@ -242,6 +242,19 @@ def _sniff(path: str) -> tuple[str, str, bool, list[str]]:
     return header, delim, decimal_comma, names
 
 
+def looks_like_accel_csv(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path``'s header names a time column and x, y, z acceleration columns (a cheap sniff).
+
+    Used to pick accelerometer recordings out of a folder that may hold other CSV files (track lists,
+    ground-truth step times, SOURCES tables); a file given by name is always read, and errors there.
+    """
+    try:
+        _, _, _, names = _sniff(os.fspath(path))
+    except InputFormatError:
+        return False
+    return _time_column(names) is not None and all(_axis_column(names, a) is not None for a in "xyz")
+
+
 def _detect_format(names: list[str]) -> str:
     norm = [_norm_name(n) for n in names]
     if "secondselapsed" in norm:

@@ -154,13 +154,26 @@ def _fit_accel_results(path: str, options: AnalysisOptions | None, first_index: 
 def find_activity_files(
     paths: Iterable[str | os.PathLike[str]], suffixes: Iterable[str] | None = None
 ) -> Iterator[str]:
-    """Expand folders (recursively, sorted) into the activity files they hold; files pass through as given."""
+    """Expand folders (recursively, sorted) into the activity files they hold; files pass through as given.
+
+    In a folder, FIT files are taken by suffix, and CSV files only when their header names a time column and
+    x, y, z acceleration columns (a folder of runs often holds other CSV files: track lists, ground truth).
+    """
     wanted = tuple(s.lower() for s in (suffixes or _readers().keys()))
+    accel = tuple(s for s in ACCEL_SUFFIXES if suffixes is None or s in wanted)
     for p in paths:
         sp = os.fspath(p)
         if os.path.isdir(sp):
             for found in sorted(Path(sp).rglob("*")):
-                if found.is_file() and found.suffix.lower() in wanted:
+                if not found.is_file():
+                    continue
+                suffix = found.suffix.lower()
+                if suffix in wanted:
                     yield str(found)
+                elif suffix in accel:
+                    from .accel_csv import looks_like_accel_csv
+
+                    if looks_like_accel_csv(found):
+                        yield str(found)
         else:
             yield sp
