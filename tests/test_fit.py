@@ -178,3 +178,10 @@ def test_records_sharing_a_timestamp_are_merged_field_by_field(tmp_path: Path) -
     np.testing.assert_array_equal(t.cadence_spm, [170, 172, 174])
     np.testing.assert_array_equal(t.speed_ms, [3.0, 3.1, 3.3])
     assert any("merged" in n for n in t.notes)
+
+
+def test_first_lap_starts_with_the_session(sample_data: Path) -> None:
+    # the fenix2 stamps its first lap 1 s after the session start: still one first lap, not an empty one
+    (trace,) = read_fit(sample_data / "fdec__activity-small-fenix2-run.fit")
+    assert trace.lap_start_s[0] == 0.0
+    assert np.all(np.diff(trace.lap_start_s) > 60)

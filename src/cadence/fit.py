@@ -310,9 +310,12 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
         sl = slice(int(lo), int(hi))
         step = sport in STEP_SPORTS or sub_sport in STEP_SPORTS
         cad = cadence_raw[sl]
+        # the first lap starts with the session; a lap start before the session's second record is that
+        # same first lap (watches often stamp it a second after the session start)
+        t_sess = t_abs[sl] - start
+        first_lap_until = t_sess[1] if t_sess.size > 1 else 0.0
         laps = lap_starts[(lap_starts >= start) & (lap_starts < end)] - start
-        if laps.size == 0 or laps[0] > 0:
-            laps = np.concatenate([[0.0], laps])
+        laps = np.concatenate([[0.0], laps[laps > first_lap_until]])
         start_dt = session.get("start_time")
         traces.append(
             CadenceTrace(
