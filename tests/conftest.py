@@ -47,7 +47,7 @@ def run_cadence(
 
 @pytest.fixture(scope="session")
 def shared_fit_traces(shared_dir: Path) -> dict[str, object]:
-    """Every FIT file in ../shared/data/fit read once per test session: name -> list of traces or the error."""
+    """Read every FIT file in ../shared/data/fit once per session: name -> list of traces or the error."""
     import warnings
 
     from cadence.errors import CadenceError, CadenceWarning

@@ -15,7 +15,6 @@ from cadence.analysis import (
     fit_cadence_vs_speed,
     record_weights_s,
     repair_doubled_cadence,
-    time_in_band_s,
     weighted_quantiles,
 )
 from cadence.errors import ParameterError

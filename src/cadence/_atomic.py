@@ -26,7 +26,7 @@ def atomic_output(path: str | os.PathLike[str], *, force: bool = False, binary: 
         Overwrite an existing file. Without it an existing ``path`` raises :class:`OutputExistsError`
         before anything is written.
     binary : bool
-        Open in binary mode instead of text (UTF-8, ``\\n`` newlines).
+        Open in binary mode instead of text (UTF-8 with Unix newlines).
 
     Yields
     ------

@@ -116,7 +116,8 @@ class CadenceSummary:
 
     All cadences are in steps per minute; ``nan`` where there is nothing to measure (e.g. no running).
     The ``record_*`` arrays are per record of the trace: the step rate after artefact repair, the gait
-    (-1 no cadence reading, 0 stopped, 1 walking, 2 running) and the timer seconds each record stands for (0 while paused).
+    (-1 no cadence reading, 0 stopped, 1 walking, 2 running) and the timer seconds each record stands for
+    (0 while paused).
     """
 
     sport: str
@@ -162,9 +163,9 @@ def record_weights_s(
 ) -> NDArray[np.float64]:
     """Seconds of timer time each record stands for.
 
-    Record ``i`` stands for ``(t_i - min(t_i - t_{i-1}, max_gap_s), t_i]``: a watch writes the value it measured
-    since its previous record (smart recording writes a record when a value changes). The first record stands
-    for the median record interval. Only the part inside a timer interval counts.
+    Record ``i`` stands for ``(t_i - min(t_i - t_{i-1}, max_gap_s), t_i]``: a watch writes the value it
+    measured since its previous record (smart recording writes a record when a value changes). The first
+    record stands for the median record interval. Only the part inside a timer interval counts.
 
     Parameters
     ----------
@@ -436,7 +437,8 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
         cadence, flagged = repair_doubled_cadence(cadence, walking_max_spm=opts.run_threshold_spm)
         if flagged.any():
             notes.append(
-                f"repaired {int(flagged.sum())} readings that were double the walking cadence (watch artefact)"
+                f"repaired {int(flagged.sum())} readings that were double the walking cadence "
+                "(watch artefact)"
             )
 
     gait = classify_gait(cadence, opts)
@@ -520,7 +522,7 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
 def time_in_band_s(
     summary: CadenceSummary, low_spm: float, high_spm: float, mask: NDArray[np.bool_] | None = None
 ) -> tuple[float, float, float]:
-    """Running seconds below, inside and above the band ``[low_spm, high_spm]``.
+    """Return the running seconds below, inside and above the band ``[low_spm, high_spm]``.
 
     Parameters
     ----------

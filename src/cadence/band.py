@@ -57,7 +57,9 @@ class TargetBand:
 
         m = _BAND.match(text)
         if m is None:
-            raise ParameterError(f"--target {text!r} is not a step rate like 172 or a range like 168-176 (spm)")
+            raise ParameterError(
+                f"--target {text!r} is not a step rate like 172 or a range like 168-176 (spm)"
+            )
         low = float(m.group(1))
         if m.group(2) is None:
             return cls(*band_from_target(low, tolerance_spm))

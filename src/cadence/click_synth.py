@@ -944,7 +944,9 @@ def click_track(
         program = Program.constant(float(program))
     if all(seg.is_rest for seg in program.segments):
         # a silent session is a valid plan (faded feedback), but there is nothing to play
-        raise ParameterError(f"program {program.text!r} has only rests: nothing to play; give at least one tempo")
+        raise ParameterError(
+            f"program {program.text!r} has only rests: nothing to play; give at least one tempo"
+        )
     pitch = options.pitch
     if pitch * (ACCENT_PITCH_RATIO if options.accent_every else 1.0) >= 0.45 * fs_hz:
         raise ParameterError(

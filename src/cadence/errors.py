@@ -69,4 +69,7 @@ class AudioUnavailableError(CadenceError, RuntimeError):
 
 
 class CadenceWarning(UserWarning):
-    """Something was recovered or repaired: the result is usable, but the user should know (e.g. a truncated file)."""
+    """Something was recovered or repaired: the result is usable, but the user should know.
+
+    For example a truncated file whose first part was read.
+    """

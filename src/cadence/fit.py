@@ -2,9 +2,9 @@
 
 The only module that imports :mod:`fitdecode`. It is lenient the way the watch makers' own apps are: CRC
 mismatches, invalid (0xFF) values, developer fields, compressed timestamps and chained files are read; a
-truncated or corrupt file keeps what was read before the break (with a :class:`~cadence.errors.CadenceWarning`);
-settings, workout and monitoring files, and files that are not FIT, raise
-:class:`~cadence.errors.InputFormatError`.
+truncated or corrupt file keeps what was read before the break (with a
+:class:`~cadence.errors.CadenceWarning`); settings, workout and monitoring files, and files that are not
+FIT, raise :class:`~cadence.errors.InputFormatError`.
 
 FIT stores running cadence in strides per minute; it is converted once, here:
 ``cadence_spm = 2 x (cadence + fractional_cadence)``. Cycling cadence is pedal rpm and is never doubled.
@@ -73,7 +73,7 @@ class _Raw:
 
 
 def _fit_seconds(value: Any) -> float | None:
-    """A FIT timestamp as float seconds on one time axis (UTC datetimes and relative system times alike)."""
+    """Return a FIT timestamp as float seconds on one axis (UTC datetimes and relative system times alike)."""
     if isinstance(value, datetime):
         return value.timestamp() - FIT_EPOCH_UNIX_S
     if isinstance(value, int | float):
@@ -235,7 +235,6 @@ def read_fit(path: str | os.PathLike[str]) -> list[CadenceTrace]:
 
 def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTrace]:
     """Turn what one pass collected into traces (pure: no I/O), one per session."""
-
     activity_types = [k for k in raw.file_types if k not in _NOT_ACTIVITY]
     if raw.file_types and not activity_types and not raw.t:
         raise InputFormatError(spath, f"is {_NOT_ACTIVITY[raw.file_types[0]]}, not an activity")
@@ -263,7 +262,9 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
     def column(values: list[Any]) -> NDArray[np.float64]:
         if not values:
             return np.full(t_abs.size, np.nan)
-        arr = np.array([np.nan if v is None or isinstance(v, tuple | str) else v for v in values], dtype=float)
+        arr = np.array(
+            [np.nan if v is None or isinstance(v, tuple | str) else v for v in values], dtype=float
+        )
         arr = arr[order]
         last_valid = np.maximum.reduceat(np.where(np.isfinite(arr), positions, -1), group_start)
         return np.where(last_valid >= 0, arr[np.maximum(last_valid, 0)], np.nan)

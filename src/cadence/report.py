@@ -29,7 +29,7 @@ def format_duration(seconds: float) -> str:
 
 
 def result_to_dict(result: ActivityResult) -> dict[str, Any]:
-    """The JSON object for one activity/session (see docs/json-schema.md). Floats may be ``nan`` (-> null)."""
+    """Return the JSON object for one activity/session (docs/json-schema.md); floats may be ``nan``."""
     tr, s = result.trace, result.summary
     fit = s.cadence_vs_speed
     return {
@@ -105,7 +105,7 @@ def _f(value: float, fmt: str = ".1f", unit: str = "") -> str:
 
 
 def format_summary(result: ActivityResult, *, splits: bool = True, histogram: bool = True) -> str:
-    """A readable multi-line summary of one activity/session."""
+    """Return a readable multi-line summary of one activity/session."""
     tr, s = result.trace, result.summary
     name = tr.source
     head = f"{name}"
@@ -195,7 +195,7 @@ def format_summary(result: ActivityResult, *, splits: bool = True, histogram: bo
 
 
 def series_columns(result: ActivityResult) -> dict[str, np.ndarray]:
-    """Per-record columns for ``--series``: t_s, cadence_spm (after artefact repair), speed_ms, running (0/1)."""
+    """Return the per-record ``--series`` columns: t_s, cadence_spm (repaired), speed_ms, running (0/1)."""
     tr, s = result.trace, result.summary
     return {
         "t_s": tr.t_s,

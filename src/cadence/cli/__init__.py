@@ -19,11 +19,17 @@ __all__ = ["main"]
 #: ``cadence --help`` stays fast and no command pays for another's imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze:analyze", "Running cadence from FIT files and accelerometer recordings."),
-    "check": ("check:check", "How much of a run was within a cadence target band (per lap, silent segments)."),
+    "check": (
+        "check:check",
+        "How much of a run was within a cadence target band (per lap, silent segments).",
+    ),
     "devices": ("metronome:devices", "List audio output devices for the metronome."),
     "history": ("history:history", "Running cadence run by run and week by week over many activities."),
     "metronome": ("metronome:metronome", "Play or export a sample-accurate metronome (BPM or program)."),
-    "plan": ("plan:plan", "A progression plan to a higher cadence: metronome sessions, faded cues, calendar."),
+    "plan": (
+        "plan:plan",
+        "A progression plan to a higher cadence: metronome sessions, faded cues, calendar.",
+    ),
     "playlist": ("playlist:playlist", "BPM windows for a step rate and the tracks of your music that fit."),
     "target": ("target:target", "Cadence target: +5-10 % over your running cadence, optionally at a speed."),
 }

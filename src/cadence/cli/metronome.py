@@ -129,7 +129,9 @@ def metronome(
             raise click.UsageError("give --program or --plan/--session, not both")
         program = str(load_plan_session(plan_path, session_no)["program"])
     if (bpm is None) == (program is None):
-        raise click.UsageError("give either BPM or --program (or --plan with --session), e.g. `cadence metronome 172`")
+        raise click.UsageError(
+            "give either BPM or --program (or --plan with --session), e.g. `cadence metronome 172`"
+        )
     if ramp_from is not None:
         if program is not None:
             raise click.UsageError(
