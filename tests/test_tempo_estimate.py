@@ -192,5 +192,6 @@ def test_estimate_untagged_folds_and_reports_failures(tmp_path):
     assert len(done) == 2
 
 
+@slow
 def test_vanished_file_is_a_problem_not_a_crash(tmp_path):
     assert "No such file" in estimate_track_tempo(tmp_path / "gone.wav")["problem"]
