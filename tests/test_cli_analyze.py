@@ -157,3 +157,29 @@ def test_folder_picks_accelerometer_csv_but_not_other_csv(tmp_path: Path, sample
     truth = len((sample_data / "phone_backpocket_walk.steps.txt").read_text().split()) - 1  # minus header
     assert abs(act["n_steps"] - truth) / truth < 0.10
     assert payload["errors"] == []
+
+
+def test_series_quotes_a_path_with_a_comma(tmp_path: Path, sample_data: Path) -> None:
+    import shutil
+
+    fit = tmp_path / "morning, easy.fit"
+    shutil.copy(sample_data / "fdec__activity-small-fenix2-run.fit", fit)
+    out = tmp_path / "series.csv"
+    result = CliRunner().invoke(cli, ["analyze", str(fit), "--series", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["file"] for r in rows} == {str(fit)}
+    assert all(r["running"] in ("0", "1") for r in rows)
+
+
+def test_existing_output_is_refused_before_the_analysis(tmp_path: Path) -> None:
+    out = tmp_path / "series.csv"
+    out.write_text("mine\n")
+    # a missing input would be reported by the analysis: the refusal comes first, and nothing is read
+    proc = run_cadence("analyze", str(tmp_path / "missing.fit"), "--series", str(out))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"cadence: error: {out}: exists already; use --force to overwrite it"
+    ]
+    assert out.read_text() == "mine\n"

@@ -7,7 +7,7 @@ This module is the edge between files and the pure analysis: it picks a reader f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,10 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ActivityResult", "analyze_file", "find_activity_files", "load_traces"]
 
-#: file suffix -> reader name; FIT files are also recognised by their header whatever their name
-ACTIVITY_SUFFIXES = (".fit",)
-#: raw accelerometer exports (read when named explicitly; folders are searched for FIT files only, so a
-#: folder of runs with other CSV files in it keeps working)
+#: FIT files are recognised by their header whatever their name, and by this suffix
+FIT_SUFFIX = ".fit"
+#: raw accelerometer exports; in a folder, only those whose header names time and x, y, z columns
 ACCEL_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
@@ -53,22 +52,8 @@ def _is_fit(path: str) -> bool:
     return len(head) >= 12 and head[8:12] == b".FIT"
 
 
-def _readers() -> dict[str, Callable[[str], list[CadenceTrace]]]:
-    from .fit import read_fit
-
-    return {".fit": read_fit}
-
-
-def load_traces(path: str | os.PathLike[str]) -> list[CadenceTrace]:
-    """Read ``path`` with the reader its content or suffix calls for.
-
-    Raises
-    ------
-    InputFormatError
-        Missing, unreadable or unsupported file.
-
-    """
-    spath = os.fspath(path)
+def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace, StepResult | None]]:
+    """Read ``spath`` with the reader its content or suffix calls for: traces, with steps where detected."""
     if not os.path.exists(spath):
         raise InputFormatError(spath, "no such file")
     if os.path.isdir(spath):
@@ -77,21 +62,49 @@ def load_traces(path: str | os.PathLike[str]) -> list[CadenceTrace]:
         is_fit = _is_fit(spath)
     except OSError as exc:
         raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
-    readers = _readers()
     suffix = Path(spath).suffix.lower()
-    if is_fit or suffix == ".fit":
-        return readers[".fit"](spath)
-    if suffix in readers:
-        return readers[suffix](spath)
+    if is_fit or suffix == FIT_SUFFIX:
+        from .fit import read_fit
+
+        loaded: list[tuple[CadenceTrace, StepResult | None]] = [(t, None) for t in read_fit(spath)]
+        if is_fit:
+            loaded.extend(_fit_accel(spath, first_index=len(loaded)))
+        return loaded
     if suffix in ACCEL_SUFFIXES:
         from .accel_analysis import accel_trace, analyze_accel_csv
 
-        return [accel_trace(analyze_accel_csv(spath))]
-    known = sorted([*readers, *ACCEL_SUFFIXES])
+        acc = analyze_accel_csv(spath, read_options=accel)
+        return [(accel_trace(acc), acc.steps)]
+    known = ", ".join([FIT_SUFFIX, *ACCEL_SUFFIXES])
     raise InputFormatError(
-        spath,
-        f"unsupported file type {suffix or '(no suffix)'!r}: expected one of {', '.join(known)}",
+        spath, f"unsupported file type {suffix or '(no suffix)'!r}: expected one of {known}"
     )
+
+
+def _fit_accel(path: str, first_index: int) -> list[tuple[CadenceTrace, StepResult | None]]:
+    """Detect steps in a FIT file's own accelerometer samples, to report beside the watch's cadence."""
+    from .fit_accel import has_accel_data, read_fit_accel
+
+    if not has_accel_data(path):  # fast byte scan: most FIT files stop here
+        return []
+    rec = read_fit_accel(path)
+    if rec is None:
+        return []
+    from .accel_analysis import accel_trace, analyze_recording
+
+    acc = analyze_recording(rec)
+    return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
+
+
+def load_traces(path: str | os.PathLike[str], *, accel: AccelReadOptions | None = None) -> list[CadenceTrace]:
+    """Read ``path`` into one :class:`CadenceTrace` per session (FIT) or recording (accelerometer).
+
+    Raises
+    ------
+    InputFormatError
+        Missing, unreadable or unsupported file.
+    """
+    return [trace for trace, _ in _load(os.fspath(path), accel)]
 
 
 def analyze_file(
@@ -119,36 +132,11 @@ def analyze_file(
     list of ActivityResult
         In file order; sessions of any sport (a cycling session has a ``nan`` step rate). Accelerometer
         results carry their :class:`~cadence.steps.StepResult` in ``steps``.
-
     """
-    spath = os.fspath(path)
-    if Path(spath).suffix.lower() in ACCEL_SUFFIXES and os.path.isfile(spath) and not _is_fit(spath):
-        from .accel_analysis import accel_trace, analyze_accel_csv
-
-        acc = analyze_accel_csv(spath, read_options=accel)
-        trace = accel_trace(acc)
-        return [ActivityResult(trace, analyze_trace(trace, options), steps=acc.steps)]
-    traces = load_traces(path)
-    results = [ActivityResult(trace, analyze_trace(trace, options)) for trace in traces]
-    if _is_fit(spath):
-        results.extend(_fit_accel_results(spath, options, first_index=len(traces)))
-    return results
-
-
-def _fit_accel_results(path: str, options: AnalysisOptions | None, first_index: int) -> list[ActivityResult]:
-    """Detect steps in a FIT file's own accelerometer samples, to report beside the watch's cadence."""
-    from .fit_accel import has_accel_data, read_fit_accel
-
-    if not has_accel_data(path):  # fast byte scan: most FIT files stop here
-        return []
-    rec = read_fit_accel(path)
-    if rec is None:
-        return []
-    from .accel_analysis import accel_trace, analyze_recording
-
-    acc = analyze_recording(rec)
-    trace = accel_trace(acc).replace(session_index=first_index)
-    return [ActivityResult(trace, analyze_trace(trace, options), steps=acc.steps)]
+    return [
+        ActivityResult(trace, analyze_trace(trace, options), steps=steps)
+        for trace, steps in _load(os.fspath(path), accel)
+    ]
 
 
 def find_activity_files(
@@ -159,7 +147,7 @@ def find_activity_files(
     In a folder, FIT files are taken by suffix, and CSV files only when their header names a time column and
     x, y, z acceleration columns (a folder of runs often holds other CSV files: track lists, ground truth).
     """
-    wanted = tuple(s.lower() for s in (suffixes or _readers().keys()))
+    wanted = tuple(s.lower() for s in (suffixes or (FIT_SUFFIX,)))
     accel = tuple(s for s in ACCEL_SUFFIXES if suffixes is None or s in wanted)
     for p in paths:
         sp = os.fspath(p)

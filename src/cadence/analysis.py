@@ -341,7 +341,6 @@ def fit_cadence_vs_speed(
 def _max_sustained(
     cadence_spm: NDArray[np.float64],
     weights_s: NDArray[np.float64],
-    t_s: NDArray[np.float64],
     window_s: float = 60.0,
 ) -> float:
     """Highest time-weighted mean step rate over any ``window_s`` of running (nan if shorter)."""
@@ -500,7 +499,7 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
         cadence_p10_spm=float(p10),
         cadence_median_spm=float(p50),
         cadence_p90_spm=float(p90),
-        cadence_max_sustained_spm=_max_sustained(cadence, run_w, t),
+        cadence_max_sustained_spm=_max_sustained(cadence, run_w),
         drift_spm=float(last - first),
         first_third_cadence_spm=float(first),
         last_third_cadence_spm=float(last),

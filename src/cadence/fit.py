@@ -298,8 +298,6 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
         end = float(t_abs[-1]) + 1.0 if t_abs.size else 0.0
         windows.append((start, end, {"sport": sport, "sub_sport": sub_sport}))
         notes.append("no session message (the file may be cut short): one session over all records")
-    elif t_abs.size and t_abs[-1] > windows[-1][1] + 60 and broke is None:
-        pass  # records after the last session: chained or odd files; they stay unassigned
 
     lap_starts = np.unique(np.asarray(raw.lap_starts, dtype=float))
     traces: list[CadenceTrace] = []

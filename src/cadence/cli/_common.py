@@ -105,3 +105,19 @@ def load_plan_session(path: str, number: int) -> dict[str, Any]:
         if s["session"] == number:
             return {**s, "tolerance_spm": plan.get("tolerance_spm", 3.0)}
     raise ParameterError(f"--session {number}: the plan has sessions 1-{len(sessions)}")
+
+
+def refuse_existing_outputs(*paths: str | None, force: bool) -> None:
+    """Raise :class:`OutputExistsError` for the first given path that exists, unless ``force``.
+
+    Commands call this before a long analysis, so a run is not wasted on an output it may not write.
+    """
+    from pathlib import Path
+
+    from ..errors import OutputExistsError
+
+    if force:
+        return
+    for path in paths:
+        if path and Path(path).exists():
+            raise OutputExistsError(path)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import EXIT_INPUT, echo_json
+from ._common import EXIT_INPUT, echo_json, refuse_existing_outputs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,6 +120,7 @@ def analyze(
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
     band = _plot_options(plot_path, target)  # checked before the (long) analysis
+    refuse_existing_outputs(series_path, steps_path, force=force)  # --plot's files are checked by plot.py
 
     cols = None
     if columns is not None:
@@ -207,6 +208,13 @@ def _plot_options(plot_path: str | None, target: str | None) -> TargetBand | Non
         raise click.BadParameter(str(exc), param_hint="--plot/--target") from None
 
 
+def _csv_field(text: str) -> str:
+    """Quote ``text`` for a CSV cell when it holds a comma, quote or line break (a file path may)."""
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def _column_text(values: np.ndarray) -> np.ndarray:
     import numpy as np
 
@@ -227,7 +235,7 @@ def _write_series(path: str, results: list, force: bool) -> None:
             cols = series_columns(r)
             if cols["t_s"].size == 0:
                 continue
-            prefix = f"{r.trace.source},{r.trace.session_index},"
+            prefix = _csv_field(r.trace.source) + f",{r.trace.session_index},"
             rows = np.char.add(prefix, _column_text(cols["t_s"]))
             for name in ("cadence_spm", "speed_ms", "running"):
                 rows = np.char.add(np.char.add(rows, ","), _column_text(cols[name]))
