@@ -262,9 +262,10 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
     def column(values: list[Any]) -> NDArray[np.float64]:
         if not values:
             return np.full(t_abs.size, np.nan)
-        arr = np.array(
-            [np.nan if v is None or isinstance(v, tuple | str) else v for v in values], dtype=float
-        )
+        try:
+            arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
+        except (TypeError, ValueError):  # a malformed file put a tuple or text in a numeric field
+            arr = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)
         arr = arr[order]
         last_valid = np.maximum.reduceat(np.where(np.isfinite(arr), positions, -1), group_start)
         return np.where(last_valid >= 0, arr[np.maximum(last_valid, 0)], np.nan)
