@@ -230,6 +230,30 @@ def test_round_trip_any_rate(tmp_path_factory, fs, n):
     np.testing.assert_allclose(rec.acc_ms2, acc, atol=1e-6)
 
 
-def test_units_enum_accepted(tmp_path, walk):
-    rec = read_accel_csv(write(tmp_path / "a.csv", "t,ax,ay,az", table(walk)), units=Units.MS2)
-    assert rec.units_in_file == "m/s^2"
+def test_units_override_takes_effect(tmp_path, walk):
+    path = write(tmp_path / "a.csv", "t,ax,ay,az", table(walk))
+    auto = read_accel_csv(path)
+    forced = read_accel_csv(path, units=Units.G)  # wrong on purpose: the user's word wins over detection
+    assert auto.units_in_file == "m/s^2" and forced.units_in_file == "g"
+    np.testing.assert_allclose(forced.acc_ms2, auto.acc_ms2 * G_MS2, rtol=1e-9)
+
+
+def test_error_rows_count_the_dropped_rows_too(tmp_path: Path) -> None:
+    # 49 rows with a NaN are dropped, then time jumps back at data row 500 of the file
+    t = np.arange(600) * 0.01
+    t[499:] -= 4.0
+    ax = np.zeros(600)
+    ax[:49] = np.nan
+    rows = "\n".join(f"{ti:.3f},{a},0,9.8" for ti, a in zip(t, ax, strict=True))
+    path = tmp_path / "jump.csv"
+    path.write_text("t,ax,ay,az\n" + rows + "\n")
+    with pytest.raises(InputFormatError, match=r"time goes backwards.*\(data row 500\)"):
+        read_accel_csv(path)
+
+
+def test_too_slow_recording_names_the_file(tmp_path: Path) -> None:
+    t = np.arange(200) / 5.0  # 5 Hz: below what step detection needs
+    path = tmp_path / "slow.csv"
+    path.write_text("t,ax,ay,az\n" + "\n".join(f"{ti:.2f},0,0,9.8" for ti in t) + "\n")
+    with pytest.raises(InputFormatError, match=r"slow\.csv: sampled at 5 Hz; step detection needs at least 13"):
+        analyze_accel_csv(path)

@@ -144,12 +144,6 @@ def test_time_base_offset():
     np.testing.assert_allclose(b.step_times_s, a.step_times_s + 1000.0)
 
 
-def test_result_is_frozen():
-    res = estimate_steps(np.tile([0.0, 0.0, 9.81], (3000, 1)), 100.0)
-    with pytest.raises(AttributeError):
-        res.n_steps = 3  # type: ignore[misc]
-
-
 @pytest.mark.parametrize(
     ("acc", "fs", "match"),
     [

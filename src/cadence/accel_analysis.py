@@ -12,7 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .accel_csv import AccelReadOptions, Recording, Units, read_accel_csv
-from .steps import StepOptions, StepResult, estimate_steps
+from .errors import InputFormatError
+from .steps import MIN_FS_HZ, StepOptions, StepResult, estimate_steps
 from .trace import CadenceTrace
 
 __all__ = ["AccelAnalysis", "accel_trace", "analyze_accel_csv", "analyze_recording"]
@@ -93,7 +94,19 @@ class AccelAnalysis:
 
 
 def analyze_recording(rec: Recording, options: StepOptions | None = None) -> AccelAnalysis:
-    """Detect steps in a :class:`~cadence.accel_csv.Recording` (see :func:`cadence.steps.estimate_steps`)."""
+    """Detect steps in a :class:`~cadence.accel_csv.Recording` (see :func:`cadence.steps.estimate_steps`).
+
+    Raises
+    ------
+    InputFormatError
+        The recording is sampled too slowly for step detection (names the file, not a parameter).
+    """
+    if rec.fs_hz < MIN_FS_HZ:
+        raise InputFormatError(
+            rec.source,
+            f"sampled at {rec.fs_hz:.3g} Hz; step detection needs at least {MIN_FS_HZ:g} Hz "
+            "(if the rate is wrong, check --time-unit or give --fs)",
+        )
     steps = estimate_steps(
         rec.acc_ms2,
         rec.fs_hz,

@@ -401,9 +401,16 @@ def read_accel_csv(
 
     # drop rows with missing/NaN values
     n_dropped = 0
+    kept: NDArray[np.intp] | None = None  # file data-row index of each kept sample (None: all kept)
+
+    def data_row(i: int) -> str:
+        """The 1-based data row of kept sample ``i``, counted in the file (dropped rows included)."""
+        return f"data row {(int(kept[i]) if kept is not None else i) + 1}"
+
     if not np.isfinite(t_raw.sum() + acc.sum()):  # one pass when all is well
         good = np.isfinite(t_raw) & np.isfinite(acc).all(axis=1)
         n_dropped = int(n_rows - good.sum())
+        kept = np.flatnonzero(good)
         t_raw, acc = t_raw[good], acc[good]
     if len(t_raw) == 0:
         raise InputFormatError(spath, "no usable data rows (every row has a missing or NaN value)")
@@ -428,11 +435,12 @@ def read_accel_csv(
         raise InputFormatError(
             spath,
             f"time goes backwards ({t_raw[i] - t_raw[0]:.6g} s -> {t_raw[i + 1] - t_raw[0]:.6g} s)",
-            f"data row {i + 2}",
+            data_row(i + 1),
         )
     if steps.dt_min == 0:
         dup = np.concatenate([[False], np.diff(t_raw) == 0])
         n_dropped += int(dup.sum())
+        kept = np.flatnonzero(~dup) if kept is None else kept[~dup]
         t_raw, acc = t_raw[~dup], acc[~dup]
         if len(t_raw) < 2:
             raise InputFormatError(spath, "only one distinct time stamp; at least two samples are needed")
@@ -465,7 +473,7 @@ def read_accel_csv(
         raise InputFormatError(
             spath,
             f"implausible acceleration {peak:.3g} m/s^2 (more than 1000 g); wrong --units or a corrupt file",
-            f"data row {row + 1}",
+            data_row(row),
         )
 
     t_u, acc_u, rate, gaps, resampled = uniform_grid(t_raw, acc_ms2, spath, fs_hz, steps=steps)

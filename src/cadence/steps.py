@@ -41,6 +41,8 @@ __all__ = [
 _G_MS2 = 9.80665
 #: the magnitude is block-averaged down to about this rate (>= it) before analysis
 _INTERNAL_HZ = 25.0
+#: lowest sampling rate the detector accepts: twice the highest step-band frequency (6.5 Hz)
+MIN_FS_HZ = 13.0
 #: half-width (as a frequency ratio) of the narrow band-pass around the step frequency
 _BAND_RATIO = 1.25
 #: an ambiguous period slower than this as a step, with peaks over _SLOW_STEP_PEAK_G, is read as a stride
@@ -435,8 +437,8 @@ def estimate_steps(
     del acc
     x_raw, fs = _decimate(mag, float(fs_hz), _INTERNAL_HZ)
     del mag
-    if fs < 2 * 6.5:
-        raise ParameterError(f"{fs_hz=} is too low: step detection needs >= 13 Hz")
+    if fs < MIN_FS_HZ:
+        raise ParameterError(f"{fs_hz=} is too low: step detection needs >= {MIN_FS_HZ:g} Hz")
     win = int(round(opt.window_s * fs))
     if len(x_raw) < win:
         return _empty_result(opt)
