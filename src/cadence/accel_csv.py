@@ -404,7 +404,7 @@ def read_accel_csv(
     kept: NDArray[np.intp] | None = None  # file data-row index of each kept sample (None: all kept)
 
     def data_row(i: int) -> str:
-        """The 1-based data row of kept sample ``i``, counted in the file (dropped rows included)."""
+        """Return the 1-based file data row of kept sample ``i`` (dropped rows counted)."""
         return f"data row {(int(kept[i]) if kept is not None else i) + 1}"
 
     if not np.isfinite(t_raw.sum() + acc.sum()):  # one pass when all is well
