@@ -46,3 +46,32 @@ def test_public_api_names_resolve() -> None:
         assert getattr(cadence, name) is not None, name
     lazy = sorted(cadence._LAZY)
     assert cadence.__all__[-len(lazy) :] == lazy
+
+
+def test_usage_errors_are_one_line() -> None:
+    for args in (("no-such-command",), ("analyze",), ("history", "--target", "999", "sample_data")):
+        proc = run_cadence(*args)
+        assert proc.returncode == 2, args
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("cadence: error: ") and "--help" in lines[0], args
+
+
+def test_output_in_a_missing_folder_is_one_line_before_any_work(tmp_path) -> None:  # noqa: ANN001
+    from conftest import SAMPLE_DATA
+
+    missing = tmp_path / "nope" / "out"
+    cases = [
+        ("plan", "160", "--ics", f"{missing}.ics"),
+        ("history", str(SAMPLE_DATA), "--csv", f"{missing}.csv", "--no-cache"),
+        ("analyze", str(SAMPLE_DATA / "elev__portland.fit"), "--series", f"{missing}.csv"),
+        ("metronome", "172", "-d", "5", "-o", f"{missing}.wav"),
+    ]
+    for args in cases:
+        proc = run_cadence(*args)
+        assert proc.returncode == 1, (args, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, (args, proc.stderr)
+        assert lines[0].startswith(f"cadence: error: {missing}.") and lines[0].endswith(
+            f"cannot write here: folder '{missing.parent}' does not exist"
+        ), lines
+        assert proc.stdout == "", args  # nothing printed before the refusal (plan used to print its table)

@@ -239,3 +239,15 @@ def test_help_keeps_the_examples_on_their_own_lines(command: str) -> None:
     assert result.exit_code == 0
     assert "\\b" not in result.output
     assert any(line.strip().startswith(f"cadence {command} ") for line in result.output.splitlines())
+
+
+def test_the_same_run_named_twice_counts_once(sample_data) -> None:  # noqa: ANN001
+    import json
+
+    from conftest import run_cadence
+
+    one = json.loads(run_cadence("target", str(sample_data / "elev__portland.fit"), "--json").stdout)
+    twice = run_cadence(
+        "target", str(sample_data / "elev__portland.fit"), str(sample_data / "elev__portland.fit"), "--json"
+    )
+    assert json.loads(twice.stdout) == one

@@ -87,7 +87,7 @@ def test_svg_is_real(tmp_path: Path, portland: ActivityResult) -> None:
     assert text.lstrip().startswith("<?xml")
     assert "<svg" in text and text.rstrip().endswith("</svg>")
     # labels with units are real text in the SVG
-    assert "steps/min" in text or "path" in text
+    assert "step rate (steps/min)" in text and "speed (m/s)" in text
 
 
 def test_band_changes_the_picture(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from .errors import (
     CadenceWarning,
     InputFormatError,
     OutputExistsError,
+    OutputPathError,
     ParameterError,
 )
 
@@ -59,6 +60,7 @@ __all__ = [  # noqa: RUF022 - errors first, then the lazily imported names (kept
     "CadenceWarning",
     "InputFormatError",
     "OutputExistsError",
+    "OutputPathError",
     "ParameterError",
 ]
 __all__ += sorted(_LAZY)

@@ -9,9 +9,31 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import OutputExistsError
+from .errors import OutputExistsError, OutputPathError
 
-__all__ = ["atomic_output"]
+__all__ = ["atomic_output", "check_output_path"]
+
+
+def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> None:
+    """Raise now if ``path`` cannot be written later: it exists (without ``force``), or has no folder.
+
+    Commands call this before long work, so a run is not wasted on an output it cannot write.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is false.
+    OutputPathError
+        The folder does not exist, is not a folder, or ``path`` itself is a folder.
+    """
+    dest = Path(path)
+    if dest.is_dir():
+        raise OutputPathError(dest, "it is a folder")
+    if dest.exists() and not force:
+        raise OutputExistsError(dest)
+    folder = dest.parent if str(dest.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputPathError(dest, f"folder {str(folder)!r} does not exist")
 
 
 @contextlib.contextmanager
@@ -35,10 +57,11 @@ def atomic_output(path: str | os.PathLike[str], *, force: bool = False, binary: 
 
     """
     dest = Path(path)
-    if dest.exists() and not force:
-        raise OutputExistsError(dest)
-    directory = dest.parent if str(dest.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
+    check_output_path(dest, force=force)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent or Path("."))
+    except OSError as exc:
+        raise OutputPathError(dest, exc.strerror or str(exc)) from None
     try:
         fh: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         with fh:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._timefmt import format_duration
 from .analysis import time_in_band_s
 from .errors import ParameterError
 
@@ -161,12 +162,6 @@ def parse_time_ranges(text: str) -> tuple[tuple[float, float], ...]:
     return tuple(out)
 
 
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    h, r = divmod(s, 3600)
-    return f"{h}:{r // 60:02d}:{r % 60:02d}" if h else f"{r // 60}:{r % 60:02d}"
-
-
 def _share(
     result: ActivityResult, low: float, high: float, mask: NDArray[np.bool_], label: str, a: float, b: float
 ) -> BandShare:
@@ -241,7 +236,8 @@ def check_adherence(
 
     silent: list[SilentHold] = []
     for a, b in silent_s:
-        share = _share(result, low_spm, high_spm, segment_mask(a, b), f"{_clock(a)}-{_clock(b)}", a, b)
+        label = f"{format_duration(a)}-{format_duration(b)}"
+        share = _share(result, low_spm, high_spm, segment_mask(a, b), label, a, b)
         held = None if share.running_time_s < MIN_SEGMENT_RUNNING_S else bool(share.cadence_spm >= low_spm)
         silent.append(SilentHold(share, held))
 

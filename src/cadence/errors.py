@@ -15,6 +15,7 @@ __all__ = [
     "CadenceWarning",
     "InputFormatError",
     "OutputExistsError",
+    "OutputPathError",
     "ParameterError",
 ]
 
@@ -60,6 +61,14 @@ class OutputExistsError(CadenceError, FileExistsError):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         super().__init__(f"{self.path}: exists already; use --force to overwrite it")
+
+
+class OutputPathError(CadenceError, OSError):
+    """An output file cannot be written where asked: its folder is missing or not writable."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = os.fspath(path)
+        super().__init__(f"{self.path}: cannot write here: {problem}")
 
 
 class AudioUnavailableError(CadenceError, RuntimeError):

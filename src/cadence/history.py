@@ -376,7 +376,8 @@ def _cache_read(cache_dir: Path, key: str, path: str) -> FileOutcome | None:
     return FileOutcome(path, sessions, raw.get("error"), from_cache=True)
 
 
-def _cache_write(cache_dir: Path, key: str, outcome: FileOutcome) -> None:
+def _cache_write(cache_dir: Path, key: str, outcome: FileOutcome) -> bool:
+    """Write one cache entry; on failure warn and return False (the caller stops writing: one warning)."""
     from ._atomic import atomic_output
 
     dest = _cache_path(cache_dir, key)
@@ -386,7 +387,10 @@ def _cache_write(cache_dir: Path, key: str, outcome: FileOutcome) -> None:
         with atomic_output(dest, force=True) as fh:
             json.dump(payload, fh)
     except OSError as exc:  # a read-only or full cache never stops the history
-        warnings.warn(f"cache not written ({dest}): {exc.strerror or exc}", stacklevel=2)
+        problem = exc.strerror or exc
+        warnings.warn(f"cache not written, continuing without it ({dest}): {problem}", stacklevel=2)
+        return False
+    return True
 
 
 def analyze_for_history(path: str, options: AnalysisOptions | None = None) -> FileOutcome:
@@ -469,11 +473,13 @@ def collect_facts(
                 continue
         todo.append((path, key))
 
+    cache_ok = [cdir is not None]  # cleared after the first failed write: one warning, not one per file
+
     def done(path: str, key: str | None, outcome: FileOutcome) -> None:
         outcomes[path] = outcome
         cacheable = outcome.error is None or not outcome.error.startswith("internal error")
-        if cdir is not None and key is not None and cacheable:
-            _cache_write(cdir, key, outcome)
+        if cache_ok[0] and cdir is not None and key is not None and cacheable:
+            cache_ok[0] = _cache_write(cdir, key, outcome)
         if progress:
             progress(path)
 

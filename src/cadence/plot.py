@@ -86,7 +86,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, force: bool = Fals
     fmt = plot_format(path)
     # no timestamps or software versions in the files: the same data gives the same bytes
     metadata: dict[str, str | None] = {"Date": None} if fmt == "svg" else {"Software": None}
-    with atomic_output(path, force=force, binary=True) as fh:
+    import matplotlib
+
+    # SVG text stays text (searchable, editable, smaller) instead of one path per glyph
+    with atomic_output(path, force=force, binary=True) as fh, matplotlib.rc_context({"svg.fonttype": "none"}):
         fig.savefig(fh, format=fmt, dpi=_DPI, metadata=metadata)
 
 
@@ -159,7 +162,7 @@ def _fmt(value: float, fmt: str = ".1f") -> str:
 
 
 def _duration(seconds: float) -> str:
-    from .report import format_duration
+    from ._timefmt import format_duration
 
     return format_duration(seconds)
 

@@ -11,21 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from ._timefmt import format_duration
 from .activity import ActivityResult
 
 __all__ = ["SCHEMA_VERSION", "format_duration", "format_summary", "result_to_dict", "series_columns"]
 
 SCHEMA_VERSION = 1
-
-
-def format_duration(seconds: float) -> str:
-    """``3725.4`` -> ``"1:02:05"``; ``nan`` -> ``"-"``."""
-    if not math.isfinite(seconds):
-        return "-"
-    total = int(round(seconds))
-    h, rem = divmod(total, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def result_to_dict(result: ActivityResult) -> dict[str, Any]:

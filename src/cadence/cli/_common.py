@@ -40,6 +40,12 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.UsageError as exc:
+        # one line, like every other error; the command's --help is named for the details
+        ctx = exc.ctx
+        where = f"cadence {ctx.info_name}" if ctx is not None and ctx.parent is not None else "cadence"
+        click.echo(f"cadence: error: {exc.format_message()} (see `{where} --help`)", err=True)
+        return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         return int(exc.exit_code)
@@ -108,16 +114,9 @@ def load_plan_session(path: str, number: int) -> dict[str, Any]:
 
 
 def refuse_existing_outputs(*paths: str | None, force: bool) -> None:
-    """Raise :class:`OutputExistsError` for the first given path that exists, unless ``force``.
+    """Check every given output path before long work (see :func:`cadence._atomic.check_output_path`)."""
+    from .._atomic import check_output_path
 
-    Commands call this before a long analysis, so a run is not wasted on an output it may not write.
-    """
-    from pathlib import Path
-
-    from ..errors import OutputExistsError
-
-    if force:
-        return
     for path in paths:
-        if path and Path(path).exists():
-            raise OutputExistsError(path)
+        if path:
+            check_output_path(path, force=force)

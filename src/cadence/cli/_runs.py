@@ -35,7 +35,8 @@ def load_runs(paths: tuple[str, ...]) -> list[ActivityResult]:
     from ..activity import analyze_file, find_activity_files
     from ..errors import InputFormatError
 
-    files = list(find_activity_files(paths))
+    # the same file named twice (or inside a folder also given) is one run, not two
+    files = list(dict.fromkeys(os.path.realpath(f) for f in find_activity_files(paths)))
     if not files:
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
     runs: list[ActivityResult] = []
@@ -53,10 +54,10 @@ def load_runs(paths: tuple[str, ...]) -> list[ActivityResult]:
 
 
 def clock(seconds: float) -> str:
-    """Format seconds as a clock: ``5477 -> "1:31:17"``, ``370 -> "6:10"``."""
-    s = int(round(seconds))
-    h, r = divmod(s, 3600)
-    return f"{h}:{r // 60:02d}:{r % 60:02d}" if h else f"{r // 60}:{r % 60:02d}"
+    """Format seconds as a clock (see :func:`cadence._timefmt.format_duration`)."""
+    from .._timefmt import format_duration
+
+    return format_duration(seconds)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._common import EXIT_INPUT, echo_json, is_tty
+from ._common import EXIT_INPUT, echo_json, is_tty, refuse_existing_outputs
 
 
 @click.command()
@@ -117,6 +117,7 @@ def history(
             plot_format(plot_path)
         except ParameterError as exc:
             raise click.BadParameter(str(exc), param_hint="--plot") from None
+    refuse_existing_outputs(csv_path, plot_path, force=force)  # before the analysis, not after it
     files = list(find_activity_files(paths))
     if not files:
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
@@ -174,7 +175,7 @@ def format_history(h: Any) -> str:
     """Format the text report: one line per run, one per ISO week, and the trend."""
     from pathlib import Path
 
-    from ..report import format_duration
+    from .._timefmt import format_duration
 
     band = h.band
     ref = h.reference_speed_ms

@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from ._common import echo_json
+from ._common import echo_json, refuse_existing_outputs
 from ._runs import resolve_baseline
 
 SCHEMA_VERSION = 1
@@ -77,6 +77,7 @@ def plan(
       cadence plan run.fit --increase 10 --start-date 2026-01-05
       cadence plan 160 --ics cadence.ics
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
+    refuse_existing_outputs(ics_path, force=force)  # before printing a plan it would not save
     from ..errors import ParameterError
     from ..plan import PlanOptions, check_command, make_plan, plan_ics
     from ..target import parse_increase
