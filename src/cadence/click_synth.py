@@ -958,6 +958,10 @@ def click_track(
     if duration_s is not None:
         if not (math.isfinite(duration_s) and duration_s > 0):
             raise ParameterError(f"{duration_s=} must be > 0 seconds")
+        if duration_s > MAX_PROGRAM_S:  # an export of weeks would fill the disk
+            raise ParameterError(
+                f"duration {duration_s / 3600:.1f} h is too long; the limit is {MAX_PROGRAM_S / 3600:g} h"
+            )
         limit = max(1, int(math.floor(duration_s * fs_hz + 0.5)))
     normal = click_sound(options.sound, fs_hz, pitch, options.level_db)
     accented = click_sound(

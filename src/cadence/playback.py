@@ -142,6 +142,11 @@ def output_device(device: int | str | None = None) -> OutputDevice:
             f"device {device!r}: {exc}; `cadence devices` lists the output devices"
         ) from None
     except sd.PortAudioError as exc:
+        if device is None:  # PortAudio is there but has no default output device
+            raise AudioUnavailableError(
+                f"no audio output device found ({exc}); connect one, or write the click track to a file "
+                "with --output FILE.wav"
+            ) from None
         raise AudioUnavailableError(f"cannot query audio devices: {exc}; {_HOW_TO_FIX}") from None
     hostapis = sd.query_hostapis()
     index = int(info["index"])

@@ -157,7 +157,7 @@ def metronome(
     if output is not None:
         from ..click_export import write_click_track
 
-        track = click_track(the_program, samplerate or 48000, options, duration_s)
+        track = click_track(the_program, 48000 if samplerate is None else samplerate, options, duration_s)
         export = write_click_track(track, output, force=force)
         if as_json:
             echo_json(
@@ -179,11 +179,14 @@ def metronome(
 
     from ..playback import Player, output_device
 
+    latency_s = _parse_latency(latency)  # bad options are usage errors, before any audio device is asked
+    if not 1 <= channels <= 32:
+        raise click.BadParameter(f"{channels} must be 1-32", param_hint="--channels")
     dev = output_device(device)
-    track = click_track(the_program, samplerate or dev.default_samplerate_hz, options, duration_s)
-    player = Player(track, device=dev.index, latency=_parse_latency(latency), channels=channels)
+    fs_hz = dev.default_samplerate_hz if samplerate is None else samplerate
+    track = click_track(the_program, fs_hz, options, duration_s)
+    player = Player(track, device=dev.index, latency=latency_s, channels=channels)
     show_status = is_tty(sys.stdout) and not as_json
-    report = None
     try:
         with player, _keys(enabled=is_tty(sys.stdin)) as read_keys:
             while not player.wait(0.1):
@@ -222,7 +225,7 @@ def _nudge(player: Player, delta_bpm: float) -> None:
 
 
 def _clock(seconds: float) -> str:
-    minutes, s = divmod(seconds, 60.0)
+    minutes, s = divmod(round(seconds, 1), 60.0)  # round first: 59.97 s is 1:00.0, not 0:60.0
     hours, minutes = divmod(int(minutes), 60)
     return f"{hours}:{minutes:02d}:{s:04.1f}" if hours else f"{minutes}:{s:04.1f}"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ._common import echo_json, is_tty, load_plan_session
+from ._common import echo_json, is_tty, load_plan_session, refuse_existing_outputs
 
 
 def _fmt_multiple(multiple: float) -> str:
@@ -98,7 +98,7 @@ def playlist(
     with a Tempo or BPM column. Without LIBRARY only the windows are printed. See docs/playlist.md.
     """
     from .. import music
-    from ..errors import InputFormatError, OutputExistsError
+    from ..errors import InputFormatError
     from ..playlist import Tolerance, bpm_windows, closeness_order, match_tempos, ramp_order
 
     if (plan_path is None) != (session_no is None):
@@ -115,8 +115,7 @@ def playlist(
         raise click.UsageError("--write-tags writes estimated tempos: add --estimate")
     if estimate and library is not None and not library.is_dir():
         raise click.UsageError("--estimate needs a music folder, not a CSV track list")
-    if m3u_path is not None and m3u_path.exists() and not force:
-        raise OutputExistsError(m3u_path)  # before a long scan, not after it
+    refuse_existing_outputs(m3u_path, force=force)  # before a long scan, not after it
 
     tol = Tolerance.parse(tolerance)
     windows = bpm_windows(cadence_spm, tol, from_spm=from_spm)
