@@ -113,7 +113,7 @@ def load_plan_session(path: str, number: int) -> dict[str, Any]:
     raise ParameterError(f"--session {number}: the plan has sessions 1-{len(sessions)}")
 
 
-def refuse_existing_outputs(*paths: str | None, force: bool) -> None:
+def refuse_existing_outputs(*paths: str | os.PathLike[str] | None, force: bool) -> None:
     """Check every given output path before long work (see :func:`cadence._atomic.check_output_path`)."""
     from .._atomic import check_output_path
 
