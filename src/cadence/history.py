@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ._cache import default_cache_dir
 from .analysis import AnalysisOptions, weighted_quantiles
 from .band import TargetBand
 from .errors import CadenceError, ParameterError
@@ -339,13 +340,6 @@ def cadence_at_reference(speed: SpeedStats, reference_speed_ms: float) -> tuple[
 
 # ---------------------------------------------------------------------------------------------------------
 # 2. files -> facts (hashing, cache, process pool)
-
-
-def default_cache_dir() -> Path:
-    """Return the user cache folder (``$XDG_CACHE_HOME/cadence`` on Linux; the OS's own elsewhere)."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("cadence", appauthor=False))
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ._atomic import atomic_output
+from ._cache import default_cache_dir
 from .errors import InputFormatError, ParameterError
 
 __all__ = [
@@ -584,18 +585,6 @@ _ESTIMATE_MAX_S = 60.0
 #: estimates below this confidence are not written into tags
 MIN_TAG_CONFIDENCE = 0.6
 _CACHE_NAME = "tempo-estimates-v1.json"
-
-
-def default_cache_dir() -> Path:
-    """Where tempo estimates are cached: ``$CADENCE_CACHE_DIR`` or the user cache folder of ``cadence``."""
-    env = os.environ.get("CADENCE_CACHE_DIR")
-    if env:
-        return Path(env)
-    try:
-        import platformdirs
-    except ImportError:  # pragma: no cover - platformdirs comes with the 'tempo' extra
-        return Path.home() / ".cache" / "cadence"
-    return Path(platformdirs.user_cache_dir("cadence", appauthor=False))
 
 
 class TempoCache:
