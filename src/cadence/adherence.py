@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._timefmt import format_duration
-from .analysis import time_in_band_s
+from .analysis import time_in_band_s, weighted_mean
 from .errors import ParameterError
 
 if TYPE_CHECKING:
@@ -168,9 +168,8 @@ def _share(
     s = result.summary
     below, inside, above = time_in_band_s(s, low, high, mask)
     total = below + inside + above
-    w = np.where(mask & s.record_running, s.record_weight_s, 0.0)
     if total > 0:
-        cad = float(np.dot(s.record_cadence_spm[w > 0], w[w > 0]) / w.sum())
+        cad = weighted_mean(s.record_cadence_spm, np.where(mask & s.record_running, s.record_weight_s, 0.0))
         pct = (100.0 * below / total, 100.0 * inside / total, 100.0 * above / total)
     else:
         cad, pct = float("nan"), (float("nan"),) * 3

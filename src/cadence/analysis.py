@@ -34,6 +34,7 @@ __all__ = [
     "record_weights_s",
     "repair_doubled_cadence",
     "time_in_band_s",
+    "weighted_mean",
     "weighted_quantiles",
 ]
 
@@ -288,7 +289,8 @@ def weighted_quantiles(
     return np.interp(qq, centers, vs)
 
 
-def _wmean(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
+def weighted_mean(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
+    """Return the mean of the finite ``values`` weighted by ``weights`` (seconds); ``nan`` if none counts."""
     ok = np.isfinite(values) & (weights > 0)
     total = float(weights[ok].sum())
     return float(np.dot(values[ok], weights[ok]) / total) if total > 0 else float("nan")
@@ -450,18 +452,18 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
 
     # the watch's own average: every timer second, stops and walk breaks included (no repair: as the device)
     raw = trace.cadence_spm
-    watch = _wmean(raw, weights)
+    watch = weighted_mean(raw, weights)
     if trace.device.avg_cadence_spm == trace.device.avg_cadence_spm and not trace.device.has_fractional:
         watch = 2.0 * np.floor(watch / 2.0 + 1e-9) if np.isfinite(watch) else watch
 
     p10, p50, p90 = weighted_quantiles(cadence, run_w, [0.1, 0.5, 0.9])
-    run_cadence = _wmean(cadence, run_w)
+    run_cadence = weighted_mean(cadence, run_w)
 
     # drift: first vs last third of the running time
     cum = np.cumsum(run_w)
     third = running_time / 3.0
-    first = _wmean(cadence, np.where(cum <= third, run_w, 0.0)) if running_time > 0 else np.nan
-    last = _wmean(cadence, np.where(cum > 2 * third, run_w, 0.0)) if running_time > 0 else np.nan
+    first = weighted_mean(cadence, np.where(cum <= third, run_w, 0.0)) if running_time > 0 else np.nan
+    last = weighted_mean(cadence, np.where(cum > 2 * third, run_w, 0.0)) if running_time > 0 else np.nan
 
     fit = fit_cadence_vs_speed(cadence, trace.speed_ms, run_w)
     speed_ok = np.isfinite(trace.speed_ms) & np.isfinite(cadence) & (run_w > 0)
@@ -493,7 +495,7 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
         no_cadence_time_s=float(np.where(gait == GAIT_UNKNOWN, weights, 0.0).sum()),
         paused_time_s=max(float(duration) - timer_time, 0.0),
         running_cadence_spm=run_cadence,
-        walking_cadence_spm=_wmean(cadence, walk_w),
+        walking_cadence_spm=weighted_mean(cadence, walk_w),
         watch_avg_cadence_spm=float(watch),
         device_avg_cadence_spm=trace.device.avg_cadence_spm,
         cadence_p10_spm=float(p10),

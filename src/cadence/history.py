@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ._cache import default_cache_dir
-from .analysis import AnalysisOptions, weighted_quantiles
+from .analysis import AnalysisOptions, weighted_mean, weighted_quantiles
 from .band import TargetBand
 from .errors import CadenceError, ParameterError
 
@@ -562,11 +562,6 @@ def _run_row(f: SessionFacts, band: TargetBand | None, reference_speed_ms: float
     )
 
 
-def _wmean(values: np.ndarray, weights: np.ndarray) -> float:
-    ok = np.isfinite(values) & (weights > 0)
-    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
-
-
 def _weeks(runs: Sequence[RunRow]) -> tuple[WeekRow, ...]:
     by_week: dict[tuple[int, int], list[RunRow]] = {}
     for r in runs:
@@ -587,8 +582,8 @@ def _weeks(runs: Sequence[RunRow]) -> tuple[WeekRow, ...]:
                 runs=len(rows),
                 distance_m=float(np.nansum(dist)),
                 running_time_s=float(rt.sum()),
-                running_cadence_spm=_wmean(cad, rt),
-                cadence_at_reference_spm=_wmean(ref, rt),
+                running_cadence_spm=weighted_mean(cad, rt),
+                cadence_at_reference_spm=weighted_mean(ref, rt),
                 runs_with_reference=int(np.isfinite(ref).sum()),
                 time_in_band_s=float(band.sum()) if np.isfinite(band).all() else float("nan"),
             )
