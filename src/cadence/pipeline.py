@@ -77,7 +77,9 @@ def _load(spath: str, accel: AccelReadOptions | None) -> _Loaded:
         return loaded
     if family in ("actigraph_gt3x", "axivity_cwa", "geneactiv_bin", "matlab_mat"):
         return [_from_recording(_read_binary(spath, family))]
-    if family == "text" and (suffix in ACCEL_SUFFIXES or suffix not in OTHER_SUFFIXES):
+    if (family in ("text", "binary") and suffix in ACCEL_SUFFIXES) or (
+        family == "text" and suffix not in OTHER_SUFFIXES
+    ):
         from .gait.accel import accel_trace
 
         acc = analyze_accel_csv(spath, read_options=accel)

@@ -531,12 +531,16 @@ def _read_accel_csv(pl: Any, spath: str, opts: AccelReadOptions) -> Recording:
     if lay.scale != 1.0:
         acc = acc * lay.scale
     gravity = gravity_magnitude(acc)
+    linear = "linear acceleration" in " ".join(names).lower()
+    hint = _units_hint(names)
     if units is Units.AUTO and lay.units is not None and opts.columns is None:
-        units = Units(lay.units)
-    units = _units(units, gravity, names, spath)
+        units = Units(lay.units)  # the family's own units (ActiLife, Empatica, GENEActiv: g)
+    elif units is Units.AUTO and linear and hint is not None:
+        units = hint  # gravity-free: gravity cannot tell the units, the header can
+    else:
+        units = _units(units, gravity, names, spath)
     scale_ms2 = UNIT_SCALE_MS2[units.value]
     acc_ms2 = acc * scale_ms2 if scale_ms2 != 1.0 else np.asarray(acc, dtype=np.float64)
-    linear = "linear acceleration" in " ".join(names).lower()
     return make_recording(
         t_raw,
         acc_ms2,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,8 @@ def read_gt3x(path: str | os.PathLike[str]) -> Recording:
     level = log.level
     log.setLevel(logging.ERROR)  # it logs every short second ("has 4 samples instead of 30") at WARNING
     try:
-        with FileReader(spath) as reader:
+        with warnings.catch_warnings(), FileReader(spath) as reader:
+            warnings.simplefilter("ignore")  # the library's own (pandas) deprecations are not the user's
             df = reader.to_pandas()
             info = reader.info
     except Exception as exc:  # noqa: BLE001 - a third-party decoder: any failure is a bad file here
@@ -105,7 +107,9 @@ def read_actfast(path: str | os.PathLike[str], family: str) -> Recording:
     except ImportError:
         raise _missing_extra(spath, "actfast") from None
     try:
-        data: Any = actfast.read(spath)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data: Any = actfast.read(spath)
     except Exception as exc:  # noqa: BLE001 - a third-party decoder: any failure is a bad file here
         raise InputFormatError(spath, f"not a readable {family} file ({str(exc)[:80]})") from None
     series = next(
