@@ -168,7 +168,7 @@ class Repeat:
     text: str
 
     def expanded(self) -> tuple[Segment, ...]:
-        """The body's segments, ``count`` times over (inner repeats expanded too)."""
+        """Return the body's segments, ``count`` times over (inner repeats expanded too)."""
         return expand_blocks(self.body) * self.count
 
 

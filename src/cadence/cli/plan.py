@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ._common import echo_json, refuse_existing_outputs
 from ._runs import resolve_baseline
+
+if TYPE_CHECKING:
+    from ..plan import Plan
 
 SCHEMA_VERSION = 1
 
@@ -45,7 +50,21 @@ SCHEMA_VERSION = 1
 @click.option(
     "--time", "time_text", metavar="HH:MM", help="Time of day of the --ics events (default: all-day)."
 )
-@click.option("--force", is_flag=True, help="Overwrite the --ics file if it exists.")
+@click.option(
+    "--workouts",
+    "workouts_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Also write one FIT workout per session (cadence targets for the watch) into this folder.",
+)
+@click.option(
+    "--workout-cadence-unit",
+    "unit_text",
+    type=click.Choice(["strides", "steps"]),
+    default="strides",
+    show_default=True,
+    help="Unit of the --workouts cadence targets: strides/min (what running watches record) or steps/min.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the --ics file and --workouts files if they exist.")
 def plan(
     baseline_or_runs: tuple[str, ...],
     increase: str,
@@ -61,6 +80,8 @@ def plan(
     as_json: bool,
     ics_path: str | None,
     time_text: str | None,
+    workouts_dir: str | None,
+    unit_text: str,
     force: bool,
 ) -> None:
     """Plan a progression from your cadence (e.g. 160) or your runs to +7.5 %.
@@ -76,6 +97,7 @@ def plan(
       cadence plan 160
       cadence plan run.fit --increase 10 --start-date 2026-01-05
       cadence plan 160 --ics cadence.ics
+      cadence plan 160 --workouts watch/
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
     refuse_existing_outputs(ics_path, force=force)  # before printing a plan it would not save
     from ..errors import ParameterError
@@ -118,6 +140,7 @@ def plan(
     p = make_plan(
         resolved.baseline_spm, options, start_date=start, max_sustained_spm=resolved.max_sustained_spm
     )
+    workout_files = _session_paths(p, workouts_dir, ".fit", force=force)
 
     warns = list(resolved.warnings) + list(p.warnings)
     if as_json:
@@ -203,3 +226,34 @@ def plan(
         with atomic_output(ics_path, force=force, binary=True) as fh:
             fh.write(plan_ics(p, start_time=start_time))
         click.echo(f"wrote {ics_path} ({len(p.sessions)} events)", err=True)
+    if workouts_dir:
+        _write_workouts(p, workout_files, unit_text, force=force)
+        click.echo(f"wrote {len(workout_files)} FIT workouts to {workouts_dir}", err=True)
+
+
+def _session_paths(p: Plan, folder: str | None, suffix: str, *, force: bool) -> list[Path]:
+    """One file per session in ``folder`` (made if missing), named to sort in order; checked before work."""
+    if not folder:
+        return []
+    from ..coach.workouts import session_file_stem
+    from ..errors import OutputPathError
+
+    where = Path(folder)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputPathError(where, exc.strerror or str(exc)) from None
+    paths = [where / f"{session_file_stem(s, len(p.sessions))}{suffix}" for s in p.sessions]
+    refuse_existing_outputs(*paths, force=force)
+    return paths
+
+
+def _write_workouts(p: Plan, paths: list[Path], unit_text: str, *, force: bool) -> None:
+    from .._atomic import atomic_output
+    from ..coach.workouts import CadenceUnit, workout_fit_bytes, workout_from_session
+
+    unit = CadenceUnit(unit_text)
+    for s, path in zip(p.sessions, paths, strict=True):
+        wkt = workout_from_session(s, p.options.tolerance_spm, n_sessions=len(p.sessions), unit=unit)
+        with atomic_output(path, force=force, binary=True) as fh:
+            fh.write(workout_fit_bytes(wkt))
