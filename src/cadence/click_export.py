@@ -54,7 +54,7 @@ def check_codec(suffix: str, fs_hz: int) -> tuple[str, str]:
     ParameterError
         An unsupported suffix, or a sampling rate the codec does not take.
     AudioUnavailableError
-        libsndfile is older than 1.1 (no MP3/Opus writer) or lacks the codec; the message says what to install.
+        libsndfile is older than 1.1 (no MP3/Opus writer) or lacks the codec; says what to install.
     """
     import soundfile
 
