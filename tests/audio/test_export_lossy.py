@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from cadence import click_export
-from cadence.click_export import check_codec, write_click_track
-from cadence.click_synth import ClickTrack, click_track
+from cadence.audio import export as click_export
+from cadence.audio.clicks import ClickTrack, click_track
+from cadence.audio.export import check_codec, write_click_track
 from cadence.errors import AudioUnavailableError, ParameterError
 
 FS_HZ = 48000

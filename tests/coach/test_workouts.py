@@ -18,10 +18,11 @@ from garmin_fit_sdk import Decoder, Stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadence.band import TargetBand
+from cadence.audio.program import Segment, parse_program, parse_program_blocks
 from cadence.cli import cli
 from cadence.cli._common import run_cli
-from cadence.click_synth import Segment, parse_program, parse_program_blocks
+from cadence.coach.band import TargetBand
+from cadence.coach.plan import make_plan
 from cadence.coach.workouts import (
     CadenceUnit,
     StepKind,
@@ -31,7 +32,6 @@ from cadence.coach.workouts import (
     workout_from_program,
 )
 from cadence.errors import ParameterError
-from cadence.plan import make_plan
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 STEP_FIELDS = (

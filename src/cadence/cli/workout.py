@@ -74,7 +74,7 @@ def workout(
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
     refuse_existing_outputs(output, force=force)
     from .._atomic import atomic_output
-    from ..band import TargetBand
+    from ..coach.band import TargetBand
     from ..coach.workouts import CadenceUnit, workout_fit_bytes, workout_from_program
 
     band = TargetBand.parse(target_text, tolerance_spm) if target_text is not None else None

@@ -37,12 +37,12 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..band import SINGLE_TARGET_TOLERANCE_SPM, TargetBand
-from ..click_synth import Repeat, Segment, parse_program_blocks
+from ..audio.program import Repeat, Segment, parse_program_blocks
 from ..errors import ParameterError
+from .band import SINGLE_TARGET_TOLERANCE_SPM, TargetBand
 
 if TYPE_CHECKING:
-    from ..plan import PlanSession
+    from .plan import PlanSession
 
 __all__ = [
     "CadenceUnit",
@@ -340,7 +340,7 @@ def workout_from_session(
     Parameters
     ----------
     session : PlanSession
-        From :func:`cadence.plan.make_plan`.
+        From :func:`cadence.coach.plan.make_plan`.
     tolerance_spm : float
         The plan's band half-width (``PlanOptions.tolerance_spm``).
     n_sessions : int

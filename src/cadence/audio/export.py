@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._atomic import atomic_output
-from .click_synth import ClickTrack
-from .errors import AudioUnavailableError, ParameterError
+from .._atomic import atomic_output
+from ..errors import AudioUnavailableError, ParameterError
+from .clicks import ClickTrack
 
 __all__ = ["ExportReport", "check_codec", "write_click_track"]
 

@@ -1,4 +1,4 @@
-"""Sample-accurate click tracks: tempo programs, click sounds and block-wise synthesis (numpy only).
+"""Sample-accurate click tracks: click sounds and block-wise synthesis of a tempo program (numpy only).
 
 A click track is defined by its *onsets*, never by accumulated periods: beat ``k`` of a segment that starts at
 exact sample position ``s0`` (a float) with a constant tempo lies at sample ``round(s0 + k * 60 * fs / bpm)``,
@@ -7,14 +7,7 @@ however long it runs. Any block ``[start, stop)`` of the audio is synthesised on
 fall in it, which keeps an hour-long session out of memory and makes a live audio callback a plain "render
 the block at this absolute sample index".
 
-The program notation (``docs/metronome.md``)::
-
-    program  := item ("," item)*
-    item     := COUNT "x" "(" program ")"        repeat, e.g. 3x(4m@172, 1m@rest)
-              | DURATION "@" TEMPO               a segment, e.g. 5m@160, 90s@172, 10m@160->172
-              | BPM                              open-ended last segment, e.g. 172
-    DURATION := 1h | 5m | 90s | 2.5m | 1m30s | 1:30 | 1:00:00
-    TEMPO    := BPM | BPM->BPM (linear ramp over the segment) | rest (silence, the beat grid goes on)
+The program notation is parsed by :mod:`cadence.audio.program`.
 
 Rounding is round-half-up (``floor(x + 0.5)``).
 """
@@ -24,404 +17,26 @@ from __future__ import annotations
 import bisect
 import enum
 import math
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
-from .errors import ParameterError
+from ..errors import ParameterError
+from .program import MAX_PROGRAM_S, Program, check_bpm, parse_program
 
 __all__ = [
-    "MAX_BPM",
-    "MIN_BPM",
     "ClickOptions",
     "ClickSound",
     "ClickTrack",
-    "Program",
-    "Repeat",
-    "Segment",
     "TrackPosition",
     "click_sound",
     "click_track",
-    "expand_blocks",
-    "parse_duration",
-    "parse_program",
-    "parse_program_blocks",
 ]
 
-MIN_BPM = 30.0
-MAX_BPM = 300.0
 MIN_FS_HZ = 8000
 MAX_FS_HZ = 384000
-#: longest program accepted (nominal), in seconds
-MAX_PROGRAM_S = 24 * 3600.0
-MAX_SEGMENTS = 10000
 _SNAP_EPS = 1e-9  # beats: tolerance when snapping a segment's end to its beat grid
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Program notation
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One segment of a tempo program.
-
-    Attributes
-    ----------
-    duration_s : float or None
-        Nominal length in seconds; ``None`` for an open-ended last segment (runs until stopped).
-        A segment really lasts a whole number of beats: it ends on the first beat of its own grid at or after
-        ``duration_s``, and the next segment's first beat falls exactly there (no stumble at the seam).
-    start_bpm, end_bpm : float or None
-        Tempo at the start and at the nominal end (equal for a constant tempo, linear in time between them
-        for a ramp). ``None`` for a rest, which keeps the tempo the previous segment ended on.
-    text : str
-        The segment as written, for status lines (``"4m@172"``).
-    """
-
-    duration_s: float | None
-    start_bpm: float | None
-    end_bpm: float | None
-    text: str
-
-    @property
-    def is_rest(self) -> bool:
-        """Whether the segment is silent (``rest``)."""
-        return self.start_bpm is None
-
-
-@dataclass(frozen=True)
-class Program:
-    """A flat sequence of segments (repeats expanded), as parsed from the program notation.
-
-    Attributes
-    ----------
-    segments : tuple of Segment
-        At least one; only the last may be open-ended.
-    text : str
-        The program as written.
-    """
-
-    segments: tuple[Segment, ...]
-    text: str
-
-    def __post_init__(self) -> None:
-        if not self.segments:
-            raise ParameterError("a program needs at least one segment")
-        for seg in self.segments[:-1]:
-            if seg.duration_s is None:
-                raise ParameterError(
-                    f"only the last segment may be open-ended: give {seg.text!r} a duration "
-                    f"(e.g. 5m@{seg.text})"
-                )
-
-    @property
-    def duration_s(self) -> float | None:
-        """Nominal length in seconds (sum of the segments' durations), or ``None`` when open-ended."""
-        if self.segments[-1].duration_s is None:
-            return None
-        return float(sum(seg.duration_s for seg in self.segments if seg.duration_s is not None))
-
-    @classmethod
-    def constant(cls, bpm: float) -> Program:
-        """Build an open-ended program at one tempo."""
-        _check_bpm(bpm)
-        text = f"{bpm:g}"
-        return cls((Segment(None, float(bpm), float(bpm), text),), text)
-
-    @classmethod
-    def ramp(cls, from_bpm: float, to_bpm: float, ramp_s: float) -> Program:
-        """Build a linear ramp ``from_bpm`` -> ``to_bpm`` over ``ramp_s`` s, then ``to_bpm`` open-ended."""
-        for bpm in (from_bpm, to_bpm):
-            _check_bpm(bpm)
-        if not (math.isfinite(ramp_s) and ramp_s > 0):
-            raise ParameterError(f"{ramp_s=} must be > 0 seconds")
-        text = f"{_format_duration(ramp_s)}@{from_bpm:g}->{to_bpm:g}, {to_bpm:g}"
-        return cls(
-            (
-                Segment(float(ramp_s), float(from_bpm), float(to_bpm), text.split(", ")[0]),
-                Segment(None, float(to_bpm), float(to_bpm), f"{to_bpm:g}"),
-            ),
-            text,
-        )
-
-
-@dataclass(frozen=True)
-class Repeat:
-    """``COUNT x (...)`` in a program, kept as written (:func:`parse_program_blocks`).
-
-    Attributes
-    ----------
-    count : int
-        How many times the body runs in all (``3x(...)`` runs it three times), >= 1.
-    body : tuple of Segment or Repeat
-        The blocks inside the parentheses, in order; a repeat may hold repeats.
-    text : str
-        The repeat as written (``"3x(4m@172, 1m@rest)"``).
-    """
-
-    count: int
-    body: tuple[Segment | Repeat, ...]
-    text: str
-
-    def expanded(self) -> tuple[Segment, ...]:
-        """Return the body's segments, ``count`` times over (inner repeats expanded too)."""
-        return expand_blocks(self.body) * self.count
-
-
-def expand_blocks(blocks: tuple[Segment | Repeat, ...]) -> tuple[Segment, ...]:
-    """Flatten blocks from :func:`parse_program_blocks` into the segments they play, in order."""
-    out: list[Segment] = []
-    for block in blocks:
-        out.extend(block.expanded() if isinstance(block, Repeat) else (block,))
-    return tuple(out)
-
-
-def _check_bpm(bpm: float, where: str = "") -> None:
-    if not (math.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM):
-        raise ParameterError(f"tempo {bpm:g} BPM{where} is outside {MIN_BPM:g}-{MAX_BPM:g} BPM")
-
-
-def _format_duration(seconds: float) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g}m"
-    return f"{seconds:g}s"
-
-
-_NUMBER = r"\d+(?:\.\d*)?|\.\d+"
-_RE_CLOCK = re.compile(r"(\d+):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?")
-_RE_UNITS = re.compile(rf"(?:(?:{_NUMBER})[hms])+")
-_RE_UNIT_PART = re.compile(rf"({_NUMBER})([hms])")
-_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def parse_duration(text: str) -> float:
-    """Parse a duration: plain seconds (``"90"``, ``"12.5"``), ``m:ss`` / ``h:mm:ss`` or units (``"1m30s"``).
-
-    Parameters
-    ----------
-    text : str
-        The duration as written.
-
-    Returns
-    -------
-    float
-        Seconds, > 0.
-
-    Raises
-    ------
-    ParameterError
-        When ``text`` is not a duration or is not positive.
-    """
-    s = text.strip().lower()
-    seconds: float | None = None
-    if re.fullmatch(_NUMBER, s):
-        seconds = float(s)
-    elif m := _RE_CLOCK.fullmatch(s):
-        seconds = _clock_seconds(m)
-    elif _RE_UNITS.fullmatch(s):
-        seconds = sum(float(n) * _UNIT_S[u] for n, u in _RE_UNIT_PART.findall(s))
-    if seconds is None:
-        raise ParameterError(f"duration {text!r}: expected seconds (90), m:ss (1:30) or units (1m30s, 2h)")
-    if not seconds > 0:
-        raise ParameterError(f"duration {text!r} must be > 0")
-    return seconds
-
-
-def _clock_seconds(m: re.Match[str]) -> float:
-    a, b, c = m.group(1), m.group(2), m.group(3)
-    if c is None:  # m:ss
-        return int(a) * 60.0 + int(b)
-    return int(a) * 3600.0 + int(b) * 60.0 + float(c)
-
-
-class _Parser:
-    """Recursive-descent parser for the program notation; errors name the column and what was expected."""
-
-    _RE_DURATION = re.compile(rf"\d+:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?|(?:(?:{_NUMBER})[hms])+", re.IGNORECASE)
-    _RE_NUMBER = re.compile(_NUMBER)
-    _RE_REPEAT = re.compile(r"(\d+)\s*[x×*]\s*\(", re.IGNORECASE)
-    _RE_REST = re.compile(r"(?:rest|silent|silence)\b", re.IGNORECASE)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.i = 0
-        self.n_segments = 0
-
-    def fail(self, expected: str, at: int | None = None) -> ParameterError:
-        at = self.i if at is None else at
-        rest = self.text[at:]
-        found = repr(rest[:12] + ("..." if len(rest) > 12 else "")) if rest.strip() else "the end"
-        return ParameterError(f"program {self.text!r}, column {at + 1}: expected {expected}, found {found}")
-
-    def skip_ws(self) -> None:
-        while self.i < len(self.text) and self.text[self.i].isspace():
-            self.i += 1
-
-    def peek(self, s: str) -> bool:
-        self.skip_ws()
-        return self.text.startswith(s, self.i)
-
-    def parse(self) -> list[Segment | Repeat]:
-        blocks = self.program(depth=0)
-        self.skip_ws()
-        if self.i != len(self.text):
-            raise self.fail("',' between segments")
-        return blocks
-
-    def program(self, depth: int) -> list[Segment | Repeat]:
-        blocks = self.item(depth)
-        while self.peek(","):
-            self.i += 1
-            blocks += self.item(depth)
-        return blocks
-
-    def item(self, depth: int) -> list[Segment | Repeat]:
-        self.skip_ws()
-        start = self.i
-        if m := self._RE_REPEAT.match(self.text, self.i):
-            count = int(m.group(1))
-            if count < 1:
-                raise self.fail("a repeat count >= 1", at=start)
-            self.i = m.end()
-            before = self.n_segments
-            inner = self.program(depth + 1)
-            if not self.peek(")"):
-                raise self.fail(f"')' closing the repeat opened at column {start + 1}")
-            self.i += 1
-            n_inner = self.n_segments - before
-            if n_inner * count + before > MAX_SEGMENTS:
-                raise ParameterError(f"program {self.text!r} expands to more than {MAX_SEGMENTS} segments")
-            self.n_segments += n_inner * (count - 1)
-            return [Repeat(count, tuple(inner), self.text[start : self.i].strip())]
-        return [self.segment()]
-
-    def segment(self) -> Segment:
-        self.skip_ws()
-        start = self.i
-        m = self._RE_DURATION.match(self.text, self.i)
-        if m and self.text.startswith("@", m.end()):
-            duration_s = _duration_from_token(m.group(0))
-            if not duration_s > 0:
-                raise self.fail("a duration > 0", at=start)
-            self.i = m.end() + 1
-        else:
-            num = self._RE_NUMBER.match(self.text, self.i)
-            if num and self.text.startswith("@", num.end()):
-                raise self.fail("a unit on the duration (e.g. 5m or 30s)", at=num.end())
-            duration_s = None
-        start_bpm, end_bpm = self.tempo(has_duration=duration_s is not None)
-        self.n_segments += 1
-        if self.n_segments > MAX_SEGMENTS:
-            raise ParameterError(f"program {self.text!r} expands to more than {MAX_SEGMENTS} segments")
-        return Segment(duration_s, start_bpm, end_bpm, self.text[start : self.i].strip())
-
-    def tempo(self, has_duration: bool) -> tuple[float | None, float | None]:
-        self.skip_ws()
-        where = self.i
-        if m := self._RE_REST.match(self.text, self.i):
-            if not has_duration:
-                raise self.fail("a duration before a rest (e.g. 1m@rest)", at=where)
-            self.i = m.end()
-            return None, None
-        expected = "a tempo (BPM like 172, a ramp like 160->172, or rest)"
-        if not has_duration:
-            expected = "a segment (DURATION@TEMPO like 5m@160, a repeat like 3x(...), or a BPM like 172)"
-        m = self._RE_NUMBER.match(self.text, self.i)
-        if not m:
-            raise self.fail(expected)
-        start_bpm = float(m.group(0))
-        self.i = m.end()
-        self.skip_ws()
-        end_bpm, where_end = start_bpm, where
-        if self.text.startswith("->", self.i):
-            self.i += 2
-            self.skip_ws()
-            where_end = self.i
-            m = self._RE_NUMBER.match(self.text, self.i)
-            if not m:
-                raise self.fail("the ramp's final BPM after '->'")
-            end_bpm = float(m.group(0))
-            self.i = m.end()
-            self.skip_ws()
-            if not has_duration:
-                raise self.fail("a duration before a ramp (e.g. 10m@160->172)", at=where)
-        if self.i < len(self.text) and self.text[self.i] not in ",)":
-            raise self.fail("',' or the end after the tempo")
-        _check_bpm_at(self, start_bpm, where)
-        _check_bpm_at(self, end_bpm, where_end)
-        return start_bpm, end_bpm
-
-
-def _check_bpm_at(parser: _Parser, bpm: float, at: int) -> None:
-    if not MIN_BPM <= bpm <= MAX_BPM:
-        raise ParameterError(
-            f"program {parser.text!r}, column {at + 1}: tempo {bpm:g} BPM is outside {MIN_BPM:g}-{MAX_BPM:g}"
-        )
-
-
-def _duration_from_token(token: str) -> float:
-    m = _RE_CLOCK.fullmatch(token)
-    if m:
-        return _clock_seconds(m)
-    return sum(float(n) * _UNIT_S[u.lower()] for n, u in _RE_UNIT_PART.findall(token.lower()))
-
-
-def parse_program(text: str) -> Program:
-    """Parse a tempo program such as ``"5m@160, 3x(4m@172, 1m@rest), 5m@172->160"``.
-
-    Parameters
-    ----------
-    text : str
-        The program in the notation of ``docs/metronome.md``: comma-separated ``DURATION@TEMPO`` segments,
-        ``COUNT x (...)`` repeats, ``rest`` for silent segments, ``A->B`` for linear ramps, and optionally a
-        bare BPM as an open-ended last segment.
-
-    Returns
-    -------
-    Program
-        The expanded segments.
-
-    Raises
-    ------
-    ParameterError
-        With the column and what was expected, when ``text`` is not a valid program.
-    """
-    return Program(expand_blocks(parse_program_blocks(text)), text)
-
-
-def parse_program_blocks(text: str) -> tuple[Segment | Repeat, ...]:
-    """Parse a tempo program keeping its repeats, for writers that have repeats of their own (FIT workouts).
-
-    Parameters
-    ----------
-    text : str
-        The program, in the notation of :func:`parse_program`.
-
-    Returns
-    -------
-    tuple of Segment or Repeat
-        The top-level blocks as written; :func:`expand_blocks` gives what :func:`parse_program` gives.
-
-    Raises
-    ------
-    ParameterError
-        Exactly as :func:`parse_program` does.
-    """
-    if not text.strip():
-        raise ParameterError("program is empty: give segments like '5m@160, 20m@172'")
-    blocks = tuple(_Parser(text).parse())
-    segments = expand_blocks(blocks)
-    Program(segments, text)  # only the last segment may be open-ended
-    total = sum(s.duration_s or 0.0 for s in segments)
-    if total > MAX_PROGRAM_S:
-        raise ParameterError(
-            f"program {text!r} lasts {total / 3600:.1f} h; the limit is {MAX_PROGRAM_S / 3600:g} h"
-        )
-    return blocks
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -902,7 +517,7 @@ class ClickTrack:
             anchor = float(piece.positions(np.array([j], dtype=np.int64), fs)[0])
             t_j = (anchor - piece.start_smp) / fs
             bpm0 = piece.tempo_at(t_j) + delta_bpm
-            _check_bpm(bpm0, " after the nudge")
+            check_bpm(bpm0, " after the nudge")
             remaining_s = None if math.isinf(piece.nominal_end_smp) else (piece.nominal_end_smp - anchor) / fs
             slope = piece.slope if remaining_s is not None and t_j < piece.ramp_s else 0.0
             head = list(self._pieces[:index])
@@ -914,7 +529,7 @@ class ClickTrack:
             )  # fmt: skip
             tail: list[_Piece] = []
             if new.n_beats is not None:
-                _check_bpm(new.end_bpm, " after the nudge")
+                check_bpm(new.end_bpm, " after the nudge")
                 tail = _place_segments(
                     self.program, piece.segment + 1, new.end_smp, new.first_beat + new.n_beats, new.end_bpm,
                     self.offset_bpm + delta_bpm, fs,
@@ -925,8 +540,8 @@ class ClickTrack:
     def _with(self, pieces: tuple[_Piece, ...], offset_bpm: float) -> ClickTrack:
         for p in pieces:
             if p.n_beats != 0 and not p.muted:
-                _check_bpm(p.bpm0, " after the nudge")
-                _check_bpm(p.end_bpm, " after the nudge")
+                check_bpm(p.bpm0, " after the nudge")
+                check_bpm(p.end_bpm, " after the nudge")
         n_samples = _session_samples(pieces, self._limit)
         return ClickTrack(
             self.program, self.fs_hz, self.options, n_samples, offset_bpm, self._limit, pieces, self._waves
