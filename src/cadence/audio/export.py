@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._atomic import atomic_output
 from ..errors import AudioUnavailableError, ParameterError
+from .announce import AnnouncedTrack
 from .clicks import ClickTrack
 
 __all__ = ["ExportReport", "check_codec", "write_click_track"]
@@ -36,6 +38,8 @@ CODEC_RATES_HZ = {
     ".opus": (8000, 12000, 16000, 24000, 48000),
 }
 BLOCK_S = 10.0
+#: the text tags :func:`write_click_track` writes (libsndfile's string fields)
+TAG_NAMES = ("title", "artist", "album", "tracknumber", "comment", "date")
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -119,18 +123,26 @@ class ExportReport:
         return self.duration_s / self.elapsed_s if self.elapsed_s > 0 else float("inf")
 
 
-def write_click_track(track: ClickTrack, path: str | os.PathLike[str], force: bool = False) -> ExportReport:
+def write_click_track(
+    track: ClickTrack | AnnouncedTrack,
+    path: str | os.PathLike[str],
+    force: bool = False,
+    tags: Mapping[str, str] | None = None,
+) -> ExportReport:
     """Render ``track`` into a mono audio file, exactly as live playback would send it.
 
     Parameters
     ----------
-    track : ClickTrack
+    track : ClickTrack or AnnouncedTrack
         A track with a length (``track.n_samples`` not ``None``).
     path : str or os.PathLike
         Destination; the suffix chooses the format: ``.wav``/``.flac`` (16-bit PCM), ``.mp3``, ``.opus``
         (Ogg Opus) or ``.ogg`` (Ogg Vorbis).
     force : bool
         Overwrite an existing file.
+    tags : mapping, optional
+        Text tags (``title``, ``artist``, ``album``, ``tracknumber``, ``comment``, ``date``), written as
+        ID3 (MP3), Vorbis comments (Ogg, FLAC) or INFO chunks (WAV), so that phones list files in order.
 
     Returns
     -------
@@ -165,6 +177,10 @@ def write_click_track(track: ClickTrack, path: str | os.PathLike[str], force: bo
             fh, mode="w", samplerate=track.fs_hz, channels=1, format=fmt, subtype=subtype
         ) as sf,
     ):
+        for key, value in (tags or {}).items():
+            if key not in TAG_NAMES:
+                raise ParameterError(f"unknown audio tag {key!r}; use one of {', '.join(TAG_NAMES)}")
+            setattr(sf, key, value)
         for start in range(0, track.n_samples, block):
             sf.write(track.render(start, min(start + block, track.n_samples)))
     elapsed_s = time.perf_counter() - t0

@@ -346,5 +346,3 @@ def parse_program_blocks(text: str) -> tuple[Segment | Repeat, ...]:
             f"program {text!r} lasts {total / 3600:.1f} h; the limit is {MAX_PROGRAM_S / 3600:g} h"
         )
     return blocks
-
-

@@ -86,6 +86,11 @@ def _parse_latency(value: str) -> str | float:
 )
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @click.option(
+    "--announce",
+    is_flag=True,
+    help="With --output: two rising beeps before the clicks come back, two falling when they stop.",
+)
+@click.option(
     "--device", metavar="ID", help="Output device: index or part of its name (see `cadence devices`)."
 )
 @click.option(
@@ -112,6 +117,7 @@ def metronome(
     duration: str | None,
     output: str | None,
     force: bool,
+    announce: bool,
     device: str | None,
     samplerate: int | None,
     latency: str,
@@ -122,7 +128,7 @@ def metronome(
 
     Clicks stay on the exact sample grid for as long as it runs. With --output the same session is written
     to an audio file (faster than real time) to play from a phone: WAV or FLAC, or MP3 / Ogg Opus at a
-    twentieth of the size, every click still on its sample.
+    tenth of the size or less, every click still on its sample.
     """
     from .._timefmt import parse_duration_s as parse_duration
     from ..audio.clicks import ClickOptions, ClickSound, click_track
@@ -164,7 +170,12 @@ def metronome(
         from ..audio.export import write_click_track
 
         track = click_track(the_program, 48000 if samplerate is None else samplerate, options, duration_s)
-        export = write_click_track(track, output, force=force)
+        if announce:
+            from ..audio.announce import announced
+
+            export = write_click_track(announced(track), output, force=force)
+        else:
+            export = write_click_track(track, output, force=force)
         if as_json:
             echo_json(
                 {
@@ -183,6 +194,8 @@ def metronome(
             )
         return
 
+    if announce:
+        raise click.UsageError("--announce works with --output (an exported file), not live playback")
     from ..audio.playback import Player, output_device
 
     latency_s = _parse_latency(latency)  # bad options are usage errors, before any audio device is asked

@@ -52,6 +52,7 @@ __all__ = [
     "cadence_target",
     "expand_workout_steps",
     "session_file_stem",
+    "session_title",
     "workout_fit_bytes",
     "workout_from_program",
     "workout_from_session",
@@ -354,10 +355,14 @@ def workout_from_session(
         Named ``"03 Cadence 172 spm (+5 %)"`` (``"... check"`` for the retention check).
     """
     band = TargetBand(session.target_spm - tolerance_spm, session.target_spm + tolerance_spm)
+    return workout_from_program(session.program, band, name=session_title(session, n_sessions), unit=unit)
+
+
+def session_title(session: PlanSession, n_sessions: int) -> str:
+    """Name of a plan session's workout or track, sorting in order: ``"03 Cadence 172 spm (+5 %)"``."""
     width = max(2, len(str(n_sessions)))
     what = "check" if session.kind == "retention_check" else f"(+{session.pct:g} %)"
-    name = f"{session.index:0{width}d} Cadence {session.target_spm} spm {what}"
-    return workout_from_program(session.program, band, name=name, unit=unit)
+    return f"{session.index:0{width}d} Cadence {session.target_spm} spm {what}"
 
 
 def session_file_stem(session: PlanSession, n_sessions: int) -> str:
