@@ -94,7 +94,10 @@ def _parse_latency(value: str) -> str | float:
     "--device", metavar="ID", help="Output device: index or part of its name (see `cadence devices`)."
 )
 @click.option(
-    "--samplerate", type=int, metavar="HZ", help="Sampling rate [device default; 48000 for --output]."
+    "--samplerate",
+    type=int,
+    metavar="HZ",
+    help="Sampling rate [device default; for --output 48000, MP3 24000].",
 )
 @click.option("--latency", default="0.2", show_default=True, help="Output latency: seconds, high or low.")
 @click.option(
@@ -167,9 +170,10 @@ def metronome(
     duration_s = parse_duration(duration) if duration is not None else None
 
     if output is not None:
-        from ..audio.export import write_click_track
+        from ..audio.export import default_fs_hz, write_click_track
 
-        track = click_track(the_program, 48000 if samplerate is None else samplerate, options, duration_s)
+        fs_out = default_fs_hz(output) if samplerate is None else samplerate
+        track = click_track(the_program, fs_out, options, duration_s)
         if announce:
             from ..audio.announce import announced
 

@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from ..coach.plan import Plan, PlanSession
 
 SCHEMA_VERSION = 1
-#: sampling rate of the --audio tracks (every codec here takes it)
-AUDIO_FS_HZ = 48000
 
 
 @click.command()
@@ -170,9 +168,9 @@ def plan(
     workout_files = _session_paths(p, p.sessions, workouts_dir, ".fit", force=force)
     played = [s for s in p.sessions if s.cued_s > 0]  # a silent session has no click track to play
     if audio_dir:
-        from ..audio.export import check_codec
+        from ..audio.export import check_codec, default_fs_hz
 
-        check_codec(f".{audio_format}", AUDIO_FS_HZ)
+        check_codec(f".{audio_format}", default_fs_hz(f"x.{audio_format}"))
     audio_files = _session_paths(p, played, audio_dir, f".{audio_format}", force=force)
 
     warns = list(resolved.warnings) + list(p.warnings)
@@ -304,12 +302,12 @@ def _write_audio(
 ) -> None:
     from ..audio.announce import announced
     from ..audio.clicks import click_track
-    from ..audio.export import write_click_track
+    from ..audio.export import default_fs_hz, write_click_track
     from ..coach.workouts import session_title
 
     album = f"Cadence plan {p.baseline_spm:.0f} -> {p.final_target_spm} spm"
     for s, path in zip(sessions, paths, strict=True):
-        track = click_track(s.program, AUDIO_FS_HZ)
+        track = click_track(s.program, default_fs_hz(path))
         tags = {
             "title": session_title(s, len(p.sessions)),
             "album": album,
