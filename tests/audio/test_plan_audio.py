@@ -19,6 +19,7 @@ ARGS = ["160", "--increase", "2.5", "--sessions-per-week", "1", "--minutes", "15
 GAP = 16
 
 
+@pytest.mark.slow
 def test_one_track_per_session_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "phone"
     args = ["plan", *ARGS, "--start-date", "2026-01-05", "--audio", str(folder), "--audio-format", "wav"]
