@@ -113,6 +113,21 @@ class _Piece:
                 return (js * (120 * fs_hz * q) + p) // (2 * p)
         return _onset(self.positions(js, fs_hz))
 
+    def beats_in(self, start: int, stop: int, fs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Onsets, global beat indices and muted flags of this piece's beats in ``[start, stop)``."""
+        length_s = (self.end_smp - self.start_smp) / fs
+        t_a = min(max(0.0, (start - 1.0 - self.start_smp) / fs), length_s)
+        t_b = min(max(0.0, (stop + 1.0 - self.start_smp) / fs), length_s)
+        j_lo = max(0, math.floor(float(self.beats_at(t_a))) - 1)
+        j_hi = math.ceil(float(self.beats_at(t_b))) + 2
+        if self.n_beats is not None:
+            j_hi = min(j_hi, self.n_beats)
+        js = np.arange(j_lo, max(j_lo, j_hi), dtype=np.int64)
+        onsets = self.onsets(js, fs)
+        keep = (onsets >= start) & (onsets < stop)
+        onsets, js = onsets[keep], js[keep]
+        return onsets, js + self.first_beat, np.full(len(js), self.muted)
+
 
 def _onset(pos: np.ndarray) -> np.ndarray:
     return np.floor(pos + 0.5).astype(np.int64)
@@ -387,38 +402,7 @@ class ClickTrack:
         start, stop = int(start), int(stop)
         if self.n_samples is not None:
             stop = min(stop, self.n_samples)
-        outs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        if stop > start:
-            first = bisect.bisect_right(self._ends, start - 1.0)
-            for piece in self._pieces[max(0, first - 1) :]:
-                if piece.start_smp - 1.0 >= stop:
-                    break
-                if piece.end_smp + 1.0 <= start or piece.n_beats == 0:
-                    continue
-                outs.append(self._piece_beats(piece, start, stop))
-        if not outs:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty.copy(), np.zeros(0, dtype=bool)
-        return (
-            np.concatenate([o[0] for o in outs]),
-            np.concatenate([o[1] for o in outs]),
-            np.concatenate([o[2] for o in outs]),
-        )
-
-    def _piece_beats(self, piece: _Piece, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        fs = self.fs_hz
-        length_s = (piece.end_smp - piece.start_smp) / fs
-        t_a = min(max(0.0, (start - 1.0 - piece.start_smp) / fs), length_s)
-        t_b = min(max(0.0, (stop + 1.0 - piece.start_smp) / fs), length_s)
-        j_lo = max(0, math.floor(float(piece.beats_at(t_a))) - 1)
-        j_hi = math.ceil(float(piece.beats_at(t_b))) + 2
-        if piece.n_beats is not None:
-            j_hi = min(j_hi, piece.n_beats)
-        js = np.arange(j_lo, max(j_lo, j_hi), dtype=np.int64)
-        onsets = piece.onsets(js, fs)
-        keep = (onsets >= start) & (onsets < stop)
-        onsets, js = onsets[keep], js[keep]
-        return onsets, js + piece.first_beat, np.full(len(js), piece.muted)
+        return _beats_in_pieces(self._pieces, self._ends, start, stop, self.fs_hz)
 
     def onsets(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the audible clicks whose onset falls in ``[start, stop)``.
@@ -514,45 +498,10 @@ class ClickTrack:
         ParameterError
             When a nudged tempo would leave the allowed range.
         """
-        fs = self.fs_hz
-        for index, piece in enumerate(self._pieces):
-            if piece.end_smp <= at_sample and piece.n_beats is not None:
-                continue
-            if piece.n_beats == 0:  # silence before the first tempo: shift everything after it
-                rest = _place_segments(
-                    self.program, piece.segment + 1, piece.end_smp, piece.first_beat, None,
-                    self.offset_bpm + delta_bpm, fs,
-                )  # fmt: skip
-                return self._with(self._pieces[: index + 1] + tuple(rest), self.offset_bpm + delta_bpm)
-            # first local beat with onset >= at_sample
-            t_s = max(0.0, (at_sample - 1.0 - piece.start_smp) / fs)
-            j = max(0, math.floor(float(piece.beats_at(t_s))) - 1)
-            while piece.onsets(np.array([j], dtype=np.int64), fs)[0] < at_sample:
-                j += 1
-            if piece.n_beats is not None and j >= piece.n_beats:
-                continue
-            anchor = float(piece.positions(np.array([j], dtype=np.int64), fs)[0])
-            t_j = (anchor - piece.start_smp) / fs
-            bpm0 = piece.tempo_at(t_j) + delta_bpm
-            check_bpm(bpm0, " after the nudge")
-            remaining_s = None if math.isinf(piece.nominal_end_smp) else (piece.nominal_end_smp - anchor) / fs
-            slope = piece.slope if remaining_s is not None and t_j < piece.ramp_s else 0.0
-            head = list(self._pieces[:index])
-            if j > 0:
-                head.append(_place_truncated(piece, j, anchor))
-            new = _place(
-                piece.segment, anchor, piece.first_beat + j, bpm0, slope, piece.end_bpm + delta_bpm,
-                remaining_s, piece.muted, fs,
-            )  # fmt: skip
-            tail: list[_Piece] = []
-            if new.n_beats is not None:
-                check_bpm(new.end_bpm, " after the nudge")
-                tail = _place_segments(
-                    self.program, piece.segment + 1, new.end_smp, new.first_beat + new.n_beats, new.end_bpm,
-                    self.offset_bpm + delta_bpm, fs,
-                )  # fmt: skip
-            return self._with(tuple(head) + (new,) + tuple(tail), self.offset_bpm + delta_bpm)
-        return self  # the session is over: nothing to nudge
+        pieces = _nudge_pieces(self.program, self._pieces, at_sample, delta_bpm, self.offset_bpm, self.fs_hz)
+        if pieces is None:
+            return self  # the session is over: nothing to nudge
+        return self._with(pieces, self.offset_bpm + delta_bpm)
 
     def _with(self, pieces: tuple[_Piece, ...], offset_bpm: float) -> ClickTrack:
         for p in pieces:
@@ -563,6 +512,81 @@ class ClickTrack:
         return ClickTrack(
             self.program, self.fs_hz, self.options, n_samples, offset_bpm, self._limit, pieces, self._waves
         )
+
+
+def _beats_in_pieces(
+    pieces: tuple[_Piece, ...], ends: tuple[float, ...], start: int, stop: int, fs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Onsets, global beat indices and muted flags of every beat in ``[start, stop)``, over all pieces."""
+    outs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if stop > start:
+        first = bisect.bisect_right(ends, start - 1.0)  # pieces are in order: bisect to the first one
+        for piece in pieces[max(0, first - 1) :]:
+            if piece.start_smp - 1.0 >= stop:
+                break
+            if piece.end_smp + 1.0 <= start or piece.n_beats == 0:
+                continue
+            outs.append(piece.beats_in(start, stop, fs))
+    if not outs:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros(0, dtype=bool)
+    return (
+        np.concatenate([o[0] for o in outs]),
+        np.concatenate([o[1] for o in outs]),
+        np.concatenate([o[2] for o in outs]),
+    )
+
+
+def _nudge_pieces(
+    program: Program,
+    pieces: tuple[_Piece, ...],
+    at_sample: int,
+    delta_bpm: float,
+    offset_bpm: float,
+    fs: int,
+) -> tuple[_Piece, ...] | None:
+    """Re-place the pieces with the tempo changed by ``delta_bpm`` from the first beat at/after a sample.
+
+    Returns ``None`` when the session is over (no beat left to nudge).
+    """
+    for index, piece in enumerate(pieces):
+        if piece.end_smp <= at_sample and piece.n_beats is not None:
+            continue
+        if piece.n_beats == 0:  # silence before the first tempo: shift everything after it
+            rest = _place_segments(
+                program, piece.segment + 1, piece.end_smp, piece.first_beat, None,
+                offset_bpm + delta_bpm, fs,
+            )  # fmt: skip
+            return pieces[: index + 1] + tuple(rest)
+        # first local beat with onset >= at_sample
+        t_s = max(0.0, (at_sample - 1.0 - piece.start_smp) / fs)
+        j = max(0, math.floor(float(piece.beats_at(t_s))) - 1)
+        while piece.onsets(np.array([j], dtype=np.int64), fs)[0] < at_sample:
+            j += 1
+        if piece.n_beats is not None and j >= piece.n_beats:
+            continue
+        anchor = float(piece.positions(np.array([j], dtype=np.int64), fs)[0])
+        t_j = (anchor - piece.start_smp) / fs
+        bpm0 = piece.tempo_at(t_j) + delta_bpm
+        check_bpm(bpm0, " after the nudge")
+        remaining_s = None if math.isinf(piece.nominal_end_smp) else (piece.nominal_end_smp - anchor) / fs
+        slope = piece.slope if remaining_s is not None and t_j < piece.ramp_s else 0.0
+        head = list(pieces[:index])
+        if j > 0:
+            head.append(_place_truncated(piece, j, anchor))
+        new = _place(
+            piece.segment, anchor, piece.first_beat + j, bpm0, slope, piece.end_bpm + delta_bpm,
+            remaining_s, piece.muted, fs,
+        )  # fmt: skip
+        tail: list[_Piece] = []
+        if new.n_beats is not None:
+            check_bpm(new.end_bpm, " after the nudge")
+            tail = _place_segments(
+                program, piece.segment + 1, new.end_smp, new.first_beat + new.n_beats, new.end_bpm,
+                offset_bpm + delta_bpm, fs,
+            )  # fmt: skip
+        return tuple(head) + (new,) + tuple(tail)
+    return None  # the session is over: nothing to nudge
 
 
 def _session_samples(pieces: tuple[_Piece, ...], limit: int | None) -> int | None:
