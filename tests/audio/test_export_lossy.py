@@ -16,7 +16,7 @@ import soundfile
 
 from cadence.audio import export as click_export
 from cadence.audio.clicks import ClickTrack, click_track
-from cadence.audio.export import check_codec, write_click_track
+from cadence.audio.export import check_codec, default_fs_hz, write_click_track
 from cadence.errors import AudioUnavailableError, ParameterError
 
 FS_HZ = 48000
@@ -57,7 +57,7 @@ def track() -> ClickTrack:
 
 @pytest.mark.parametrize("suffix", LOSSY)
 def test_lossy_export_keeps_clicks_on_the_grid(tmp_path: Path, track: ClickTrack, suffix: str) -> None:
-    report = write_click_track(track, tmp_path / f"session{suffix}")
+    report = write_click_track(track, tmp_path / f"session{suffix}", tags={"title": "01 Cadence 172 spm"})
     info = soundfile.info(report.path)
     assert (info.format, info.subtype) == click_export.FORMATS[suffix]
     data, fs = soundfile.read(report.path, dtype="float32")
@@ -66,6 +66,19 @@ def test_lossy_export_keeps_clicks_on_the_grid(tmp_path: Path, track: ClickTrack
     assert np.all(np.abs(offsets) <= 2), offsets  # measured: 0 for every click with libsndfile 1.2.2
     wav_bytes = 2 * track.n_samples
     assert Path(report.path).stat().st_size < wav_bytes / 8
+
+
+def test_mp3_at_its_default_rate(tmp_path: Path) -> None:
+    """MP3 exports default to 24 kHz (MPEG-2): the clicks are as exact on that grid."""
+    path = tmp_path / "session.mp3"
+    assert default_fs_hz(path) == 24000 and default_fs_hz(tmp_path / "x.opus") == 48000
+    track24 = click_track(PROGRAM, 24000)
+    write_click_track(track24, path)
+    data, fs = soundfile.read(path, dtype="float32")
+    assert fs == 24000 and len(data) == track24.n_samples
+    ideal, _ = track24.onsets(0, track24.n_samples or 0)
+    found = find_clicks(data, track24._waves[0])
+    assert np.array_equal(found, ideal)
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
