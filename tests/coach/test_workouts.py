@@ -356,3 +356,21 @@ def test_plan_workouts_one_file_per_session(tmp_path: Path, capsys: pytest.Captu
     code, stdout, stderr = run(args, capsys)
     assert code == 1 and "exists already" in stderr and not stdout  # refused before the plan is printed
     assert run([*args, "--force"], capsys)[0] == 0
+
+
+def test_workout_of_a_plan_session_matches_plan_workouts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_json = tmp_path / "plan.json"
+    plan_args = ["plan", "160", "--start-date", "2026-01-05"]
+    code, stdout, _ = run([*plan_args, "--json"], capsys)
+    assert code == 0
+    plan_json.write_text(stdout, encoding="utf-8")
+    assert run([*plan_args, "--workouts", str(tmp_path / "w")], capsys)[0] == 0
+    from_plan = sorted((tmp_path / "w").iterdir())[4]  # session 5
+    single = tmp_path / "s5.fit"
+    assert run(["workout", "--plan", str(plan_json), "--session", "5", "-o", str(single)], capsys)[0] == 0
+    assert read_steps(single.read_bytes()) == read_steps(from_plan.read_bytes())
+    both = ["workout", "5m@172", "--plan", str(plan_json), "--session", "5", "-o", str(tmp_path / "x.fit")]
+    code, _, err = run(both, capsys)
+    assert code == 2 and "not both" in err

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import echo_json, refuse_existing_outputs
+from ._common import echo_json, load_plan_session, refuse_existing_outputs
 
 if TYPE_CHECKING:
     from ..coach.workouts import Workout
@@ -19,7 +19,14 @@ UNIT_HELP = (
 
 
 @click.command()
-@click.argument("program")
+@click.argument("program", required=False)
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="A plan from `cadence plan --json`: the workout of its --session (program, tempo, tolerance).",
+)
+@click.option("--session", "session_no", type=int, help="The plan session (with --plan).")
 @click.option(
     "--target",
     "target_text",
@@ -52,7 +59,9 @@ UNIT_HELP = (
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the steps written as JSON.")
 def workout(
-    program: str,
+    program: str | None,
+    plan_path: str | None,
+    session_no: int | None,
     target_text: str | None,
     tolerance_spm: float,
     output: str,
@@ -71,7 +80,24 @@ def workout(
     Examples:
       cadence workout '5m@silent, 5x(3m@172, 2m@silent)' --target 172 -o cadence172.fit
       cadence workout '10m@silent, 20m@168' --target 165-171 -o easy.fit --workout-cadence-unit steps
+      cadence workout --plan plan.json --session 3 -o session3.fit
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
+    if (plan_path is None) != (session_no is None):
+        raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")
+    if plan_path is not None and session_no is not None:
+        if program is not None:
+            raise click.UsageError("give PROGRAM or --plan/--session, not both")
+        session = load_plan_session(plan_path, session_no)
+        program = str(session["program"])
+        if target_text is None:
+            target_text = f"{session['target_spm']:g}"
+            tolerance_spm = float(session["tolerance_spm"])
+        if name is None:
+            pct = session.get("pct")
+            what = "check" if session.get("kind") == "retention_check" else f"(+{pct:g} %)" if pct else ""
+            name = f"{session_no:02d} Cadence {session['target_spm']:g} spm {what}".strip()
+    if program is None:
+        raise click.UsageError("give a PROGRAM (e.g. '5m@silent, 5x(3m@172, 2m@silent)') or --plan/--session")
     refuse_existing_outputs(output, force=force)
     from .._atomic import atomic_output
     from ..coach.band import TargetBand
