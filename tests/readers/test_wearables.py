@@ -99,3 +99,21 @@ def test_mat_v5_struct_is_read(tmp_path):
     savemat(path, {"Position": np.zeros((10, 3))})
     with pytest.raises(InputFormatError, match="no \\(n, 3\\) acceleration array"):
         analyze_file(path)
+
+
+def test_mat_v73_hdf5_is_read(tmp_path):
+    """A v7.3 MAT-file is HDF5 behind a 512-byte MATLAB header; MATLAB stores an n x 3 matrix as (3, n)."""
+    h5py = pytest.importorskip("h5py")
+    raw = np.loadtxt(DATA / "oxford_backpocket_excerpt.csv", delimiter=",", skiprows=1)
+    t = np.arange(0, 25, 0.01)
+    acc = np.column_stack([np.interp(t, raw[:, 0] - raw[0, 0], raw[:, k]) for k in (1, 2, 3)])
+    path = tmp_path / "log73.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        f["Acceleration"] = acc.T
+        f["t"] = t[None, :]
+    with open(path, "r+b") as fh:
+        fh.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00")
+    assert sniff_family(path) == "matlab_mat"
+    (res,) = analyze_file(path)
+    assert res.format == "matlab_mat" and res.steps is not None
+    assert 44 <= res.steps.n_steps <= 52
