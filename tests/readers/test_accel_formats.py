@@ -279,18 +279,22 @@ def test_geneactiv_csv(tmp_path, walk):
 def test_ankle_like_recording_reads_gravity_from_its_still_stretches(tmp_path, walk):
     """Gravity from the stillest blocks: a sensor swinging through every stride still reads in g."""
     t, acc = walk
-    n = len(t)
-    # rotate the walk through +-70 degrees at the stride rate (an ankle), with 10 s of standing first
-    ang = np.deg2rad(70) * np.sin(2 * np.pi * 0.95 * t)
-    c, s = np.cos(ang), np.sin(ang)
-    rot = np.column_stack([c * acc[:, 0] - s * acc[:, 2], acc[:, 1], s * acc[:, 0] + c * acc[:, 2]])
-    still = np.tile([0.0, 0.0, G_MS2], (1000, 1)) + np.random.default_rng(1).normal(0, 0.02, (1000, 3))
-    data = np.vstack([still, rot]) / G_MS2
+    # swing the walk through +-100 degrees at the stride rate (a shank or ankle), about an axis across gravity
+    g_hat = acc.mean(axis=0) / np.linalg.norm(acc.mean(axis=0))
+    u = np.cross(g_hat, [1.0, 0.0, 0.0])
+    u /= np.linalg.norm(u)
+    ang = np.deg2rad(100) * np.sin(2 * np.pi * 0.95 * t)[:, None]
+    rot = acc * np.cos(ang) + np.cross(u, acc) * np.sin(ang) + u * (acc @ u)[:, None] * (1 - np.cos(ang))
+    still = np.tile(acc[:50].mean(axis=0), (1000, 1)) + np.random.default_rng(1).normal(0, 0.02, (1000, 3))
+    data = np.vstack([still, rot]) / G_MS2  # 10 s standing, then 30 s of swinging walk, in g
+    nb = len(data) // 128
+    naive = np.median(np.linalg.norm(data[: nb * 128].reshape(nb, 128, 3).mean(axis=1), axis=1))
+    assert naive < 0.6  # the mean over all blocks would call this neither g nor m/s^2
     tt = np.arange(len(data)) / 100.0
     path = tmp_path / "ankle.csv"
     path.write_text("t,x,y,z\n" + "\n".join(rows(tt, data, lambda v: f"{v:.2f}", fmt_v="%.5f")) + "\n")
-    assert read_accel_csv(path).units_in_file == "g"
-    assert n > 0
+    rec = read_accel_csv(path)
+    assert rec.units_in_file == "g" and rec.gravity_included
 
 
 def test_units_given_against_gravity_warn(tmp_path, walk):
