@@ -28,6 +28,14 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     """Invoke ``group`` and map every outcome to an exit code, printing at most one line per error."""
     warnings.showwarning = _show_warning
+    if os.environ.get("CADENCE_DEBUG"):  # the library's debug notes (e.g. which FIT decoder read a file)
+        import logging
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("cadence: debug: %(message)s"))
+        logger = logging.getLogger("cadence")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     try:
         rv = group.main(args=argv, prog_name="cadence", standalone_mode=False)
         if isinstance(rv, int):  # click returns Exit codes instead of raising when not standalone

@@ -206,6 +206,9 @@ def _decode(data: bytes) -> FastFit:
 
         # --- records
         while p < end:
+            if p >= n:
+                error = FitEOFError(1, 0, p)
+                break
             h = data[p]
             if h & 0x80:  # compressed timestamp header: local type 0-3
                 d = defs.get((h >> 5) & 0x3)
@@ -227,7 +230,7 @@ def _decode(data: bytes) -> FastFit:
                 p += d.size
             elif h & 0x40:  # definition message
                 if n - p < 6:
-                    error = FitEOFError(1, 0, p) if n - p < 1 else FitEOFError(5, n - p - 1, p + 1)
+                    error = FitEOFError(5, n - p - 1, p + 1)
                     break
                 big = data[p + 2] != 0
                 gnum = int.from_bytes(data[p + 3 : p + 5], "big" if big else "little")
@@ -260,6 +263,8 @@ def _decode(data: bytes) -> FastFit:
                         d.ts_index = -2 if d.ts_index != -1 else len(field_defs) - 1
                 if error is not None:
                     break
+                if gnum not in SMALL_MESSAGES and gnum != MESG_RECORD:
+                    d.bad = d.bad or _crashes_fitdecode(mesg_type, field_defs, consume)
                 dev_defs = []
                 if d.is_dev:
                     if n - q < 1:
@@ -325,6 +330,7 @@ def _decode(data: bytes) -> FastFit:
             break
         p += 2
 
+    _check_hr(all_defs, data, file_starts)
     stamps = _compressed_timestamps(all_defs, data, file_starts)
     records = _records([d for d in all_defs if d.global_num == MESG_RECORD], data, stamps, acc_resets)
     processor = _processor()
@@ -338,6 +344,39 @@ def _decode(data: bytes) -> FastFit:
             found.append((pos, _message(d, data, pos, (toff, stamps[pos]), processor, FitDataMessage)))
     found.sort(key=lambda item: item[0])
     return FastFit(records, [m for _, m in found], n_messages, error)
+
+
+_DATE_LIKE = frozenset({"date_time", "local_date_time", "localtime_into_day"})
+_MESG_HR = 132
+
+
+def _crashes_fitdecode(mesg_type: Any, field_defs: list[Any], consume: list[int]) -> str:
+    """Why fitdecode would raise decoding a data message of this definition ("" if it would not).
+
+    fitdecode decodes every message, even those the fast path skips, and stops at the first one that raises
+    (a date in a float or an array, an array with components, ``hr`` timestamps before their base): the
+    fast path cannot skip such a message and give the same result, so it leaves the file to fitdecode.
+    ``hr`` messages are checked once the whole file is framed (:func:`_check_hr`).
+    """
+    from fitdecode import types
+    for fd, used in zip(field_defs, consume, strict=False):
+        fld = fd.field
+        if fld is None:
+            continue
+        bt = fd.base_type
+        count = used // bt.size
+        one_int = bt.fmt in "bBhHiI" and count == 1
+        for target in [fld, *(fld.subfields or ())]:
+            if target.type.name in _DATE_LIKE and not one_int:
+                return f"{target.name} stored as {count} x {bt.name}"
+            for comp in target.components or ():
+                if bt is not types.BASE_TYPE_BYTE and count > 1:
+                    return f"components of an array field ({target.name})"
+                if bt.fmt in "fd" and comp.accumulate:
+                    return f"accumulated component of a float field ({target.name})"
+                if mesg_type.fields[comp.def_num].type.name in _DATE_LIKE:
+                    return f"date component ({target.name})"
+    return ""
 
 
 def _eof_in_data(d: _Def, p: int, n: int) -> Exception:
@@ -480,24 +519,10 @@ def _compressed_timestamps(all_defs: list[_Def], data: bytes, file_starts: list[
     comp = [d for d in all_defs if d.comp_pos]
     if not comp:
         return {}
-    buf = np.frombuffer(data, dtype=np.uint8)
-    pos_parts = [np.asarray(file_starts, dtype=np.int64)]
-    val_parts = [np.zeros(len(file_starts), dtype=np.int64)]
-    kind_parts = [np.zeros(len(file_starts), dtype=np.int8)]  # 0: set to value, 1: compressed offset
-    invalid = _invalid_table()
-    for d in all_defs:
-        if d.ts_index >= 0 and d.pos:
-            fd = d.field_defs[d.ts_index]
-            bt = fd.base_type
-            if bt.fmt not in "bBhHiI" or fd.size != bt.size:
-                raise FallbackNeeded("timestamp field that is not one integer, with compressed timestamps")
-            off = 1 + sum(d.consume[: d.ts_index])
-            pos = np.asarray(d.pos, dtype=np.int64)
-            raw = _gather(buf, pos + off, fd.size).view(np.dtype(d.endian + bt.fmt))[:, 0].astype(np.int64)
-            ok = raw != invalid[bt.identifier]
-            pos_parts.append(pos[ok])
-            val_parts.append(raw[ok])
-            kind_parts.append(np.zeros(int(ok.sum()), dtype=np.int8))
+    ts_pos, ts_val = _timestamp_fields(all_defs, data)
+    pos_parts = [np.asarray(file_starts, dtype=np.int64), ts_pos]
+    val_parts = [np.zeros(len(file_starts), dtype=np.int64), ts_val]
+    kind_parts = [np.zeros(len(file_starts) + ts_pos.size, dtype=np.int8)]  # 0: set to value, 1: offset
     for d in comp:
         pos_parts.append(np.asarray(d.comp_pos, dtype=np.int64))
         val_parts.append(np.asarray(d.comp_toff, dtype=np.int64))
@@ -515,6 +540,84 @@ def _compressed_timestamps(all_defs: list[_Def], data: bytes, file_starts: list[
     csum = np.cumsum(step)
     acc = val[seg] + csum - csum[seg]
     return dict(zip(pos[~is_set].tolist(), acc[~is_set].tolist(), strict=True))
+
+
+def _timestamp_fields(all_defs: list[_Def], data: bytes) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return the positions and raw values of every valid timestamp field (253) of plain-header messages.
+
+    Raises
+    ------
+    FallbackNeeded
+        A timestamp field that is not one integer (fitdecode would keep a float or an array).
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    invalid = _invalid_table()
+    pos_parts = [np.zeros(0, dtype=np.int64)]
+    val_parts = [np.zeros(0, dtype=np.int64)]
+    for d in all_defs:
+        if d.ts_index >= 0 and d.pos:
+            fd = d.field_defs[d.ts_index]
+            bt = fd.base_type
+            if bt.fmt not in "bBhHiI" or fd.size != bt.size:
+                raise FallbackNeeded("a timestamp field that is not one integer")
+            off = 1 + sum(d.consume[: d.ts_index])
+            pos = np.asarray(d.pos, dtype=np.int64)
+            raw = _gather(buf, pos + off, fd.size).view(np.dtype(d.endian + bt.fmt))[:, 0].astype(np.int64)
+            ok = raw != invalid[bt.identifier]
+            pos_parts.append(pos[ok])
+            val_parts.append(raw[ok])
+    return np.concatenate(pos_parts), np.concatenate(val_parts)
+
+
+def _positions(defs: list[_Def]) -> NDArray[np.int64]:
+    return np.sort(np.asarray([q for d in defs for q in (*d.pos, *d.comp_pos)], dtype=np.int64))
+
+
+def _check_hr(all_defs: list[_Def], data: bytes, file_starts: list[int]) -> None:
+    """Leave a file to fitdecode where its ``hr`` special case would raise (it stops reading there).
+
+    fitdecode adds the last timestamp seen at an ``hr`` message with ``event_timestamp`` to every later
+    ``event_timestamp_12``, asserting that it is positive; an invalid ``event_timestamp_12`` raises too.
+    """
+    from fitdecode import types
+
+    hr = [d for d in all_defs if d.global_num == _MESG_HR and (d.pos or d.comp_pos)]
+    with_12 = [d for d in hr if any(fd.def_num == 10 for fd in d.field_defs)]
+    if not with_12:
+        return
+    buf = np.frombuffer(data, dtype=np.uint8)
+    for d in with_12:
+        if any(fd.def_num == 9 for fd in d.field_defs):
+            raise FallbackNeeded("hr message with event_timestamp and event_timestamp_12")
+        i = next(i for i, fd in enumerate(d.field_defs) if fd.def_num == 10)
+        if d.field_defs[i].base_type is not types.BASE_TYPE_BYTE:
+            raise FallbackNeeded("hr event_timestamp_12 that is not bytes")
+        pos = np.asarray([*d.pos, *d.comp_pos], dtype=np.int64)
+        if (_gather(buf, pos + 1 + sum(d.consume[:i]), d.consume[i]) == 0xFF).all(axis=1).any():
+            raise FallbackNeeded("invalid hr event_timestamp_12")
+    pos_12 = _positions(with_12)
+    pos_9 = _positions([d for d in hr if any(fd.def_num == 9 for fd in d.field_defs)])
+    ts_pos, ts_val = _timestamp_fields(all_defs, data)
+    if (ts_val <= 0).any():
+        raise FallbackNeeded("a timestamp of 0 with hr messages")
+    # an hr message whose timestamp field comes before its event_timestamp sets the base itself
+    own = _positions(
+        [
+            d
+            for d in hr
+            if 0 <= d.ts_index < next((i for i, fd in enumerate(d.field_defs) if fd.def_num == 9), -1)
+        ]
+    )
+    ts_pos = np.sort(np.concatenate([ts_pos, own[np.isin(own, ts_pos)] - 1]))
+    bounds = [*file_starts, len(data) + 1]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        first_12 = pos_12[(pos_12 >= lo) & (pos_12 < hi)]
+        if not first_12.size:
+            continue
+        ts_in = ts_pos[(ts_pos >= lo) & (ts_pos < hi)]
+        base = pos_9[(pos_9 >= lo) & (pos_9 < hi) & (pos_9 > (ts_in[0] if ts_in.size else hi))]
+        if not base.size or base[0] >= first_12[0]:
+            raise FallbackNeeded("hr event_timestamp_12 before a positive base timestamp")
 
 
 def _invalid_table() -> dict[int, Any]:
