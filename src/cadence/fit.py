@@ -171,7 +171,8 @@ def _collect(path: str) -> tuple[_Raw, str | None]:
         raw.cadence = col("cadence")
         raw.fractional = col("fractional_cadence")
         enhanced, speed = col("enhanced_speed"), col("speed")
-        raw.speed = np.where(np.isnan(enhanced), speed, enhanced) if "enhanced_speed" in rec else speed
+        # enhanced_speed where it is a number, else speed (nan: missing, or not a number in the file)
+        raw.speed = np.where(np.isnan(enhanced), speed, enhanced)
         raw.distance = col("distance")
         raw.heart_rate = col("heart_rate")
     for frame in fast.messages:
@@ -205,7 +206,9 @@ def _collect_fitdecode(path: str) -> tuple[_Raw, str | None]:
                     raw.cadence.append(values.get("cadence"))
                     raw.fractional.append(values.get("fractional_cadence"))
                     speed = values.get("enhanced_speed")
-                    raw.speed.append(speed if speed is not None else values.get("speed"))
+                    if not isinstance(speed, int | float):  # None, or an array (FR55 writes 2 x uint32)
+                        speed = values.get("speed")
+                    raw.speed.append(speed)
                     raw.distance.append(values.get("distance"))
                     raw.heart_rate.append(values.get("heart_rate"))
                 else:
@@ -330,6 +333,8 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
             return np.full(t_abs.size, np.nan)
         try:
             arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
+            if arr.ndim != 1:  # every value an array of the same size
+                raise ValueError("not one number per record")
         except (TypeError, ValueError):  # a malformed file put a tuple or text in a numeric field
             arr = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)
         arr = arr[order]

@@ -59,6 +59,8 @@ class FastFit:
         Every ``record`` message's fields, in file order, by fitdecode's field name (the last field of a
         message with that name wins, as in ``{f.name: f.value for f in frame.fields}``): numbers as float64,
         dates as seconds since the FIT epoch, ``nan`` where fitdecode gives ``None``, text or an array.
+    present : dict of str to ndarray of bool
+        Where fitdecode's value of that column is not ``None`` (a number, text or an array).
     messages : list of fitdecode.FitDataMessage
         The :data:`SMALL_MESSAGES`, in file order, as fitdecode would have yielded them.
     n_messages : int
@@ -68,6 +70,7 @@ class FastFit:
     """
 
     records: dict[str, NDArray[np.float64]]
+    present: dict[str, NDArray[np.bool_]]
     messages: list[Any] = field(default_factory=list)
     n_messages: int = 0
     error: Exception | None = None
@@ -332,7 +335,8 @@ def _decode(data: bytes) -> FastFit:
 
     _check_hr(all_defs, data, file_starts)
     stamps = _compressed_timestamps(all_defs, data, file_starts)
-    records = _records([d for d in all_defs if d.global_num == MESG_RECORD], data, stamps, acc_resets)
+    rec_defs = [d for d in all_defs if d.global_num == MESG_RECORD]
+    records, present = _records(rec_defs, data, stamps, acc_resets)
     processor = _processor()
     found: list[tuple[int, Any]] = []
     for d in all_defs:
@@ -343,7 +347,7 @@ def _decode(data: bytes) -> FastFit:
         for pos, toff in zip(d.comp_pos, d.comp_toff, strict=True):
             found.append((pos, _message(d, data, pos, (toff, stamps[pos]), processor, FitDataMessage)))
     found.sort(key=lambda item: item[0])
-    return FastFit(records, [m for _, m in found], n_messages, error)
+    return FastFit(records, present, [m for _, m in found], n_messages, error)
 
 
 _DATE_LIKE = frozenset({"date_time", "local_date_time", "localtime_into_day"})
@@ -652,10 +656,10 @@ class _Pending:
 
 def _records(
     rec_defs: list[_Def], data: bytes, stamps: dict[int, int], acc_resets: dict[int, list[int]]
-) -> dict[str, NDArray[np.float64]]:
-    """Columns of every record message, in file order (see :attr:`FastFit.records`)."""
+) -> tuple[dict[str, NDArray[np.float64]], dict[str, NDArray[np.bool_]]]:
+    """Return the columns of every record message in file order, and where fitdecode's value is not None."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    per_def: list[tuple[NDArray[np.int64], list[tuple[Any, Any]]]] = []
+    per_def: list[tuple[NDArray[np.int64], list[tuple[Any, Any, Any]]]] = []
     pending: list[_Pending] = []
     for d in rec_defs:
         if not d.pos and not d.comp_pos:
@@ -666,27 +670,30 @@ def _records(
         if d.comp_pos:
             ts = np.full(pos.size, np.nan)
             ts[len(d.pos) :] = [stamps[q] for q in d.comp_pos]
-            emitted.append(("timestamp", ts))
+            emitted.append(("timestamp", ts, np.isfinite(ts)))
         per_def.append((pos, emitted))
     _accumulate(pending, acc_resets)
     if not per_def:
-        return {}
+        return {}, {}
     total = sum(pos.size for pos, _ in per_def)
     all_pos = np.concatenate([pos for pos, _ in per_def])
     order = np.argsort(all_pos, kind="stable")
-    columns: dict[str, NDArray[np.float64]] = {}
+    columns: dict[Any, NDArray[np.float64]] = {}
+    present: dict[Any, NDArray[np.bool_]] = {}
     start = 0
     for pos, emitted in per_def:
-        last: dict[Any, Any] = {}
-        for name, value in emitted:
-            last[name] = value
-        for name, value in last.items():
-            arr = value.value if isinstance(value, _Pending) else value
+        last: dict[Any, tuple[Any, Any]] = {}
+        for name, value, there in emitted:
+            last[name] = (value, there)
+        for name, (value, there) in last.items():
             if name not in columns:
                 columns[name] = np.full(total, np.nan)
-            columns[name][start : start + pos.size] = arr
+                present[name] = np.zeros(total, dtype=bool)
+            columns[name][start : start + pos.size] = value.value if isinstance(value, _Pending) else value
+            present[name][start : start + pos.size] = there
         start += pos.size
-    return {str(name): col[order] for name, col in columns.items() if name is not None}
+    names = [name for name in columns if name is not None]
+    return {str(k): columns[k][order] for k in names}, {str(k): present[k][order] for k in names}
 
 
 def _enum_mask(values: NDArray[Any], enum: dict[Any, Any] | None) -> NDArray[np.bool_] | None:
@@ -699,13 +706,13 @@ def _enum_mask(values: NDArray[Any], enum: dict[Any, Any] | None) -> NDArray[np.
 
 def _record_columns(
     d: _Def, mat: NDArray[np.uint8], pos: NDArray[np.int64], pending: list[_Pending]
-) -> list[tuple[Any, Any]]:
-    """Return the (name, column) pairs of one record definition, in fitdecode's field order."""
+) -> list[tuple[Any, Any, Any]]:
+    """Return the (name, column, not-None mask) of one record definition's fields, in fitdecode's order."""
     from fitdecode import types
 
     invalid = _invalid_table()
     byte_id = types.BASE_TYPE_BYTE.identifier
-    out: list[tuple[Any, Any]] = []
+    out: list[tuple[Any, Any, Any]] = []
     n = pos.size
     off = 1
     for i, (fd, used) in enumerate(zip([*d.field_defs, *d.dev_defs], d.consume, strict=True)):
@@ -732,12 +739,17 @@ def _record_columns(
                     emitted = _component(d, fd, comp, sub, raw, valid, bt, pos, pending)
                     if emitted is not None:
                         out.append(emitted)
-        if name == "enhanced_speed" and raw is None:
-            raise FallbackNeeded("enhanced_speed that is not one number")
         if not is_dev and fd.def_num == _TIMESTAMP and raw is None:
             raise FallbackNeeded("record timestamp that is not one number")
         if raw is None or valid is None:
-            out.append((name, np.full(n, np.nan)))
+            # fitdecode's value is text, bytes or a tuple: None for empty text and all-0xFF bytes only
+            if bt.fmt == "s":
+                there = sub[:, 0] != 0
+            elif bt.identifier == byte_id:
+                there = ~(sub == 0xFF).all(axis=1)
+            else:
+                there = np.ones(n, dtype=bool)
+            out.append((name, np.full(n, np.nan), there))
             continue
         value = raw.astype(np.float64)
         if not is_dev and fld is not None:
@@ -747,6 +759,7 @@ def _record_columns(
             if fld.offset:
                 value = value - fld.offset
             tname = fld.type.name
+            there = valid
             if tname == "bool":
                 value = np.where(value != 0, 1.0, 0.0)
             elif tname in _NON_NUMERIC_TYPES:
@@ -755,9 +768,9 @@ def _record_columns(
                 raise FallbackNeeded("date field wider than 32 bits")
             if text is not None:
                 valid = valid & ~text
-        if name == "enhanced_speed" and not np.isfinite(value[valid]).all():
-            raise FallbackNeeded("enhanced_speed that is not finite")
-        out.append((name, np.where(valid, value, np.nan)))
+            out.append((name, np.where(valid, value, np.nan), there))
+            continue
+        out.append((name, np.where(valid, value, np.nan), valid))
     return out
 
 
@@ -771,7 +784,7 @@ def _component(
     bt: Any,
     pos: NDArray[np.int64],
     pending: list[_Pending],
-) -> tuple[str, Any] | None:
+) -> tuple[str, Any, Any] | None:
     """One component field of a record field (``ComponentField.render`` + scale/offset, vectorized)."""
     from fitdecode import types
 
@@ -796,8 +809,8 @@ def _component(
     if comp.accumulate:
         job = _Pending(comp.def_num, bits, pos, cmp_raw, ok, comp, cmp_field)
         pending.append(job)
-        return (cmp_field.name, job)
-    return (cmp_field.name, _component_value(cmp_raw, ok, comp, cmp_field))
+        return (cmp_field.name, job, ok)
+    return (cmp_field.name, _component_value(cmp_raw, ok, comp, cmp_field), ok)
 
 
 def _component_value(
