@@ -16,6 +16,7 @@ import logging
 import os
 import struct
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -185,35 +186,19 @@ def _collect_fitdecode(path: str) -> tuple[_Raw, str | None]:
     """One pass of fitdecode over ``path``; returns the data and, if the file broke off, why."""
     import fitdecode
 
-    raw = _Raw()
-    broke: str | None = None
-    try:
-        with fitdecode.FitReader(
-            path,
-            check_crc=fitdecode.CrcCheck.DISABLED,
-            error_handling=fitdecode.ErrorHandling.IGNORE,
-        ) as reader:
-            for frame in reader:
-                if not isinstance(frame, fitdecode.FitDataMessage):
-                    continue
-                raw.n_messages += 1
-                if frame.name == "record":
-                    values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
-                    t = _fit_seconds(values.get("timestamp"))
-                    if t is None:
-                        continue
-                    raw.t.append(t)
-                    raw.cadence.append(values.get("cadence"))
-                    raw.fractional.append(values.get("fractional_cadence"))
-                    speed = values.get("enhanced_speed")
-                    if not isinstance(speed, int | float):  # None, or an array (FR55 writes 2 x uint32)
-                        speed = values.get("speed")
-                    raw.speed.append(speed)
-                    raw.distance.append(values.get("distance"))
-                    raw.heart_rate.append(values.get("heart_rate"))
-                else:
-                    _absorb(raw, frame)
-    except (
+    with fitdecode.FitReader(
+        path,
+        check_crc=fitdecode.CrcCheck.DISABLED,
+        error_handling=fitdecode.ErrorHandling.IGNORE,
+    ) as reader:
+        return _collect_frames(path, reader)
+
+
+def fitdecode_errors() -> tuple[type[BaseException], ...]:
+    """Return what fitdecode raises on a broken file (the records before the break are kept)."""
+    import fitdecode
+
+    return (
         fitdecode.FitError,
         ValueError,
         KeyError,
@@ -223,7 +208,37 @@ def _collect_fitdecode(path: str) -> tuple[_Raw, str | None]:
         OverflowError,
         AssertionError,  # fitdecode asserts that a message ends within the data size its header gives
         struct.error,
-    ) as exc:
+    )
+
+
+def _collect_frames(path: str, frames: Iterable[Any]) -> tuple[_Raw, str | None]:
+    """Collect fitdecode's frames (stopping where they raise one of :func:`fitdecode_errors`)."""
+    import fitdecode
+
+    raw = _Raw()
+    broke: str | None = None
+    try:
+        for frame in frames:
+            if not isinstance(frame, fitdecode.FitDataMessage):
+                continue
+            raw.n_messages += 1
+            if frame.name == "record":
+                values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
+                t = _fit_seconds(values.get("timestamp"))
+                if t is None:
+                    continue
+                raw.t.append(t)
+                raw.cadence.append(values.get("cadence"))
+                raw.fractional.append(values.get("fractional_cadence"))
+                speed = values.get("enhanced_speed")
+                if not isinstance(speed, int | float):  # None, or an array (FR55 writes 2 x uint32)
+                    speed = values.get("speed")
+                raw.speed.append(speed)
+                raw.distance.append(values.get("distance"))
+                raw.heart_rate.append(values.get("heart_rate"))
+            else:
+                _absorb(raw, frame)
+    except fitdecode_errors() as exc:
         broke = _broke(path, exc, raw.n_messages)
     return raw, broke
 
