@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cadence import fit as fitmod
-from cadence.analysis import analyze_trace
 from cadence.errors import CadenceWarning, InputFormatError
+from cadence.gait.analysis import analyze_trace
+from cadence.readers import fit as fitmod
 from cadence.readers.fit_fast import SMALL_MESSAGES, FallbackNeeded, decode_fit, decode_fit_bytes
 from conftest import REPO, SAMPLE_DATA, SHARED
 
@@ -148,8 +148,8 @@ def _trace_state(trace: Any) -> str:
 
 
 def _result_json(trace: Any) -> str:
-    from cadence.activity import ActivityResult
-    from cadence.report import result_to_dict
+    from cadence.pipeline import ActivityResult
+    from cadence.report.document import result_to_dict
 
     result = ActivityResult(trace, analyze_trace(trace))
     return json.dumps(result_to_dict(result), default=repr, sort_keys=True)

@@ -1,0 +1,781 @@
+"""Progress over weeks of runs: one row per run, ISO-week means and a trend, with a content-keyed cache.
+
+Three layers, top to bottom:
+
+1. :func:`session_facts` (pure): the few numbers of one analyzed session that the history needs,
+   independent of the target and the reference speed, so they can be cached (:class:`SessionFacts`, JSON).
+2. :func:`collect_facts` (I/O): every activity file found, hashed (BLAKE2b of the bytes); facts come from the
+   cache when the hash and :data:`HISTORY_VERSION` match, otherwise from
+   :func:`~cadence.pipeline.analyze_file` in a process pool. Unreadable files become :class:`FileProblem`
+   rows; nothing stops the rest.
+3. :func:`build_history` (pure): runs, weeks, trend for a given target band and reference speed.
+
+The rules (cadence at the reference speed, weeks, trend) are documented in docs/history.md.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._cache import default_cache_dir
+from ..errors import CadenceError, ParameterError
+from ..gait.analysis import AnalysisOptions, weighted_mean, weighted_quantiles
+from .band import TargetBand
+
+__all__ = [
+    "DEFAULT_REFERENCE_SPEED_MS",
+    "HISTORY_VERSION",
+    "RUN_SPORTS",
+    "FileOutcome",
+    "FileProblem",
+    "History",
+    "RunRow",
+    "SessionFacts",
+    "SkippedSession",
+    "Trend",
+    "WeekRow",
+    "build_history",
+    "cadence_at_reference",
+    "collect_facts",
+    "default_cache_dir",
+    "file_digest",
+    "session_facts",
+]
+
+#: bump when SessionFacts or the analysis behind them changes: old cache entries are then ignored
+HISTORY_VERSION = 1
+DEFAULT_REFERENCE_SPEED_MS = 3.0
+#: how far (m/s) the reference speed may lie outside the run's 5th-95th percentile of running speed
+REFERENCE_MARGIN_MS = 0.3
+#: the fitted cadence at the reference speed must have a standard error below this (spm)
+REFERENCE_MAX_SE_SPM = 2.0
+#: running records are correlated over about this long; n_eff = running seconds with speed / this
+DECORRELATION_S = 30.0
+#: fewer running seconds with a speed than this: no cadence-vs-speed figure at all
+REFERENCE_MIN_RUNNING_S = 150.0
+#: sessions of these sports are runs; walks and hikes (other step sports) only with ``include_walks``
+RUN_SPORTS = frozenset({"running", "trail_running"})
+
+
+@dataclass(frozen=True)
+class SpeedStats:
+    """Time-weighted moments of speed and cadence over running records with a speed (for the reference)."""
+
+    seconds: float = 0.0
+    speed_mean_ms: float = float("nan")
+    speed_var_ms2: float = float("nan")
+    speed_p05_ms: float = float("nan")
+    speed_p95_ms: float = float("nan")
+    slope_spm_per_ms: float = float("nan")
+    intercept_spm: float = float("nan")
+    resid_var_spm2: float = float("nan")
+    r2: float = float("nan")
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What the history keeps of one analyzed session (cached as JSON; no target or reference speed in it).
+
+    ``cadence_values_spm`` / ``cadence_time_s`` are the running step rates and the running seconds at each
+    (rounded to 0.01 spm), enough to compute the time in any target band without re-reading the file.
+    """
+
+    file: str
+    session_index: int
+    sport: str
+    is_step_sport: bool
+    start_time: str | None
+    distance_m: float
+    running_time_s: float
+    running_distance_m: float
+    running_cadence_spm: float
+    step_length_m: float
+    speed: SpeedStats
+    cadence_values_spm: tuple[float, ...] = ()
+    cadence_time_s: tuple[float, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (``nan`` stays ``nan``: the cache is read back by Python only)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SessionFacts:
+        """Inverse of :meth:`to_json`."""
+        d = dict(d)
+        d["speed"] = SpeedStats(**d["speed"])
+        for k in ("cadence_values_spm", "cadence_time_s", "notes"):
+            d[k] = tuple(d[k])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file that could not be analyzed, and why (one line)."""
+
+    file: str
+    error: str
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """One file's sessions' facts, or its problem; ``from_cache`` says where it came from."""
+
+    file: str
+    sessions: tuple[SessionFacts, ...] = ()
+    error: str | None = None
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run of the history (a step-sport session with running time)."""
+
+    file: str
+    session_index: int
+    sport: str
+    start_time: dt.datetime | None
+    distance_m: float
+    running_time_s: float
+    running_cadence_spm: float
+    running_speed_ms: float
+    cadence_at_reference_spm: float
+    reference_note: str
+    speed_fit_r2: float
+    step_length_m: float
+    time_in_band_s: float
+    band_fraction: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def iso_week(self) -> tuple[int, int] | None:
+        """(ISO year, ISO week) of the start time, or ``None`` when the file has no date."""
+        if self.start_time is None:
+            return None
+        y, w, _ = self.start_time.isocalendar()
+        return (y, w)
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One ISO week with runs (Monday to Sunday, UTC)."""
+
+    iso_year: int
+    iso_week: int
+    monday: dt.date
+    runs: int
+    distance_m: float
+    running_time_s: float
+    running_cadence_spm: float
+    cadence_at_reference_spm: float
+    runs_with_reference: int
+    time_in_band_s: float
+
+    @property
+    def label(self) -> str:
+        """``"2018-W07"``."""
+        return f"{self.iso_year}-W{self.iso_week:02d}"
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Least-squares lines through the weekly means against weeks since the first week with runs."""
+
+    n_weeks: int = 0
+    running_cadence_spm_per_week: float = float("nan")
+    running_cadence_intercept_spm: float = float("nan")
+    cadence_at_reference_spm_per_week: float = float("nan")
+    cadence_at_reference_intercept_spm: float = float("nan")
+
+
+@dataclass(frozen=True)
+class SkippedSession:
+    """A readable session that is not a run (cycling, no running, or a duplicate of another file's)."""
+
+    file: str
+    session_index: int
+    sport: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class History:
+    """The result of :func:`build_history`: runs (by date), ISO weeks, trend, and what was left out."""
+
+    runs: tuple[RunRow, ...]
+    weeks: tuple[WeekRow, ...]
+    trend: Trend
+    skipped: tuple[SkippedSession, ...]
+    errors: tuple[FileProblem, ...]
+    reference_speed_ms: float
+    band: TargetBand | None
+    n_files: int = 0
+    n_analyzed: int = 0
+    n_from_cache: int = 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 1. facts of one session (pure)
+
+
+def session_facts(result: Any) -> SessionFacts:
+    """Extract the cacheable facts of one :class:`~cadence.pipeline.ActivityResult`.
+
+    Parameters
+    ----------
+    result : ActivityResult
+        One analyzed session.
+
+    Returns
+    -------
+    SessionFacts
+        Running figures, the running cadence distribution and the speed moments for the reference fit.
+
+    """
+    tr, s = result.trace, result.summary
+    c = s.record_cadence_spm.astype(float)
+    run_w = np.where(s.record_running, s.record_weight_s, 0.0)
+    ok = np.isfinite(c) & (run_w > 0)
+    values, inverse = np.unique(np.round(c[ok], 2), return_inverse=True)
+    times = np.bincount(inverse.reshape(-1), weights=run_w[ok], minlength=values.size)
+
+    fit = s.cadence_vs_speed
+    sp = tr.speed_ms.astype(float)
+    # the same records the summary's cadence-vs-speed line is fitted on
+    sok = ok & np.isfinite(sp) & (sp > 0)
+    speed = SpeedStats()
+    if sok.sum() >= 2:
+        ws, ss, cs = run_w[sok], sp[sok], c[sok]
+        total = float(ws.sum())
+        mean = float(np.average(ss, weights=ws))
+        var = float(np.average((ss - mean) ** 2, weights=ws))
+        p05, p95 = weighted_quantiles(ss, ws, [0.05, 0.95])
+        resid = float("nan")
+        if math.isfinite(fit.slope_spm_per_ms):
+            resid = float(np.average((cs - fit.cadence_at(ss)) ** 2, weights=ws))
+        speed = SpeedStats(
+            seconds=total,
+            speed_mean_ms=mean,
+            speed_var_ms2=var,
+            speed_p05_ms=float(p05),
+            speed_p95_ms=float(p95),
+            slope_spm_per_ms=fit.slope_spm_per_ms,
+            intercept_spm=fit.intercept_spm,
+            resid_var_spm2=resid,
+            r2=fit.r2,
+        )
+    return SessionFacts(
+        file=tr.source,
+        session_index=tr.session_index,
+        sport=tr.sport,
+        is_step_sport=tr.is_step_sport,
+        start_time=tr.start_time.isoformat() if tr.start_time else None,
+        distance_m=float(s.distance_m),
+        running_time_s=float(s.running_time_s),
+        running_distance_m=float(s.running_distance_m),
+        running_cadence_spm=float(s.running_cadence_spm),
+        step_length_m=float(s.step_length_m),
+        speed=speed,
+        cadence_values_spm=tuple(values.tolist()),
+        cadence_time_s=tuple(times.tolist()),
+        notes=tuple(s.notes),
+    )
+
+
+def cadence_at_reference(speed: SpeedStats, reference_speed_ms: float) -> tuple[float, str]:
+    """Step rate at ``reference_speed_ms`` from a run's cadence-vs-speed line, or ``nan`` and why.
+
+    Parameters
+    ----------
+    speed : SpeedStats
+        The run's speed moments and fitted line.
+    reference_speed_ms : float
+        The speed at which runs are compared, m/s.
+
+    Returns
+    -------
+    cadence_spm : float
+        ``intercept + slope x reference``; ``nan`` when the rule in the Notes refuses.
+    note : str
+        ``""`` when a value is given, else the reason in a few words.
+
+    Notes
+    -----
+    A value is given only when (1) the run has at least ``REFERENCE_MIN_RUNNING_S`` running seconds with a
+    speed and a fitted line; (2) the reference lies within the run's 5th-95th percentile of running speed
+    widened by ``REFERENCE_MARGIN_MS`` on each side (a little extrapolation, never far); and (3) the standard
+    error of the fitted value at the reference is below ``REFERENCE_MAX_SE_SPM``, taking the records as
+    ``n_eff = seconds / DECORRELATION_S`` independent observations (``se^2 = s^2 (1/n_eff + (v - mean)^2 /
+    (n_eff var))``, the usual prediction error of a least-squares line). A low r2 alone does not refuse: a
+    steady run whose cadence hardly depends on speed still gives a sound value near its mean speed.
+
+    """
+    if speed.seconds < REFERENCE_MIN_RUNNING_S or not math.isfinite(speed.slope_spm_per_ms):
+        return float("nan"), "too little running with a speed"
+    lo = speed.speed_p05_ms - REFERENCE_MARGIN_MS
+    hi = speed.speed_p95_ms + REFERENCE_MARGIN_MS
+    if not lo <= reference_speed_ms <= hi:
+        return float("nan"), f"reference speed outside this run's speeds ({lo:.1f}-{hi:.1f} m/s)"
+    n_eff = speed.seconds / DECORRELATION_S
+    se2 = speed.resid_var_spm2 * (
+        1.0 / n_eff + (reference_speed_ms - speed.speed_mean_ms) ** 2 / (n_eff * speed.speed_var_ms2)
+    )
+    if not math.isfinite(se2) or math.sqrt(se2) > REFERENCE_MAX_SE_SPM:
+        return float("nan"), f"cadence-vs-speed fit too uncertain at {reference_speed_ms:g} m/s"
+    return speed.intercept_spm + speed.slope_spm_per_ms * reference_speed_ms, ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 2. files -> facts (hashing, cache, process pool)
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """BLAKE2b (128-bit) hex digest of the file's bytes."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+
+
+def _cache_key(digest: str, options: AnalysisOptions) -> str:
+    from .. import __version__
+
+    salt = json.dumps([HISTORY_VERSION, __version__, dataclasses.asdict(options)], sort_keys=True)
+    return hashlib.blake2b(f"{digest}:{salt}".encode(), digest_size=16).hexdigest()
+
+
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"history-v{HISTORY_VERSION}" / key[:2] / f"{key}.json"
+
+
+def _cache_read(cache_dir: Path, key: str, path: str) -> FileOutcome | None:
+    try:
+        raw = json.loads(_cache_path(cache_dir, key).read_text(encoding="utf-8"))
+        sessions = tuple(SessionFacts.from_json(d) for d in raw["sessions"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing or damaged entry: analyze again (and overwrite it)
+    # the same bytes may sit under another name: the cached facts name the file they were made from
+    sessions = tuple(dataclasses.replace(s, file=path) for s in sessions)
+    return FileOutcome(path, sessions, raw.get("error"), from_cache=True)
+
+
+def _cache_write(cache_dir: Path, key: str, outcome: FileOutcome) -> bool:
+    """Write one cache entry; on failure warn and return False (the caller stops writing: one warning)."""
+    from .._atomic import atomic_output
+
+    dest = _cache_path(cache_dir, key)
+    payload = {"sessions": [s.to_json() for s in outcome.sessions], "error": outcome.error}
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(dest, force=True) as fh:
+            json.dump(payload, fh)
+    except OSError as exc:  # a read-only or full cache never stops the history
+        problem = exc.strerror or exc
+        warnings.warn(f"cache not written, continuing without it ({dest}): {problem}", stacklevel=2)
+        return False
+    return True
+
+
+def analyze_for_history(path: str, options: AnalysisOptions | None = None) -> FileOutcome:
+    """Analyze one file into its sessions' facts; a bad file gives a :class:`FileOutcome` with ``error``.
+
+    Runs in a worker process: returns small picklable data, never raises for a bad file.
+    """
+    from ..pipeline import analyze_file
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = analyze_file(path, options)
+    except CadenceError as exc:
+        return FileOutcome(path, error=str(exc))
+    extra = tuple(str(w.message) for w in caught)
+    facts = []
+    for r in results:
+        f = session_facts(r)
+        facts.append(dataclasses.replace(f, notes=f.notes + extra) if extra else f)
+    return FileOutcome(path, tuple(facts))
+
+
+def _default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def collect_facts(
+    files: Sequence[str],
+    *,
+    options: AnalysisOptions | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[FileOutcome], int]:
+    """Facts of every file: from the cache when its content is known, otherwise analyzed in parallel.
+
+    Parameters
+    ----------
+    files : sequence of str
+        Activity files (expand folders first with :func:`~cadence.pipeline.find_activity_files`).
+    options : AnalysisOptions, optional
+        Part of the cache key.
+    cache_dir : path, optional
+        Cache folder; ``None`` disables the cache (nothing is read or written).
+    jobs : int, optional
+        Worker processes (default: the CPUs this process may use); 1 analyzes in this process.
+    progress : callable, optional
+        Called with each file's path when it is done (cached or analyzed), in completion order.
+
+    Returns
+    -------
+    outcomes : list of FileOutcome
+        In the order of ``files``.
+    n_analyzed : int
+        How many files were analyzed (the rest came from the cache).
+
+    """
+    opts = options or AnalysisOptions()
+    if jobs is not None and jobs < 1:
+        raise ParameterError(f"{jobs=} must be >= 1")
+    cdir = Path(cache_dir) if cache_dir is not None else None
+    outcomes: dict[str, FileOutcome] = {}
+    todo: list[tuple[str, str | None]] = []
+    for path in files:
+        key = None
+        if cdir is not None:
+            try:
+                key = _cache_key(file_digest(path), opts)
+            except OSError:
+                key = None  # unreadable: let the reader name the problem
+            cached = _cache_read(cdir, key, path) if key else None
+            if cached is not None:
+                outcomes[path] = cached
+                if progress:
+                    progress(path)
+                continue
+        todo.append((path, key))
+
+    cache_ok = [cdir is not None]  # cleared after the first failed write: one warning, not one per file
+
+    def done(path: str, key: str | None, outcome: FileOutcome) -> None:
+        outcomes[path] = outcome
+        cacheable = outcome.error is None or not outcome.error.startswith("internal error")
+        if cache_ok[0] and cdir is not None and key is not None and cacheable:
+            cache_ok[0] = _cache_write(cdir, key, outcome)
+        if progress:
+            progress(path)
+
+    n_jobs = min(jobs or _default_jobs(), len(todo))
+    if n_jobs <= 1:
+        for path, key in todo:
+            done(path, key, _guarded(path, opts))
+    else:
+        # biggest files first: a long file started last would leave the other workers idle at the end
+        todo.sort(key=lambda item: -_size(item[0]))
+        pool = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init)
+        try:
+            futures = {pool.submit(_guarded, path, opts): (path, key) for path, key in todo}
+            for fut in cf.as_completed(futures):
+                path, key = futures[fut]
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the history
+                    outcome = FileOutcome(path, error=f"internal error: {type(exc).__name__}: {exc}")
+                done(path, key, outcome)
+        except BaseException:  # Ctrl-C: drop the queued files, let the workers finish theirs quietly
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+    return [outcomes[p] for p in files], len(todo)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process (no traceback from every worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _guarded(path: str, options: AnalysisOptions) -> FileOutcome:
+    """:func:`analyze_for_history`, with a bug in one file's analysis turned into that file's error."""
+    try:
+        return analyze_for_history(path, options)
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop a folder of runs
+        return FileOutcome(path, error=f"internal error: {type(exc).__name__}: {exc} (please report it)")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 3. facts -> runs, weeks, trend (pure)
+
+
+def _time_in_band(f: SessionFacts, band: TargetBand | None) -> float:
+    if band is None:
+        return float("nan")
+    v = np.asarray(f.cadence_values_spm, dtype=float)
+    t = np.asarray(f.cadence_time_s, dtype=float)
+    return float(t[(v >= band.low_spm) & (v <= band.high_spm)].sum())
+
+
+def _run_row(f: SessionFacts, band: TargetBand | None, reference_speed_ms: float) -> RunRow:
+    ref, note = cadence_at_reference(f.speed, reference_speed_ms)
+    inside = _time_in_band(f, band)
+    start = dt.datetime.fromisoformat(f.start_time) if f.start_time else None
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=dt.UTC)
+    return RunRow(
+        file=f.file,
+        session_index=f.session_index,
+        sport=f.sport,
+        start_time=start,
+        distance_m=f.distance_m,
+        running_time_s=f.running_time_s,
+        running_cadence_spm=f.running_cadence_spm,
+        running_speed_ms=f.running_distance_m / f.running_time_s if f.running_time_s > 0 else float("nan"),
+        cadence_at_reference_spm=float(ref),
+        reference_note=note,
+        speed_fit_r2=f.speed.r2,
+        step_length_m=f.step_length_m,
+        time_in_band_s=inside,
+        band_fraction=inside / f.running_time_s
+        if band is not None and f.running_time_s > 0
+        else float("nan"),
+        notes=f.notes,
+    )
+
+
+def _weeks(runs: Sequence[RunRow]) -> tuple[WeekRow, ...]:
+    by_week: dict[tuple[int, int], list[RunRow]] = {}
+    for r in runs:
+        if r.iso_week is not None:
+            by_week.setdefault(r.iso_week, []).append(r)
+    out = []
+    for (year, week), rows in sorted(by_week.items()):
+        rt = np.array([r.running_time_s for r in rows])
+        cad = np.array([r.running_cadence_spm for r in rows])
+        ref = np.array([r.cadence_at_reference_spm for r in rows])
+        dist = np.array([r.distance_m for r in rows])
+        band = np.array([r.time_in_band_s for r in rows])
+        out.append(
+            WeekRow(
+                iso_year=year,
+                iso_week=week,
+                monday=dt.date.fromisocalendar(year, week, 1),
+                runs=len(rows),
+                distance_m=float(np.nansum(dist)),
+                running_time_s=float(rt.sum()),
+                running_cadence_spm=weighted_mean(cad, rt),
+                cadence_at_reference_spm=weighted_mean(ref, rt),
+                runs_with_reference=int(np.isfinite(ref).sum()),
+                time_in_band_s=float(band.sum()) if np.isfinite(band).all() else float("nan"),
+            )
+        )
+    return tuple(out)
+
+
+def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    ok = np.isfinite(y)
+    if ok.sum() < 2 or np.ptp(x[ok]) == 0:
+        return float("nan"), float("nan")
+    slope, intercept = np.polyfit(x[ok], y[ok], 1)
+    return float(slope), float(intercept)
+
+
+def _trend(weeks: Sequence[WeekRow]) -> Trend:
+    if not weeks:
+        return Trend()
+    x = np.array([(w.monday - weeks[0].monday).days / 7.0 for w in weeks])
+    s1, i1 = _line(x, np.array([w.running_cadence_spm for w in weeks]))
+    s2, i2 = _line(x, np.array([w.cadence_at_reference_spm for w in weeks]))
+    return Trend(len(weeks), s1, i1, s2, i2)
+
+
+def build_history(
+    outcomes: Iterable[FileOutcome],
+    *,
+    band: TargetBand | None = None,
+    reference_speed_ms: float = DEFAULT_REFERENCE_SPEED_MS,
+    include_walks: bool = False,
+    n_analyzed: int = 0,
+) -> History:
+    """Build the runs, ISO weeks and trend from the files' facts.
+
+    Parameters
+    ----------
+    outcomes : iterable of FileOutcome
+        From :func:`collect_facts`.
+    band : TargetBand, optional
+        Target band: adds the time in band per run and per week.
+    reference_speed_ms : float
+        Speed at which each run's cadence-vs-speed line is read (m/s, 1-8).
+    include_walks : bool
+        Also count walking and hiking sessions that have running time (by default only running sessions
+        are runs; a walk with a few fast stretches would blur a running trend).
+    n_analyzed : int
+        Passed through to :attr:`History.n_analyzed` (files not from the cache).
+
+    Returns
+    -------
+    History
+        Runs sorted by start time (undated runs last), weeks in order, trend, skipped sessions (not a step
+        sport, a walk, no running, or the same activity as an earlier file: same start time, sport and
+        running time), and the files that could not be read.
+
+    """
+    if not (math.isfinite(reference_speed_ms) and 1.0 <= reference_speed_ms <= 8.0):
+        raise ParameterError(f"{reference_speed_ms=} must be between 1 and 8 m/s")
+    outcomes = list(outcomes)
+    runs: list[RunRow] = []
+    skipped: list[SkippedSession] = []
+    errors = [FileProblem(o.file, o.error) for o in outcomes if o.error is not None]
+    seen: dict[tuple[str, str, int], str] = {}
+    for o in outcomes:
+        for f in o.sessions:
+            if not f.is_step_sport:
+                skipped.append(SkippedSession(f.file, f.session_index, f.sport, "not a step sport"))
+                continue
+            if f.sport not in RUN_SPORTS and not include_walks:
+                skipped.append(
+                    SkippedSession(f.file, f.session_index, f.sport, "not a run (--include-walks)")
+                )
+                continue
+            if not f.running_time_s > 0:
+                skipped.append(SkippedSession(f.file, f.session_index, f.sport, "no running in this session"))
+                continue
+            if f.start_time is not None:
+                ident = (f.start_time, f.sport, round(f.running_time_s))
+                if ident in seen:
+                    skipped.append(
+                        SkippedSession(f.file, f.session_index, f.sport, f"same activity as {seen[ident]}")
+                    )
+                    continue
+                seen[ident] = f.file
+            runs.append(_run_row(f, band, reference_speed_ms))
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    runs.sort(key=lambda r: (r.start_time or far, r.file, r.session_index))
+    weeks = _weeks(runs)
+    n_files = len(outcomes)
+    return History(
+        runs=tuple(runs),
+        weeks=weeks,
+        trend=_trend(weeks),
+        skipped=tuple(skipped),
+        errors=tuple(errors),
+        reference_speed_ms=reference_speed_ms,
+        band=band,
+        n_files=n_files,
+        n_analyzed=n_analyzed,
+        n_from_cache=sum(o.from_cache for o in outcomes),
+    )
+
+
+def history_to_dict(h: History) -> dict[str, Any]:
+    """Return the JSON object of ``cadence history --json`` (docs/history.md); ``nan`` floats -> null."""
+    return {
+        "schema_version": 1,
+        "reference_speed_ms": h.reference_speed_ms,
+        "target": None if h.band is None else {"low_spm": h.band.low_spm, "high_spm": h.band.high_spm},
+        "runs": [
+            {
+                "file": r.file,
+                "session_index": r.session_index,
+                "sport": r.sport,
+                "start_time": r.start_time.isoformat() if r.start_time else None,
+                "iso_week": f"{r.iso_week[0]}-W{r.iso_week[1]:02d}" if r.iso_week else None,
+                "distance_m": r.distance_m,
+                "running_time_s": r.running_time_s,
+                "running_cadence_spm": r.running_cadence_spm,
+                "running_speed_ms": r.running_speed_ms,
+                "cadence_at_reference_spm": r.cadence_at_reference_spm,
+                "reference_note": r.reference_note or None,
+                "speed_fit_r2": r.speed_fit_r2,
+                "step_length_m": r.step_length_m,
+                "time_in_band_s": r.time_in_band_s,
+                "band_fraction": r.band_fraction,
+                "notes": list(r.notes),
+            }
+            for r in h.runs
+        ],
+        "weeks": [
+            {
+                "iso_week": w.label,
+                "monday": w.monday.isoformat(),
+                "runs": w.runs,
+                "distance_m": w.distance_m,
+                "running_time_s": w.running_time_s,
+                "running_cadence_spm": w.running_cadence_spm,
+                "cadence_at_reference_spm": w.cadence_at_reference_spm,
+                "runs_with_reference": w.runs_with_reference,
+                "time_in_band_s": w.time_in_band_s,
+            }
+            for w in h.weeks
+        ],
+        "trend": {
+            "n_weeks": h.trend.n_weeks,
+            "running_cadence_spm_per_week": h.trend.running_cadence_spm_per_week,
+            "cadence_at_reference_spm_per_week": h.trend.cadence_at_reference_spm_per_week,
+        },
+        "skipped_sessions": [
+            {"file": s.file, "session_index": s.session_index, "sport": s.sport, "reason": s.reason}
+            for s in h.skipped
+        ],
+        "errors": [{"file": e.file, "error": e.error} for e in h.errors],
+        "files": {
+            "found": h.n_files,
+            "analyzed": h.n_analyzed,
+            "from_cache": h.n_from_cache,
+            "failed": len(h.errors),
+        },
+    }
+
+
+#: columns of ``cadence history --csv``, one row per run
+CSV_COLUMNS = (
+    "start_time",
+    "iso_week",
+    "file",
+    "session_index",
+    "sport",
+    "distance_m",
+    "running_time_s",
+    "running_cadence_spm",
+    "running_speed_ms",
+    "cadence_at_reference_spm",
+    "step_length_m",
+    "time_in_band_s",
+    "band_fraction",
+)
+
+
+def history_csv_rows(h: History) -> list[list[str]]:
+    """Header and one row per run for ``--csv`` (empty cell where a value is unknown)."""
+    d = history_to_dict(h)
+
+    def cell(v: Any) -> str:
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            return ""
+        return (
+            f"{v:.4g}"
+            if isinstance(v, float) and abs(v) < 10
+            else (f"{v:.1f}" if isinstance(v, float) else str(v))
+        )
+
+    return [list(CSV_COLUMNS)] + [[cell(r[c]) for c in CSV_COLUMNS] for r in d["runs"]]

@@ -1,0 +1,562 @@
+"""Cadence targets: the +5-10 % guidance as whole steps per minute, optionally tied to running speed.
+
+Pure functions of numbers and arrays (no I/O). The method, the evidence and the rounding rule are described
+in docs/targets.md.
+
+Rounding rule
+-------------
+A target bound is ``baseline_spm * (1 + pct / 100)`` rounded half up to a whole step per minute (the product
+is first rounded to 6 decimals so that 170 x 1.05 = 178.5 rounds up to 179 despite binary floating point).
+160 spm gives 168-176 spm at +5-10 %.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from ..gait.analysis import SpeedFit
+    from ..pipeline import ActivityResult
+
+__all__ = [
+    "DEFAULT_INCREASE_PCT",
+    "ROUNDING_RULE",
+    "Baseline",
+    "SpeedBaseline",
+    "SpeedModel",
+    "TargetRange",
+    "TargetWarning",
+    "baseline_from_results",
+    "baseline_warnings",
+    "format_pace",
+    "parse_increase",
+    "parse_speed_ms",
+    "pooled_speed_model",
+    "round_half_up",
+    "speed_baseline",
+    "speed_model_from_results",
+    "target_range",
+]
+
+DEFAULT_INCREASE_PCT = (5.0, 10.0)
+ROUNDING_RULE = "round half up to a whole step: floor(baseline_spm * (1 + pct/100) + 0.5)"
+
+#: below this a "running" cadence looks like walking (the analysis' own running threshold)
+WALKING_BELOW_SPM = 140.0
+#: at or above this a cadence is already high for a recreational runner: +5-10 % is not the advice
+HIGH_AT_SPM = 185.0
+#: the evidence covers up to +10 % in one go (Heiderscheit 2011, Lenhart 2014, Bonacci 2018)
+MAX_EVIDENCED_PCT = 10.0
+#: larger than this is refused: it is a different gait, not a cadence target
+MAX_INCREASE_PCT = 30.0
+#: a baseline outside this range is not a human step rate
+BASELINE_LIMITS_SPM = (40.0, 260.0)
+
+#: a baseline from less running than this is uncertain
+MIN_BASELINE_RUNNING_S = 300.0
+
+#: the cadence-vs-speed fit is used only when it is this good (docs/targets.md)
+MIN_SPEED_RANGE_MS = 0.5
+MIN_R2 = 0.2
+MIN_FIT_RECORDS = 60
+#: how far beyond the speeds actually run the fitted line may be extrapolated
+MAX_EXTRAPOLATION_MS = 0.5
+
+
+@dataclass(frozen=True)
+class TargetWarning:
+    """A guard rail that fired: a stable ``code`` for programs and a ``message`` in plain words.
+
+    Codes: ``walking_baseline``, ``high_baseline``, ``above_max_sustained``, ``large_increase``,
+    ``short_baseline``, ``weak_speed_fit``.
+    """
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TargetRange:
+    """A cadence target: the baseline and the band ``[low_spm, high_spm]`` of whole steps per minute.
+
+    Attributes
+    ----------
+    baseline_spm : float
+        The runner's current running cadence (steps per minute).
+    low_pct, high_pct : float
+        The increase at each end of the band, in percent.
+    low_spm, high_spm : int
+        The band, rounded by :data:`ROUNDING_RULE`.
+    rounding : str
+        The rounding rule in words.
+    warnings : tuple of TargetWarning
+        Guard rails that fired (empty when the target is within the evidence).
+
+    """
+
+    baseline_spm: float
+    low_pct: float
+    high_pct: float
+    low_spm: int
+    high_spm: int
+    rounding: str = ROUNDING_RULE
+    warnings: tuple[TargetWarning, ...] = ()
+
+    @property
+    def mid_spm(self) -> int:
+        """The middle of the band (rounded half up): one metronome tempo for the whole band."""
+        return round_half_up((self.low_spm + self.high_spm) / 2.0)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict (schema in docs/targets.md)."""
+        return {
+            "baseline_spm": self.baseline_spm,
+            "low_spm": self.low_spm,
+            "high_spm": self.high_spm,
+            "low_pct": self.low_pct,
+            "high_pct": self.high_pct,
+            "mid_spm": self.mid_spm,
+            "rounding": self.rounding,
+            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
+        }
+
+
+def round_half_up(value: float) -> int:
+    """Round to the nearest integer, halves up (``178.5 -> 179``), robust to binary floating point."""
+    if not math.isfinite(value):
+        raise ParameterError(f"{value=} must be a finite number")
+    return int(math.floor(round(value, 6) + 0.5))
+
+
+def _check_baseline(baseline_spm: float) -> float:
+    try:
+        b = float(baseline_spm)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{baseline_spm=} must be a number of steps per minute") from None
+    lo, hi = BASELINE_LIMITS_SPM
+    if not math.isfinite(b) or not lo <= b <= hi:
+        raise ParameterError(
+            f"baseline_spm={b:g} is not a running step rate: give steps per minute between {lo:g} and {hi:g}"
+        )
+    return b
+
+
+def _check_increase(increase_pct: Sequence[float] | float) -> tuple[float, float]:
+    if isinstance(increase_pct, int | float):
+        pair = (float(increase_pct), float(increase_pct))
+    else:
+        vals = [float(v) for v in increase_pct]
+        if len(vals) != 2:
+            raise ParameterError(f"{increase_pct=} must be one percentage or a (low, high) pair")
+        pair = (vals[0], vals[1])
+    low, high = pair
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ParameterError(f"{increase_pct=} must be finite percentages")
+    if low < 0:
+        raise ParameterError(f"increase {low:g} % must be >= 0: a target is a higher step rate")
+    if low > high:
+        raise ParameterError(f"increase range {low:g}-{high:g} %: the low end must not exceed the high end")
+    if high > MAX_INCREASE_PCT:
+        raise ParameterError(
+            f"increase {high:g} % is too large (at most {MAX_INCREASE_PCT:g} %; the evidence covers +5-10 %)"
+        )
+    return low, high
+
+
+def target_range(
+    baseline_spm: float,
+    increase_pct: Sequence[float] | float = DEFAULT_INCREASE_PCT,
+    *,
+    max_sustained_spm: float = float("nan"),
+) -> TargetRange:
+    """Target step-rate band from a baseline cadence: ``+low_pct`` to ``+high_pct``, whole steps.
+
+    Parameters
+    ----------
+    baseline_spm : float
+        Current running cadence in steps per minute (40-260).
+    increase_pct : (float, float) or float
+        Increase at the low and high end of the band, in percent (default 5 and 10). One number gives a
+        one-tempo band.
+    max_sustained_spm : float, optional
+        The runner's highest cadence sustained for a minute of running (from their runs); a target above it
+        raises the ``above_max_sustained`` guard rail. ``nan`` (default) when unknown.
+
+    Returns
+    -------
+    TargetRange
+        The band, rounded half up (see :data:`ROUNDING_RULE`), and the guard rails that fired.
+
+    Raises
+    ------
+    ParameterError
+        A baseline that is not a step rate, a negative, reversed or huge (> 30 %) increase.
+
+    Notes
+    -----
+    +5 % and +10 % step rate reduce knee loading per step (Heiderscheit et al. 2011, Med Sci Sports Exerc
+    43:296-302); see docs/targets.md for the evidence and the guard rails.
+
+    """
+    b = _check_baseline(baseline_spm)
+    low_pct, high_pct = _check_increase(increase_pct)
+    low = round_half_up(b * (100.0 + low_pct) / 100.0)
+    high = round_half_up(b * (100.0 + high_pct) / 100.0)
+    warns: list[TargetWarning] = []
+    if b < WALKING_BELOW_SPM:
+        stride_hint = (
+            f" If {b:g} is strides per minute (some watches and apps show strides), your step rate is "
+            f"{2 * b:g} spm."
+            if b < 100
+            else ""
+        )
+        warns.append(
+            TargetWarning(
+                "walking_baseline",
+                f"a baseline of {b:.0f} spm looks like walking, not running: measure it on a run (run at an "
+                f"easy pace for 10 minutes and use the running cadence, not the watch average).{stride_hint}",
+            )
+        )
+    elif b >= HIGH_AT_SPM:
+        warns.append(
+            TargetWarning(
+                "high_baseline",
+                f"a baseline of {b:.0f} spm is already high: the +5-10 % advice is for a low cadence "
+                "with long strides; going higher still is unlikely to help your knees, so keep your cadence.",
+            )
+        )
+    if high_pct > MAX_EVIDENCED_PCT:
+        warns.append(
+            TargetWarning(
+                "large_increase",
+                f"+{high_pct:g} % at once is more than the +10 % studied; build up in steps of about 2.5 % "
+                "(see `cadence plan`).",
+            )
+        )
+    if math.isfinite(max_sustained_spm) and high > max_sustained_spm:
+        warns.append(
+            TargetWarning(
+                "above_max_sustained",
+                f"the target's top ({high} spm) is above the highest cadence you held for a minute in these "
+                f"runs ({max_sustained_spm:.0f} spm): expect it to feel hard; start at the low end.",
+            )
+        )
+    return TargetRange(
+        baseline_spm=b,
+        low_pct=low_pct,
+        high_pct=high_pct,
+        low_spm=low,
+        high_spm=high,
+        warnings=tuple(warns),
+    )
+
+
+_NUM = r"\d+(?:\.\d*)?|\.\d+"
+
+
+def parse_increase(text: str) -> tuple[float, float]:
+    """Parse ``"5-10"``, ``"5-7.5"``, ``"7.5"`` or ``"+5%-+10%"`` into a (low, high) percentage pair.
+
+    Raises
+    ------
+    ParameterError
+        Anything else, or a pair that :func:`target_range` would refuse.
+
+    """
+    s = str(text).strip().replace(" ", "").replace("%", "").replace("+", "")
+    m = re.fullmatch(rf"({_NUM})(?:(?:-|\.\.|to)({_NUM}))?", s)
+    if not m:
+        raise ParameterError(f"increase {text!r} is not a percentage or range: write e.g. 5-10, 5-7.5 or 7.5")
+    low = float(m.group(1))
+    high = float(m.group(2)) if m.group(2) is not None else low
+    return _check_increase((low, high))
+
+
+_PACE_UNITS_M = {"km": 1000.0, "mi": 1609.344, "mile": 1609.344}
+_SPEED_UNITS = {
+    "m/s": 1.0,
+    "mps": 1.0,
+    "ms": 1.0,
+    "km/h": 1000.0 / 3600.0,
+    "kmh": 1000.0 / 3600.0,
+    "kph": 1000.0 / 3600.0,
+    "mph": 1609.344 / 3600.0,
+    "mi/h": 1609.344 / 3600.0,
+}
+
+
+def parse_speed_ms(text: str) -> float:
+    """Parse a speed or a pace into metres per second.
+
+    Accepted: ``"12km/h"``, ``"12 kph"``, ``"3.3m/s"``, ``"7.5mph"``, and paces ``"5:00/km"``,
+    ``"5:00 min/km"``, ``"8:00/mi"``, ``"4.5/km"`` (decimal minutes). The unit is required.
+
+    Raises
+    ------
+    ParameterError
+        No unit, an unknown unit, or a speed outside 1-12 m/s (3.6-43 km/h).
+
+    """
+    raw = str(text)
+    s = raw.strip().lower().replace(" ", "")
+    pace = re.fullmatch(rf"({_NUM})(?::(\d{{1,2}}(?:\.\d*)?))?(?:min)?/(km|mi|mile)", s)
+    speed: float
+    if pace:
+        if pace.group(2) is not None and "." in pace.group(1):
+            raise ParameterError(f"pace {raw!r}: write minutes:seconds (5:30/km) or decimal minutes (5.5/km)")
+        seconds = float(pace.group(2)) if pace.group(2) else 0.0
+        if seconds >= 60:
+            raise ParameterError(f"pace {raw!r}: seconds must be below 60 (write e.g. 5:30/km)")
+        total_s = 60.0 * float(pace.group(1)) + seconds
+        if total_s <= 0:
+            raise ParameterError(f"pace {raw!r} must be more than zero")
+        speed = _PACE_UNITS_M[pace.group(3)] / total_s
+    else:
+        m = re.fullmatch(rf"({_NUM})([a-z/]*)", s)
+        if not m or m.group(2) not in _SPEED_UNITS:
+            raise ParameterError(
+                f"speed {raw!r} needs a unit: write e.g. 12km/h, 3.3m/s, 7.5mph, 5:00/km or 8:00/mi"
+            )
+        speed = float(m.group(1)) * _SPEED_UNITS[m.group(2)]
+    if not 1.0 <= speed <= 12.0:
+        raise ParameterError(
+            f"speed {raw!r} = {speed:.2f} m/s is not a running speed (expected 1-12 m/s, 3.6-43 km/h)"
+        )
+    return speed
+
+
+def format_pace(speed_ms: float) -> str:
+    """``3.333 -> "12.0 km/h (3.33 m/s, 5:00/km)"``: one speed in the units runners use."""
+    if not (math.isfinite(speed_ms) and speed_ms > 0):
+        return "unknown speed"
+    s_per_km = round(1000.0 / speed_ms)
+    return f"{speed_ms * 3.6:.1f} km/h ({speed_ms:.2f} m/s, {s_per_km // 60}:{s_per_km % 60:02d}/km)"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The running cadence of one or more analyzed runs, pooled over running time.
+
+    Attributes
+    ----------
+    running_cadence_spm : float
+        Time-weighted mean step rate over all running time of all runs (never the watch average).
+    running_time_s : float
+        Running time it is taken over.
+    watch_avg_cadence_spm : float
+        The watch-style average over the same runs (timer time weighted), for comparison only.
+    max_sustained_spm : float
+        The highest one-minute running cadence in any of the runs.
+    n_runs : int
+        Sessions with running time.
+    sources : tuple of str
+        Their files.
+
+    """
+
+    running_cadence_spm: float
+    running_time_s: float
+    watch_avg_cadence_spm: float
+    max_sustained_spm: float
+    n_runs: int
+    sources: tuple[str, ...]
+
+
+def baseline_from_results(results: Sequence[ActivityResult]) -> Baseline:
+    """Pool the running cadence of ``results``, time-weighted over running time.
+
+    Returns a :class:`Baseline` with ``nan`` cadence and ``n_runs=0`` when no session has running time.
+    """
+    runs = [
+        r for r in results if r.summary.running_time_s > 0 and math.isfinite(r.summary.running_cadence_spm)
+    ]
+    if not runs:
+        nan = float("nan")
+        return Baseline(nan, 0.0, nan, nan, 0, ())
+    t = np.array([r.summary.running_time_s for r in runs])
+    c = np.array([r.summary.running_cadence_spm for r in runs])
+    timer = np.array([r.summary.timer_time_s for r in runs])
+    watch = np.array([r.summary.watch_avg_cadence_spm for r in runs])
+    ok = np.isfinite(watch) & (timer > 0)
+    watch_avg = float(np.average(watch[ok], weights=timer[ok])) if ok.any() else float("nan")
+    sustained = np.array([r.summary.cadence_max_sustained_spm for r in runs])
+    return Baseline(
+        running_cadence_spm=float(np.average(c, weights=t)),
+        running_time_s=float(t.sum()),
+        watch_avg_cadence_spm=watch_avg,
+        max_sustained_spm=float(np.nanmax(sustained)) if np.isfinite(sustained).any() else float("nan"),
+        n_runs=len(runs),
+        sources=tuple(dict.fromkeys(r.trace.source for r in runs)),
+    )
+
+
+def baseline_warnings(baseline: Baseline) -> tuple[TargetWarning, ...]:
+    """Guard rails on a baseline from runs: ``short_baseline`` when it rests on under 5 min of running."""
+    if baseline.n_runs and baseline.running_time_s < MIN_BASELINE_RUNNING_S:
+        return (
+            TargetWarning(
+                "short_baseline",
+                f"the baseline rests on only {baseline.running_time_s:.0f} s of running: it is uncertain; "
+                "use a run with at least 10 minutes of steady running.",
+            ),
+        )
+    return ()
+
+
+@dataclass(frozen=True)
+class SpeedModel:
+    """Cadence vs speed pooled over several runs, with the spread of the speeds actually run.
+
+    Attributes
+    ----------
+    fit : SpeedFit
+        The time-weighted least-squares line over all running records of all runs.
+    speed_p05_ms, speed_p95_ms : float
+        5th and 95th time-weighted percentiles of running speed: the speeds the fit really covers
+        (min and max are dominated by GPS glitches).
+    n_runs : int
+        Runs that contributed records with a speed.
+
+    """
+
+    fit: SpeedFit
+    speed_p05_ms: float
+    speed_p95_ms: float
+    n_runs: int
+
+    @property
+    def speed_range_ms(self) -> float:
+        """``speed_p95_ms - speed_p05_ms``."""
+        return self.speed_p95_ms - self.speed_p05_ms
+
+    def weakness(self) -> str | None:
+        """Why the fit should not be trusted, in plain words; ``None`` if it is usable."""
+        fit = self.fit
+        if fit.n < MIN_FIT_RECORDS or not math.isfinite(fit.slope_spm_per_ms):
+            return f"too few running records with a speed ({fit.n}; need {MIN_FIT_RECORDS})"
+        if not self.speed_range_ms >= MIN_SPEED_RANGE_MS:
+            return (
+                f"too little speed range: 90 % of the running was between {self.speed_p05_ms:.2f} and "
+                f"{self.speed_p95_ms:.2f} m/s (need {MIN_SPEED_RANGE_MS:g} m/s; add a run at another pace)"
+            )
+        if not fit.r2 >= MIN_R2:
+            return (
+                f"cadence hardly follows speed in these runs (r2 = {fit.r2:.2f}, need {MIN_R2:g}; "
+                "add runs at other paces)"
+            )
+        return None
+
+
+def pooled_speed_model(
+    cadence_spm: Sequence[np.ndarray], speed_ms: Sequence[np.ndarray], weights_s: Sequence[np.ndarray]
+) -> SpeedModel:
+    """Fit cadence on speed over several runs at once.
+
+    Parameters
+    ----------
+    cadence_spm, speed_ms, weights_s : sequence of ndarray, each shape (n_i,)
+        Per run: the per-record step rate, speed (m/s) and the running seconds each record stands for
+        (0 for records that are not running).
+
+    Returns
+    -------
+    SpeedModel
+        The pooled fit (:func:`cadence.gait.analysis.fit_cadence_vs_speed`) and the speed spread.
+
+    """
+    from ..gait.analysis import fit_cadence_vs_speed, weighted_quantiles
+
+    if not (len(cadence_spm) == len(speed_ms) == len(weights_s)):
+        raise ParameterError("cadence_spm, speed_ms and weights_s need one array per run")
+    if len(cadence_spm) == 0:
+        c = s = w = np.zeros(0)
+        n_runs = 0
+    else:
+        c = np.concatenate([np.asarray(a, dtype=float) for a in cadence_spm])
+        s = np.concatenate([np.asarray(a, dtype=float) for a in speed_ms])
+        w = np.concatenate([np.asarray(a, dtype=float) for a in weights_s])
+        if not (c.shape == s.shape == w.shape):
+            raise ParameterError("each run needs cadence_spm, speed_ms and weights_s of the same length")
+        n_runs = sum(
+            bool(np.any(np.isfinite(si) & (np.asarray(wi) > 0)))
+            for si, wi in zip(speed_ms, weights_s, strict=True)
+        )
+    fit = fit_cadence_vs_speed(c, s, w)
+    ok = np.isfinite(c) & np.isfinite(s) & (s > 0) & (w > 0)
+    p05, p95 = weighted_quantiles(s[ok], w[ok], [0.05, 0.95])
+    return SpeedModel(fit=fit, speed_p05_ms=float(p05), speed_p95_ms=float(p95), n_runs=n_runs)
+
+
+def speed_model_from_results(results: Sequence[ActivityResult]) -> SpeedModel:
+    """:func:`pooled_speed_model` over the running records of analyzed runs."""
+    runs = [r for r in results if r.trace.is_step_sport]
+    return pooled_speed_model(
+        [r.summary.record_cadence_spm for r in runs],
+        [r.trace.speed_ms for r in runs],
+        [np.where(r.summary.record_running, r.summary.record_weight_s, 0.0) for r in runs],
+    )
+
+
+@dataclass(frozen=True)
+class SpeedBaseline:
+    """The baseline to use at a given speed: the fitted cadence there, or the plain baseline and why.
+
+    Attributes
+    ----------
+    speed_ms : float
+        The speed asked for.
+    cadence_at_speed_spm : float
+        The fitted cadence at that speed (reported even when it is not used; ``nan`` without a fit).
+    baseline_spm : float
+        What the target is computed from: ``cadence_at_speed_spm`` when ``used``, else the plain baseline.
+    used : bool
+        Whether the speed fit was good enough to use.
+    reason : str or None
+        Why it was not used (``None`` when used).
+    model : SpeedModel
+        The pooled fit.
+
+    """
+
+    speed_ms: float
+    cadence_at_speed_spm: float
+    baseline_spm: float
+    used: bool
+    reason: str | None
+    model: SpeedModel
+
+
+def speed_baseline(model: SpeedModel, speed_ms: float, fallback_spm: float) -> SpeedBaseline:
+    """Return the runner's own cadence at ``speed_ms`` from ``model``, or ``fallback_spm`` and the reason.
+
+    The fit is not used when it is weak (:meth:`SpeedModel.weakness`: fewer than 60 records, less than
+    0.5 m/s between the 5th and 95th speed percentiles, or r2 < 0.2) or when ``speed_ms`` is more than
+    0.5 m/s outside the speeds actually run.
+    """
+    cad = float(model.fit.cadence_at(speed_ms)) if math.isfinite(model.fit.slope_spm_per_ms) else math.nan
+    reason = model.weakness()
+    if reason is None and not (
+        model.speed_p05_ms - MAX_EXTRAPOLATION_MS <= speed_ms <= model.speed_p95_ms + MAX_EXTRAPOLATION_MS
+    ):
+        reason = (
+            f"{format_pace(speed_ms)} is outside the speeds you ran in these runs "
+            f"({format_pace(model.speed_p05_ms)} to {format_pace(model.speed_p95_ms)}): "
+            "the fit would be a guess"
+        )
+    used = reason is None
+    return SpeedBaseline(
+        speed_ms=float(speed_ms),
+        cadence_at_speed_spm=cad,
+        baseline_spm=cad if used else float(fallback_spm),
+        used=used,
+        reason=reason,
+        model=model,
+    )

@@ -1,0 +1,214 @@
+"""Load any supported recording and analyze it: the library's one-call entry point.
+
+This module is the edge between files and the pure analysis: it picks a reader from the file's content
+(FIT header) or name, then runs :func:`~cadence.gait.analysis.analyze_trace` on every session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .datatypes import CadenceTrace
+from .errors import InputFormatError
+from .gait.analysis import AnalysisOptions, CadenceSummary, analyze_trace
+
+if TYPE_CHECKING:
+    from .gait.accel import AccelAnalysis
+    from .gait.steps import StepOptions, StepResult
+    from .readers._accel import Units
+    from .readers.accel_csv import AccelReadOptions
+
+__all__ = ["ActivityResult", "analyze_accel_csv", "analyze_file", "find_activity_files", "load_traces"]
+
+#: FIT files are recognised by their header whatever their name, and by this suffix
+FIT_SUFFIX = ".fit"
+#: raw accelerometer exports; in a folder, only those whose header names time and x, y, z columns
+ACCEL_SUFFIXES = (".csv", ".txt", ".tsv")
+
+
+@dataclass(frozen=True, eq=False)
+class ActivityResult:
+    """One analyzed activity (or one session of a multisport file): the data and its summary."""
+
+    trace: CadenceTrace
+    summary: CadenceSummary
+    #: the detected steps, for accelerometer recordings (``None`` for FIT files)
+    steps: StepResult | None = None
+
+    @property
+    def signal(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """``(t_s, magnitude)`` the steps were found on (accelerometer recordings; ``None`` otherwise)."""
+        return self.steps.signal if self.steps is not None else None
+
+
+def _is_fit(path: str) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    return len(head) >= 12 and head[8:12] == b".FIT"
+
+
+def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace, StepResult | None]]:
+    """Read ``spath`` with the reader its content or suffix calls for: traces, with steps where detected."""
+    if not os.path.exists(spath):
+        raise InputFormatError(spath, "no such file")
+    if os.path.isdir(spath):
+        raise InputFormatError(spath, "is a folder, not a file")
+    try:
+        is_fit = _is_fit(spath)
+    except OSError as exc:
+        raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
+    suffix = Path(spath).suffix.lower()
+    if is_fit or suffix == FIT_SUFFIX:
+        from .readers.fit import read_fit
+
+        loaded: list[tuple[CadenceTrace, StepResult | None]] = [(t, None) for t in read_fit(spath)]
+        if is_fit:
+            loaded.extend(_fit_accel(spath, first_index=len(loaded)))
+        return loaded
+    if suffix in ACCEL_SUFFIXES:
+        from .gait.accel import accel_trace
+
+        acc = analyze_accel_csv(spath, read_options=accel)
+        return [(accel_trace(acc), acc.steps)]
+    known = ", ".join([FIT_SUFFIX, *ACCEL_SUFFIXES])
+    raise InputFormatError(
+        spath, f"unsupported file type {suffix or '(no suffix)'!r}: expected one of {known}"
+    )
+
+
+def _fit_accel(path: str, first_index: int) -> list[tuple[CadenceTrace, StepResult | None]]:
+    """Detect steps in a FIT file's own accelerometer samples, to report beside the watch's cadence."""
+    from .readers.fit_accel import has_accel_data, read_fit_accel
+
+    if not has_accel_data(path):  # fast byte scan: most FIT files stop here
+        return []
+    rec = read_fit_accel(path)
+    if rec is None:
+        return []
+    from .gait.accel import accel_trace, analyze_recording
+
+    acc = analyze_recording(rec)
+    return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
+
+
+def analyze_accel_csv(
+    path: str | os.PathLike[str],
+    *,
+    units: Units | str = "auto",
+    columns: tuple[str, str, str, str] | None = None,
+    time_unit: str = "auto",
+    fs_hz: float | None = None,
+    options: StepOptions | None = None,
+    read_options: AccelReadOptions | None = None,
+) -> AccelAnalysis:
+    """Read an accelerometer CSV and detect its steps and per-second cadence.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file (formats: see :func:`cadence.readers.accel_csv.read_accel_csv`).
+    units, columns, time_unit, fs_hz
+        Reader overrides, passed to :func:`~cadence.readers.accel_csv.read_accel_csv`.
+    options : StepOptions, optional
+        Detector options.
+    read_options : AccelReadOptions, optional
+        All reader overrides in one object; when given it replaces ``units``, ``columns``, ``time_unit``
+        and ``fs_hz``.
+
+    Returns
+    -------
+    AccelAnalysis
+        Step result with the per-second series ``t_s``, ``cadence_spm``, ``running`` and a summary.
+
+    Raises
+    ------
+    InputFormatError
+        The file cannot be read as an accelerometer CSV.
+
+    """
+    if read_options is not None:
+        units, columns = read_options.units, read_options.columns
+        time_unit, fs_hz = read_options.time_unit, read_options.fs_hz
+    from .gait.accel import analyze_recording
+    from .readers.accel_csv import read_accel_csv
+
+    rec = read_accel_csv(path, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
+    return analyze_recording(rec, options)
+
+
+def load_traces(path: str | os.PathLike[str], *, accel: AccelReadOptions | None = None) -> list[CadenceTrace]:
+    """Read ``path`` into one :class:`CadenceTrace` per session (FIT) or recording (accelerometer).
+
+    Raises
+    ------
+    InputFormatError
+        Missing, unreadable or unsupported file.
+    """
+    return [trace for trace, _ in _load(os.fspath(path), accel)]
+
+
+def analyze_file(
+    path: str | os.PathLike[str],
+    options: AnalysisOptions | None = None,
+    *,
+    accel: AccelReadOptions | None = None,
+) -> list[ActivityResult]:
+    """Read ``path`` and analyze every session in it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A FIT activity file (one result per session, plus one for its raw accelerometer samples if it has
+        ``accelerometer_data`` messages or Connect IQ ``accel_X/Y/Z`` fields, beside the watch's own
+        cadence) or an accelerometer CSV (``.csv``, ``.txt``, ``.tsv``: steps are detected first, see
+        docs/accelerometer.md).
+    options : AnalysisOptions, optional
+        Running/walking thresholds and rules.
+    accel : AccelReadOptions, optional
+        Reader overrides (units, columns, time unit, rate) for accelerometer CSV files.
+
+    Returns
+    -------
+    list of ActivityResult
+        In file order; sessions of any sport (a cycling session has a ``nan`` step rate). Accelerometer
+        results carry their :class:`~cadence.gait.steps.StepResult` in ``steps``.
+    """
+    return [
+        ActivityResult(trace, analyze_trace(trace, options), steps=steps)
+        for trace, steps in _load(os.fspath(path), accel)
+    ]
+
+
+def find_activity_files(
+    paths: Iterable[str | os.PathLike[str]], suffixes: Iterable[str] | None = None
+) -> Iterator[str]:
+    """Expand folders (recursively, sorted) into the activity files they hold; files pass through as given.
+
+    In a folder, FIT files are taken by suffix, and CSV files only when their header names a time column and
+    x, y, z acceleration columns (a folder of runs often holds other CSV files: track lists, ground truth).
+    """
+    wanted = tuple(s.lower() for s in (suffixes or (FIT_SUFFIX,)))
+    accel = tuple(s for s in ACCEL_SUFFIXES if suffixes is None or s in wanted)
+    for p in paths:
+        sp = os.fspath(p)
+        if os.path.isdir(sp):
+            for found in sorted(Path(sp).rglob("*")):
+                if not found.is_file():
+                    continue
+                suffix = found.suffix.lower()
+                if suffix in wanted:
+                    yield str(found)
+                elif suffix in accel:
+                    from .readers.accel_csv import looks_like_accel_csv
+
+                    if looks_like_accel_csv(found):
+                        yield str(found)
+        else:
+            yield sp

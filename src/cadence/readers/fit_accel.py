@@ -1,0 +1,214 @@
+"""Raw accelerometer samples stored in FIT files, as a :class:`~cadence.readers.accel_csv.Recording`.
+
+Two ways watches and sensors store them:
+
+- ``accelerometer_data`` messages (global 165): each message holds a burst of samples with their
+  ``sample_time_offset`` (ms) after ``timestamp`` + ``timestamp_ms``, either already calibrated
+  (``calibrated_accel_x/y/z``, in g) or as raw counts (``accel_x/y/z``) to be calibrated with the latest
+  ``three_d_sensor_calibration`` message for the accelerometer:
+  ``g = (raw - level_shift - offset_cal[axis]) * calibration_factor / calibration_divisor``, then rotated by
+  its ``orientation_matrix`` (FIT SDK profile; the factor's unit is g).
+- Connect IQ developer fields ``accel_X``, ``accel_Y``, ``accel_Z`` (milli-g), one value or an array of
+  values per ``record`` (spread evenly over the time to the next record).
+
+Units are checked against gravity (about 1 g at rest) whichever way the file stores them. A cheap byte scan
+(:func:`has_accel_data`) decides first whether a second decoding pass is worth it, so FIT files without
+accelerometer data cost nothing extra. Only this module and :mod:`cadence.readers.fit` import ``fitdecode``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..datatypes import Recording
+from ..errors import InputFormatError
+from ._accel import UNIT_SCALE_MS2, gravity_magnitude, make_recording, units_from_gravity
+
+__all__ = ["has_accel_data", "read_fit_accel"]
+
+#: a FIT definition message for global message 165 (little- or big-endian), or a developer field name accel_*
+_SCAN = re.compile(rb"[\x40-\x4f\x60-\x6f]\x00(?:\x00\xa5\x00|\x01\x00\xa5)|accel_[xyzXYZ]")
+_DEV_AXES = {"accel_x": 0, "accel_y": 1, "accel_z": 2}
+
+
+def has_accel_data(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` may hold accelerometer samples (a fast byte scan; false positives are possible).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A FIT file.
+
+    Returns
+    -------
+    bool
+        False when the file certainly has no ``accelerometer_data`` definition and no ``accel_*`` field.
+
+    """
+    try:
+        with open(path, "rb") as fh:
+            return _SCAN.search(fh.read()) is not None
+    except OSError:
+        return False
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+def _as_array(value: Any) -> NDArray[np.float64] | None:
+    if value is None:
+        return None
+    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    return arr if arr.size else None
+
+
+def _calibrate(raw: NDArray[np.float64], cal: dict[str, Any]) -> NDArray[np.float64]:
+    """Raw counts (n, 3) -> g with a ``three_d_sensor_calibration`` message's fields."""
+    factor = float(cal.get("calibration_factor") or cal.get("accel_cal_factor") or 1.0)
+    divisor = float(cal.get("calibration_divisor") or 1.0)
+    shift = float(cal.get("level_shift") or 0.0)
+    offset = np.zeros(3)
+    if cal.get("offset_cal") is not None:
+        off = np.atleast_1d(np.asarray(cal["offset_cal"], dtype=float))
+        offset[: min(3, off.size)] = off[:3]
+    g = (raw - shift - offset) * factor / divisor
+    m = cal.get("orientation_matrix")
+    if m is not None and np.asarray(m).size == 9:
+        g = g @ np.asarray(m, dtype=float).reshape(3, 3).T
+    return g
+
+
+def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
+    """Read the accelerometer samples of a FIT file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A FIT file.
+
+    Returns
+    -------
+    Recording or None
+        Uniformly sampled acceleration in m/s^2 (``format`` ``"fit"`` or ``"fit_connectiq"``), or ``None``
+        when the file has no accelerometer samples.
+
+    Raises
+    ------
+    InputFormatError
+        The samples are there but unusable (e.g. time going backwards, units that are not g or milli-g).
+
+    """
+    import fitdecode
+
+    spath = os.fspath(path)
+    times: list[NDArray[np.float64]] = []
+    values: list[NDArray[np.float64]] = []
+    raw_pending: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
+    cal: dict[str, Any] | None = None
+    dev_t: list[float] = []
+    dev_v: list[NDArray[np.float64]] = []
+    try:
+        with fitdecode.FitReader(
+            spath, check_crc=fitdecode.CrcCheck.DISABLED, error_handling=fitdecode.ErrorHandling.IGNORE
+        ) as reader:
+            for frame in reader:
+                if not isinstance(frame, fitdecode.FitDataMessage):
+                    continue
+                if frame.name == "three_d_sensor_calibration":
+                    fields = {f.name: f.value for f in frame.fields}
+                    if fields.get("sensor_type") in ("accelerometer", 0):
+                        cal = fields
+                elif frame.name == "accelerometer_data":
+                    fields = {f.name: f.value for f in frame.fields}
+                    t0 = _seconds(fields.get("timestamp"))
+                    if t0 is None:
+                        continue
+                    t0 += float(fields.get("timestamp_ms") or 0) / 1000.0
+                    axes = [_as_array(fields.get(f"calibrated_accel_{a}")) for a in "xyz"]
+                    calibrated = all(x is not None for x in axes)
+                    if not calibrated:
+                        axes = [_as_array(fields.get(f"accel_{a}")) for a in "xyz"]
+                    if any(x is None for x in axes):
+                        continue
+                    n = min(x.size for x in axes if x is not None)
+                    off = _as_array(fields.get("sample_time_offset"))
+                    t = t0 + (off[:n] / 1000.0 if off is not None and off.size >= n else np.arange(n) / 25.0)
+                    block = np.column_stack([x[:n] for x in axes if x is not None])
+                    if calibrated:
+                        times.append(t)
+                        values.append(block)
+                    elif cal is not None:
+                        times.append(t)
+                        values.append(_calibrate(block, cal))
+                    else:
+                        raw_pending.append((t, block))
+                else:
+                    dev = {
+                        _DEV_AXES[str(f.name).lower()]: f.value
+                        for f in frame.fields
+                        if str(f.name).lower() in _DEV_AXES and f.value is not None
+                    }
+                    if len(dev) == 3:
+                        t_rec = _seconds(frame.get_value("timestamp", fallback=None))
+                        if t_rec is not None:
+                            cols = [np.atleast_1d(np.asarray(dev[k], dtype=float)) for k in range(3)]
+                            n = min(c.size for c in cols)
+                            dev_t.append(t_rec)
+                            dev_v.append(np.column_stack([c[:n] for c in cols]))
+    except fitdecode.FitError as exc:
+        if not (times or raw_pending or dev_t):
+            raise InputFormatError(spath, f"corrupt FIT file ({exc})") from None
+    if raw_pending and cal is None:
+        # raw counts without a calibration message: calibrate against gravity below
+        times.extend(t for t, _ in raw_pending)
+        values.extend(v for _, v in raw_pending)
+    elif raw_pending and cal is not None:
+        times.extend(t for t, _ in raw_pending)
+        values.extend(_calibrate(v, cal) for _, v in raw_pending)
+    fmt = "fit"
+    if not times and dev_t:
+        fmt = "fit_connectiq"
+        rec_t = np.asarray(dev_t)
+        step = np.diff(rec_t, append=rec_t[-1] + (np.median(np.diff(rec_t)) if len(rec_t) > 1 else 1.0))
+        for t, v, dt in zip(rec_t, dev_v, step, strict=True):
+            times.append(t + np.arange(len(v)) * dt / len(v))
+            values.append(v)
+    if not times:
+        return None
+    t_abs = np.concatenate(times)
+    acc = np.concatenate(values)
+    order = np.argsort(t_abs, kind="stable")
+    t_abs, acc = t_abs[order], acc[order]
+    keep = np.concatenate([[True], np.diff(t_abs) > 0]) & np.isfinite(acc).all(axis=1)
+    n_dropped = int((~keep).sum())
+    t_abs, acc = t_abs[keep], acc[keep]
+    if len(t_abs) < 2:
+        raise InputFormatError(spath, "accelerometer data has fewer than two samples")
+
+    mag = gravity_magnitude(acc)
+    units = units_from_gravity(mag, ("g", "milli-g", "m/s^2"))
+    if units is None:
+        raise InputFormatError(
+            spath, f"gravity in the accelerometer samples measures {mag:.4g}: not g, milli-g or m/s^2"
+        )
+    return make_recording(
+        t_abs,
+        acc * UNIT_SCALE_MS2[units],
+        spath,
+        format=fmt,
+        units_in_file=units,
+        start_unix_s=float(t_abs[0]) if t_abs[0] > 1e8 else None,
+        n_rows=int(len(order)),
+        n_dropped=n_dropped,
+    )

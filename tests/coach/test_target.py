@@ -1,0 +1,251 @@
+"""target_range, parsing of increases and speeds, and the speed-tied baseline (pure functions)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cadence.coach.target import (
+    Baseline,
+    baseline_warnings,
+    format_pace,
+    parse_increase,
+    parse_speed_ms,
+    pooled_speed_model,
+    round_half_up,
+    speed_baseline,
+    target_range,
+)
+from cadence.errors import ParameterError
+
+baselines = st.floats(min_value=40.0, max_value=260.0, allow_nan=False)
+pcts = st.floats(min_value=0.0, max_value=30.0, allow_nan=False)
+
+
+def test_issue_example_160_gives_168_176() -> None:
+    rng = target_range(160)
+    assert (rng.low_spm, rng.high_spm) == (168, 176)
+    assert (rng.low_pct, rng.high_pct) == (5.0, 10.0)
+    assert rng.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("baseline", "low", "high"),
+    [(170, 179, 187), (150, 158, 165), (165, 173, 182), (174, 183, 191)],  # 178.5 -> 179, 157.5 -> 158
+)
+def test_rounding_is_half_up(baseline: float, low: int, high: int) -> None:
+    rng = target_range(baseline)
+    assert (rng.low_spm, rng.high_spm) == (low, high)
+
+
+@given(st.integers(min_value=0, max_value=10_000))
+def test_round_half_up_rounds_halves_up(k: int) -> None:
+    assert round_half_up(k + 0.5) == k + 1
+    assert round_half_up(k + 0.49) == k
+    assert round_half_up(k) == k
+
+
+@given(baselines, pcts, pcts)
+def test_band_is_ordered_and_within_the_percentages(b: float, p1: float, p2: float) -> None:
+    lo_pct, hi_pct = sorted((p1, p2))
+    rng = target_range(b, (lo_pct, hi_pct))
+    assert rng.low_spm <= rng.high_spm
+    assert abs(rng.low_spm - b * (1 + lo_pct / 100)) <= 0.5 + 1e-6
+    assert abs(rng.high_spm - b * (1 + hi_pct / 100)) <= 0.5 + 1e-6
+    assert isinstance(rng.low_spm, int) and isinstance(rng.high_spm, int)
+
+
+@given(baselines)
+def test_default_band_is_plus_5_to_10_percent_up_to_rounding(b: float) -> None:
+    rng = target_range(b)
+    assert b * 1.05 - 0.5 <= rng.low_spm <= rng.high_spm <= b * 1.10 + 0.5
+
+
+@given(baselines, baselines, pcts, pcts)
+def test_monotone_in_the_baseline(b1: float, b2: float, p1: float, p2: float) -> None:
+    lo, hi = sorted((b1, b2))
+    inc = tuple(sorted((p1, p2)))
+    r1, r2 = target_range(lo, inc), target_range(hi, inc)
+    assert r1.low_spm <= r2.low_spm and r1.high_spm <= r2.high_spm
+
+
+@given(baselines, pcts, pcts)
+def test_monotone_in_the_increase(b: float, p1: float, p2: float) -> None:
+    lo, hi = sorted((p1, p2))
+    assert target_range(b, lo).low_spm <= target_range(b, hi).low_spm
+
+
+@pytest.mark.parametrize(
+    ("baseline", "kwargs", "code"),
+    [
+        (130, {}, "walking_baseline"),
+        (80, {}, "walking_baseline"),
+        (186, {}, "high_baseline"),
+        (185, {}, "high_baseline"),
+        (160, {"increase_pct": (5, 12)}, "large_increase"),
+        (160, {"max_sustained_spm": 170.0}, "above_max_sustained"),
+    ],
+)
+def test_guard_rails(baseline: float, kwargs: dict, code: str) -> None:
+    rng = target_range(baseline, **kwargs)
+    assert code in {w.code for w in rng.warnings}
+    assert all(len(w.message) > 20 for w in rng.warnings)  # plain words, not just a code
+
+
+def test_no_guard_rail_inside_the_evidence() -> None:
+    for b in (140, 160, 175, 184.9):
+        assert target_range(b, (5, 10), max_sustained_spm=210).warnings == ()
+
+
+def test_stride_rate_hint() -> None:
+    (w,) = target_range(82).warnings
+    assert "164 spm" in w.message  # 82 strides per minute are 164 steps per minute
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 0, 30, 300, -160])
+def test_bad_baseline(bad: float) -> None:
+    with pytest.raises(ParameterError, match="baseline"):
+        target_range(bad)
+
+
+@pytest.mark.parametrize("bad", [(-1, 5), (10, 5), (5, 40), (5, float("nan")), (1, 2, 3)])
+def test_bad_increase(bad: tuple) -> None:
+    with pytest.raises(ParameterError):
+        target_range(160, bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("5-10", (5, 10)), ("5-7.5", (5, 7.5)), ("7.5", (7.5, 7.5)), ("+5%-+10%", (5, 10)), (" 5 - 8 ", (5, 8))],
+)
+def test_parse_increase(text: str, expected: tuple[float, float]) -> None:
+    assert parse_increase(text) == expected
+
+
+@given(st.floats(0, 30), st.floats(0, 30))
+def test_parse_increase_round_trip(a: float, b: float) -> None:
+    lo, hi = sorted((round(a, 2), round(b, 2)))
+    assert parse_increase(f"{lo}-{hi}") == (lo, hi)
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "5-", "-5", "10-5", "5-50", "5--10"])
+def test_parse_increase_rejects(bad: str) -> None:
+    with pytest.raises(ParameterError):
+        parse_increase(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "speed_ms"),
+    [
+        ("12km/h", 12 / 3.6),
+        ("12 kph", 12 / 3.6),
+        ("3.3m/s", 3.3),
+        ("5:00/km", 1000 / 300),
+        ("5:00 min/km", 1000 / 300),
+        ("8:00/mi", 1609.344 / 480),
+        ("4.5/km", 1000 / 270),
+        ("7.5mph", 7.5 * 1609.344 / 3600),
+    ],
+)
+def test_parse_speed(text: str, speed_ms: float) -> None:
+    assert parse_speed_ms(text) == pytest.approx(speed_ms)
+
+
+@given(st.integers(3, 12), st.integers(0, 59))
+def test_pace_and_speed_agree(minutes: int, seconds: int) -> None:
+    pace_s = 60 * minutes + seconds
+    v = parse_speed_ms(f"{minutes}:{seconds:02d}/km")
+    assert v == pytest.approx(1000 / pace_s)
+    assert parse_speed_ms(f"{v * 3.6:.9f}km/h") == pytest.approx(v)
+    assert format_pace(v).endswith(f"{minutes}:{seconds:02d}/km)")
+
+
+@pytest.mark.parametrize("bad", ["12", "5:00", "fast", "5:75/km", "100km/h", "0:10/km", "3.5:00/km", ""])
+def test_parse_speed_rejects(bad: str) -> None:
+    with pytest.raises(ParameterError):
+        parse_speed_ms(bad)
+
+
+def _runs(slope: float, speeds: list[np.ndarray], noise: float, seed: int = 0) -> tuple[list, list, list]:
+    rng = np.random.default_rng(seed)
+    cad = [150 + slope * s + rng.normal(0, noise, s.size) for s in speeds]
+    return cad, speeds, [np.ones(s.size) for s in speeds]
+
+
+def test_pooled_fit_recovers_a_known_line() -> None:
+    rng = np.random.default_rng(1)
+    speeds = [rng.uniform(2.5, 3.0, 600), rng.uniform(3.2, 4.0, 600)]  # an easy run and a tempo run
+    model = pooled_speed_model(*_runs(10.0, speeds, noise=1.5))
+    assert model.n_runs == 2
+    assert model.fit.slope_spm_per_ms == pytest.approx(10.0, abs=0.5)
+    assert model.weakness() is None
+    sb = speed_baseline(model, 3.3, fallback_spm=170.0)
+    assert sb.used and sb.reason is None
+    assert sb.baseline_spm == pytest.approx(150 + 10 * 3.3, abs=0.5)
+
+
+def test_each_run_alone_has_too_little_range() -> None:
+    rng = np.random.default_rng(2)
+    model = pooled_speed_model(*_runs(10.0, [rng.uniform(2.9, 3.1, 900)], noise=1.0))
+    reason = model.weakness()
+    assert reason is not None and "speed range" in reason
+    sb = speed_baseline(model, 3.0, fallback_spm=171.0)
+    assert not sb.used and sb.baseline_spm == 171.0
+    assert math.isfinite(sb.cadence_at_speed_spm)  # still reported
+
+
+def test_low_r2_falls_back() -> None:
+    rng = np.random.default_rng(3)
+    model = pooled_speed_model(*_runs(2.0, [rng.uniform(2.0, 4.0, 900)], noise=8.0))
+    assert model.fit.r2 < 0.2
+    assert "r2" in (model.weakness() or "")
+
+
+def test_too_few_records_falls_back() -> None:
+    model = pooled_speed_model(*_runs(10.0, [np.linspace(2, 4, 20)], noise=0.5))
+    assert "too few" in (model.weakness() or "")
+
+
+def test_no_speed_at_all() -> None:
+    s = np.full(300, np.nan)
+    model = pooled_speed_model([np.full(300, 170.0)], [s], [np.ones(300)])
+    assert model.n_runs == 0 and model.fit.n == 0
+    assert not speed_baseline(model, 3.0, 170.0).used
+
+
+def test_speed_outside_what_was_run_falls_back() -> None:
+    rng = np.random.default_rng(4)
+    speeds = [rng.uniform(2.5, 3.5, 900)]
+    model = pooled_speed_model(*_runs(10.0, speeds, noise=1.0))
+    assert model.weakness() is None
+    sb = speed_baseline(model, 5.5, fallback_spm=180.0)
+    assert not sb.used and "outside the speeds" in (sb.reason or "")
+
+
+def test_pooled_model_rejects_mismatched_runs() -> None:
+    with pytest.raises(ParameterError):
+        pooled_speed_model([np.ones(3)], [np.ones(3), np.ones(3)], [np.ones(3)])
+    with pytest.raises(ParameterError):
+        pooled_speed_model([np.ones(3)], [np.ones(4)], [np.ones(3)])
+
+
+def test_short_baseline_guard_rail() -> None:
+    short = Baseline(170.0, 120.0, 160.0, 175.0, 1, ("a.fit",))
+    assert [w.code for w in baseline_warnings(short)] == ["short_baseline"]
+    assert baseline_warnings(Baseline(170.0, 1800.0, 160.0, 175.0, 1, ("a.fit",))) == ()
+
+
+@pytest.mark.parametrize("slope", [4.0, 8.0, 12.0])
+@pytest.mark.parametrize("noise", [0.5, 2.0])
+def test_speed_fit_sweep(slope: float, noise: float) -> None:
+    rng = np.random.default_rng(int(slope * 10 + noise * 100))
+    speeds = [rng.uniform(2.4, 3.0, 900), rng.uniform(3.0, 3.8, 900), rng.uniform(2.8, 4.2, 600)]
+    model = pooled_speed_model(*_runs(slope, speeds, noise=noise, seed=int(slope)))
+    assert model.weakness() is None
+    for v in (2.6, 3.3, 4.0):
+        sb = speed_baseline(model, v, fallback_spm=0.0)
+        assert sb.used and sb.baseline_spm == pytest.approx(150 + slope * v, abs=0.5)
