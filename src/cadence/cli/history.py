@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._common import EXIT_INPUT, echo_json, is_tty, refuse_existing_outputs
+from ._common import EXIT_INPUT, byte_progress, echo_json, is_tty, refuse_existing_outputs
 
 
 @click.command()
@@ -123,13 +123,10 @@ def history(
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
     cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
 
-    if is_tty(sys.stderr) and len(files) > 1:
-        with click.progressbar(length=len(files), label="analyzing", file=sys.stderr) as bar:
-            outcomes, n_analyzed = collect_facts(
-                files, options=options, cache_dir=cdir, jobs=jobs, progress=lambda _p: bar.update(1)
-            )
-    else:
-        outcomes, n_analyzed = collect_facts(files, options=options, cache_dir=cdir, jobs=jobs)
+    with byte_progress(is_tty(sys.stderr) and len(files) > 1) as progress:
+        outcomes, n_analyzed = collect_facts(
+            files, options=options, cache_dir=cdir, jobs=jobs, progress=progress
+        )
     h = build_history(
         outcomes,
         band=target,

@@ -152,6 +152,8 @@ def _collect(path: str) -> tuple[_Raw, str | None]:
     """Read ``path`` with the fast decoder, or with fitdecode where the fast one cannot; data and break."""
     from .fit_fast import FallbackNeeded, decode_fit
 
+    if os.environ.get("CADENCE_FIT_DECODER") == "fitdecode":  # the escape hatch, and the benchmark's "before"
+        return _collect_fitdecode(path)
     try:
         fast = decode_fit(path)
     except FallbackNeeded as exc:
