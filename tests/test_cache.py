@@ -23,6 +23,7 @@ def _job(salt: str = "v1") -> CachedJob[dict[str, Any]]:
         salt=salt,
         encode=lambda out: out,
         decode=lambda raw, path: {**raw, "file": path, "cached": True},
+        rename=lambda out, old, new: {**out, "file": new},
         cacheable=lambda out: True,
         crashed=lambda path, exc: {"file": path, "error": str(exc)},
     )

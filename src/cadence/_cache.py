@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from .errors import CadenceError
+
 __all__ = [
     "CachedJob",
+    "SchedulerError",
     "cache_key",
     "cache_path",
     "default_cache_dir",
@@ -56,8 +59,11 @@ class CachedJob(Generic[T]):
         Everything besides the file's bytes the outcome depends on (package version, options): part of
         the key.
     encode, decode : callable
-        Outcome to a JSON-ready object and back; ``decode(obj, path)`` may rename the outcome for ``path``
-        (the same bytes under another name).
+        Outcome to a JSON-ready object and back; ``decode(obj, path)`` gives the outcome for ``path`` (the
+        same bytes may sit under another name).
+    rename : callable
+        ``rename(outcome, old_path, new_path)``: the outcome of a copy of the file (a Dask worker works on a
+        copy of the bytes), as if made from the file itself.
     cacheable : callable
         Whether an outcome may be cached (not a crash of our own code).
     crashed : callable
@@ -69,6 +75,7 @@ class CachedJob(Generic[T]):
     salt: str
     encode: Callable[[T], Any]
     decode: Callable[[Any, str], T]
+    rename: Callable[[T, str, str], T]
     cacheable: Callable[[T], bool]
     crashed: Callable[[str, BaseException], T]
 
@@ -111,6 +118,7 @@ def run_cached(
     cache_dir: str | os.PathLike[str] | None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> tuple[list[T], list[bool]]:
     """Run ``job.work`` on every file: from the cache when its content is known, otherwise in parallel.
 
@@ -127,6 +135,9 @@ def run_cached(
     progress : callable, optional
         ``progress(done_bytes, total_bytes)`` after each file that is worked on (cached files are done
         before the first call and are not counted: the estimate is the work left, weighted by bytes).
+    scheduler : str, optional
+        A Dask distributed scheduler (``tcp://HOST:PORT``): the files left are sent there, their bytes with
+        them (the workers need no shared folder), instead of to local processes. The cache stays here.
 
     Returns
     -------
@@ -139,6 +150,8 @@ def run_cached(
     ------
     ValueError
         ``jobs`` < 1.
+    SchedulerError
+        The Dask extra is missing, or the scheduler cannot be reached.
     """
     import concurrent.futures as cf
 
@@ -174,7 +187,9 @@ def run_cached(
             progress(int(state["done"]), total)
 
     n_jobs = min(jobs or default_jobs(), len(todo))
-    if n_jobs <= 1:
+    if scheduler is not None and todo:
+        _run_on_dask(job, todo, scheduler, done)
+    elif n_jobs <= 1:
         for path, key in todo:
             done(path, key, job.work(path))
     else:
@@ -195,6 +210,63 @@ def run_cached(
             raise
         pool.shutdown()
     return [outcomes[p] for p in files], [p in cached for p in files]
+
+
+class SchedulerError(CadenceError, RuntimeError):
+    """The Dask scheduler given cannot be used (extra missing, unreachable)."""
+
+    exit_code = 2
+
+
+def _work_on_copy(work: Callable[[str], T], name: str, data: bytes) -> tuple[T, str]:
+    """Run ``work`` on a copy of a file's bytes under its own name (on a Dask worker); outcome and path."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="cadence-") as tmp:
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return work(path), path
+
+
+def _run_on_dask(
+    job: CachedJob[T],
+    todo: list[tuple[str, str | None]],
+    address: str,
+    done: Callable[[str, str | None, T], None],
+) -> None:
+    """Send each file's bytes to the Dask cluster at ``address``; ``done`` as each outcome comes back."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise SchedulerError(
+            f"--scheduler {address} needs the dask extra: pip install 'cadence[dask]'"
+        ) from None
+    try:
+        client = Client(address, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(f"--scheduler {address}: cannot connect ({exc})") from None
+    try:
+        futures = {}
+        for path, key in sorted(todo, key=lambda item: -file_size(item[0])):
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                done(path, key, job.work(path))  # let the work name the problem, here
+                continue
+            fut = client.submit(_work_on_copy, job.work, os.path.basename(path), data, pure=False)
+            futures[fut] = (path, key)
+        for fut in as_completed(list(futures)):
+            path, key = futures[fut]
+            try:
+                outcome, copy = fut.result()
+                outcome = job.rename(outcome, copy, path)
+            except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the run
+                outcome = job.crashed(path, exc)
+            done(path, key, outcome)
+    finally:
+        client.close()
 
 
 def _worker_init() -> None:

@@ -79,6 +79,12 @@ if TYPE_CHECKING:
 )
 @click.option("--no-cache", is_flag=True, help="Analyze every file again; read and write no cache.")
 @click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    default=None,
+    help="Analyze on this Dask distributed cluster instead of local processes (needs cadence[dask]).",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=str),
     default=None,
@@ -101,6 +107,7 @@ def analyze(
     jobs: int | None = None,
     no_cache: bool = False,
     cache_dir: str | None = None,
+    scheduler: str | None = None,
 ) -> None:
     """Running cadence of the activities in PATHS (FIT files, or folders searched recursively).
 
@@ -155,8 +162,10 @@ def analyze(
 
     if not (series_path or steps_path or plot_path):  # the reports alone: parallel, cached by content
         cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
-        _analyze_reports(files, analyze_job(options, accel), cdir, jobs, as_json, all_sessions)
+        _analyze_reports(files, analyze_job(options, accel), cdir, jobs, scheduler, as_json, all_sessions)
         return
+    if scheduler:
+        raise click.UsageError("--scheduler gives the reports only: not with --series, --plot or --steps")
 
     results = []
     errors: list[dict[str, str]] = []
@@ -217,7 +226,13 @@ def analyze(
 
 
 def _analyze_reports(
-    files: list[str], job: Any, cache_dir: str | None, jobs: int | None, as_json: bool, all_sessions: bool
+    files: list[str],
+    job: Any,
+    cache_dir: str | None,
+    jobs: int | None,
+    scheduler: str | None,
+    as_json: bool,
+    all_sessions: bool,
 ) -> None:
     """Analyze ``files`` in parallel (cached by content, like ``history``) and print them in file order."""
     import sys
@@ -226,7 +241,9 @@ def _analyze_reports(
     from ..report.document import SCHEMA_VERSION
 
     with byte_progress(is_tty(sys.stderr) and len(files) > 1) as progress:
-        reports, _ = run_cached(job, files, cache_dir=cache_dir, jobs=jobs, progress=progress)
+        reports, _ = run_cached(
+            job, files, cache_dir=cache_dir, jobs=jobs, progress=progress, scheduler=scheduler
+        )
     errors: list[dict[str, str]] = []
     shown: list[Any] = []
     skipped: list[dict[str, Any]] = []

@@ -347,14 +347,26 @@ def _salt(options: AnalysisOptions) -> str:
 
 
 def _encode(outcome: FileOutcome) -> dict[str, Any]:
-    return {"sessions": [s.to_json() for s in outcome.sessions], "error": outcome.error}
+    return {"file": outcome.file, "sessions": [s.to_json() for s in outcome.sessions], "error": outcome.error}
+
+
+def _rename(outcome: FileOutcome, old: str, new: str) -> FileOutcome:
+    """Return the outcome as if made from ``new`` (the same bytes under another name, or a worker's copy)."""
+
+    def text(t: str) -> str:
+        return t.replace(old, new) if old != new else t
+
+    sessions = tuple(
+        dataclasses.replace(s, file=new, notes=tuple(text(n) for n in s.notes)) for s in outcome.sessions
+    )
+    error = text(outcome.error) if outcome.error else outcome.error
+    return dataclasses.replace(outcome, file=new, sessions=sessions, error=error)
 
 
 def _decode(raw: dict[str, Any], path: str) -> FileOutcome:
     sessions = tuple(SessionFacts.from_json(d) for d in raw["sessions"])
-    # the same bytes may sit under another name: the cached facts name the file they were made from
-    sessions = tuple(dataclasses.replace(s, file=path) for s in sessions)
-    return FileOutcome(path, sessions, raw.get("error"), from_cache=True)
+    cached = FileOutcome(str(raw.get("file", path)), sessions, raw.get("error"), from_cache=True)
+    return _rename(cached, cached.file, path)
 
 
 def _cacheable(outcome: FileOutcome) -> bool:
@@ -395,6 +407,7 @@ def history_job(options: AnalysisOptions | None = None) -> CachedJob[FileOutcome
         salt=_salt(opts),
         encode=_encode,
         decode=_decode,
+        rename=_rename,
         cacheable=_cacheable,
         crashed=_crashed,
     )
@@ -407,6 +420,7 @@ def collect_facts(
     cache_dir: str | os.PathLike[str] | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> tuple[list[FileOutcome], int]:
     """Facts of every file: from the cache when its content is known, otherwise analyzed in parallel.
 
@@ -423,6 +437,8 @@ def collect_facts(
     progress : callable, optional
         ``progress(done_bytes, total_bytes)`` after each analyzed file (see
         :func:`~cadence._cache.run_cached`).
+    scheduler : str, optional
+        A Dask distributed scheduler address (``tcp://HOST:PORT``) to analyze on instead of local processes.
 
     Returns
     -------
@@ -435,7 +451,9 @@ def collect_facts(
     if jobs is not None and jobs < 1:
         raise ParameterError(f"{jobs=} must be >= 1")
     job = history_job(options)
-    outcomes, cached = run_cached(job, files, cache_dir=cache_dir, jobs=jobs, progress=progress)
+    outcomes, cached = run_cached(
+        job, files, cache_dir=cache_dir, jobs=jobs, progress=progress, scheduler=scheduler
+    )
     return outcomes, len(dict.fromkeys(p for p, c in zip(files, cached, strict=True) if not c))
 
 

@@ -90,20 +90,38 @@ def _encode(report: FileReport) -> dict[str, Any]:
     return dataclasses.asdict(report)
 
 
-def _decode(raw: dict[str, Any], path: str) -> FileReport:
-    """Read a cached report back; the same bytes may sit under another name: it is shown for ``path``."""
-    old = str(raw["file"])
+def _rename(report: FileReport, old: str, new: str) -> FileReport:
+    """Return the report as if made from ``new`` (the same bytes under another name, or a worker's copy)."""
+    if old == new:
+        return report
 
-    def renamed(text: str) -> str:
-        return text.replace(old, path) if old != path else text
+    def text(t: str) -> str:
+        return t.replace(old, new)
+
+    def deep(value: Any) -> Any:  # notes in the document name the file too
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, dict):
+            return {k: deep(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [deep(v) for v in value]
+        return value
 
     sessions = tuple(
-        SessionReport(bool(s["is_step_sport"]), {**s["document"], "file": path}, renamed(str(s["text"])))
-        for s in raw["sessions"]
+        SessionReport(s.is_step_sport, {**deep(s.document), "file": new}, text(s.text))
+        for s in report.sessions
     )
-    error = raw.get("error")
-    warns = tuple(renamed(str(w)) for w in raw["warnings"])
-    return FileReport(path, sessions, warns, renamed(error) if error else None)
+    error = text(report.error) if report.error else None
+    return FileReport(new, sessions, tuple(text(w) for w in report.warnings), error)
+
+
+def _decode(raw: dict[str, Any], path: str) -> FileReport:
+    """Read a cached report back, for ``path``."""
+    sessions = tuple(
+        SessionReport(bool(s["is_step_sport"]), dict(s["document"]), str(s["text"])) for s in raw["sessions"]
+    )
+    cached = FileReport(str(raw["file"]), sessions, tuple(str(w) for w in raw["warnings"]), raw.get("error"))
+    return _rename(cached, cached.file, path)
 
 
 def _cacheable(report: FileReport) -> bool:
@@ -133,6 +151,7 @@ def analyze_job(
         salt=salt,
         encode=_encode,
         decode=_decode,
+        rename=_rename,
         cacheable=_cacheable,
         crashed=_crashed,
     )
