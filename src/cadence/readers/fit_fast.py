@@ -96,6 +96,7 @@ class _Def:
         self.comp_toff: list[int] = []  # their 5-bit time offsets
         self.bad = ""  # why a data message of this definition cannot be decoded here ("" = fine)
         self.ts_index = -1  # index in field_defs of the (single) timestamp field, -1 if none
+        self.acc_nums: list[int] = []  # record components whose accumulator this definition resets
 
 
 def _profile() -> Any:
@@ -178,6 +179,7 @@ def _decode(data: bytes) -> FastFit:
     n_messages = 0
     error: Exception | None = None
     inline: list[tuple[_Def, int]] = []  # developer data messages, decoded as they come (they define types)
+    known: dict[bytes, _Def] = {}  # definitions without developer fields, by their bytes
 
     while error is None:
         # --- file header (fitdecode's _read_header)
@@ -235,6 +237,16 @@ def _decode(data: bytes) -> FastFit:
                 if n - p < 6:
                     error = FitEOFError(5, n - p - 1, p + 1)
                     break
+                if not h & 0x20 and p + 6 + 3 * data[p + 5] <= min(n, end):
+                    # the same definition again (some watches redefine before every few records): one _Def
+                    q = p + 6 + 3 * data[p + 5]
+                    seen = known.get(data[p:q])
+                    if seen is not None:
+                        for num in seen.acc_nums:
+                            acc_resets.setdefault(num, []).append(p)
+                        defs[seen.local] = seen
+                        p = q
+                        continue
                 big = data[p + 2] != 0
                 gnum = int.from_bytes(data[p + 3 : p + 5], "big" if big else "little")
                 n_fields = data[p + 5]
@@ -258,6 +270,7 @@ def _decode(data: bytes) -> FastFit:
                             if comp.accumulate:
                                 if gnum == MESG_RECORD:
                                     acc_resets.setdefault(comp.def_num, []).append(p)
+                                    d.acc_nums.append(comp.def_num)
                     field_defs.append(types.FieldDefinition(fld, num, bt, size))
                     consume.append(size)
                     if size == 0:
@@ -306,6 +319,8 @@ def _decode(data: bytes) -> FastFit:
                 )
                 defs[d.local] = d
                 all_defs.append(d)
+                if not d.is_dev:
+                    known[data[p:q]] = d
                 p = q
             else:  # plain data message
                 d = defs.get(h & 0xF)
