@@ -32,7 +32,9 @@ from fit_speed import decode_only
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=None)
     args = parser.parse_args()
@@ -59,7 +61,7 @@ def main() -> None:
             files.append(str(dest))
             copies[name] += 1
         mb = sum(Path(f).stat().st_size for f in files) / 1e6
-        print(f"{len(files)} files ({mb:.0f} MB) from {len(running)} running files, {jobs} worker process(es)")
+        print(f"{len(files)} files ({mb:.0f} MB) from {len(running)} running files, {jobs} worker(s)")
 
         fitdecode_s = 0.0
         for name, n in copies.items():
