@@ -80,7 +80,7 @@ def cli_seconds(path: str, env_extra: dict[str, str], repeat: int) -> tuple[floa
     for _ in range(repeat):
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "cadence", "analyze", path, "--json"],
+            [sys.executable, "-m", "cadence", "analyze", path, "--json", "--no-cache"],
             capture_output=True,
             text=True,
             env=env,
