@@ -32,11 +32,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SMALL_MESSAGES", "FallbackNeeded", "FastFit", "decode_fit", "decode_fit_bytes"]
+__all__ = ["ACCEL_MESSAGES", "SMALL_MESSAGES", "FallbackNeeded", "FastFit", "decode_fit", "decode_fit_bytes"]
 
 MESG_RECORD = 20
 #: decoded one by one (a few per file): file_id, sport, session, lap, event, device_info, activity
 SMALL_MESSAGES = frozenset({0, 12, 18, 19, 21, 23, 34})
+#: the accelerometer messages: accelerometer_data, three_d_sensor_calibration
+ACCEL_MESSAGES = frozenset({165, 167})
 _FIELD_DESCRIPTION = 206
 _DEVELOPER_DATA_ID = 207
 _TIMESTAMP = 253
@@ -62,7 +64,8 @@ class FastFit:
     present : dict of str to ndarray of bool
         Where fitdecode's value of that column is not ``None`` (a number, text or an array).
     messages : list of fitdecode.FitDataMessage
-        The :data:`SMALL_MESSAGES`, in file order, as fitdecode would have yielded them.
+        The messages asked for (:data:`SMALL_MESSAGES` by default), in file order, as fitdecode would
+        have yielded them.
     n_messages : int
         Data messages read (all types).
     error : Exception or None
@@ -124,13 +127,16 @@ def _invalid_values() -> dict[int, Any]:
 _INVALID: dict[int, Any] | None = None
 
 
-def decode_fit(path: str | os.PathLike[str]) -> FastFit:
+def decode_fit(path: str | os.PathLike[str], messages: frozenset[int] = SMALL_MESSAGES) -> FastFit:
     """Decode a FIT file (see the module docstring).
 
     Parameters
     ----------
     path : str or os.PathLike
         The file.
+    messages : frozenset of int
+        The global numbers of the messages decoded one by one besides the records (default: the ones the
+        analysis uses; :data:`ACCEL_MESSAGES` for the accelerometer reader).
 
     Returns
     -------
@@ -146,13 +152,13 @@ def decode_fit(path: str | os.PathLike[str]) -> FastFit:
     """
     with open(path, "rb") as fh:
         data = fh.read()
-    return decode_fit_bytes(data)
+    return decode_fit_bytes(data, messages)
 
 
-def decode_fit_bytes(data: bytes) -> FastFit:
+def decode_fit_bytes(data: bytes, messages: frozenset[int] = SMALL_MESSAGES) -> FastFit:
     """Decode the bytes of a FIT file; see :func:`decode_fit`."""
     try:
-        return _decode(data)
+        return _decode(data, messages)
     except FallbackNeeded:
         raise
     except Exception as exc:  # noqa: BLE001 - anything unforeseen: fitdecode decides, with its own errors
@@ -163,7 +169,7 @@ def decode_fit_bytes(data: bytes) -> FastFit:
 # 1. the pass over message boundaries
 
 
-def _decode(data: bytes) -> FastFit:
+def _decode(data: bytes, wanted: frozenset[int]) -> FastFit:
     from fitdecode import FitDataMessage, types
     from fitdecode.exceptions import FitEOFError, FitHeaderError, FitParseError
 
@@ -279,7 +285,7 @@ def _decode(data: bytes) -> FastFit:
                         d.ts_index = -2 if d.ts_index != -1 else len(field_defs) - 1
                 if error is not None:
                     break
-                if gnum not in SMALL_MESSAGES and gnum != MESG_RECORD:
+                if gnum not in wanted and gnum != MESG_RECORD:
                     d.bad = d.bad or _crashes_fitdecode(mesg_type, field_defs, consume)
                 dev_defs = []
                 if d.is_dev:
@@ -355,7 +361,7 @@ def _decode(data: bytes) -> FastFit:
     processor = _processor()
     found: list[tuple[int, Any]] = []
     for d in all_defs:
-        if d.global_num not in SMALL_MESSAGES:
+        if d.global_num not in wanted:
             continue
         for pos in d.pos:
             found.append((pos, _message(d, data, pos, None, processor, FitDataMessage)))
