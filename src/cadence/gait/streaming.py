@@ -1,4 +1,4 @@
-"""Causal (streaming) step detection: feed accelerometer chunks as they arrive, get steps as they are confirmed.
+"""Causal (streaming) step detection: feed accelerometer chunks as they arrive, get steps as they happen.
 
 Pure numpy, no I/O: the live sources (``cadence.live``) and the tests feed it. It is the offline detector
 (:func:`cadence.steps.estimate_steps`, same method, same constants) run again and again on a sliding buffer of
@@ -79,8 +79,8 @@ class StreamOptions:
     step: StepOptions = field(default_factory=StepOptions)
     grid_hz: float = 50.0
     buffer_s: float = 10.0
-    update_s: float = 0.2
-    lookahead_s: float = 0.3
+    update_s: float = 0.15
+    lookahead_s: float = 0.15
     backfill_s: float = 2.0
     settle_s: float = 4.5
     max_gap_s: float = 0.5
@@ -358,7 +358,7 @@ class StreamingStepDetector:
         return float(np.median(np.diff(rt))) if len(rt) > 1 else self._dt
 
     def _add(self, ts: NDArray[np.float64], acc: NDArray[np.float64]) -> StepUpdate:
-        """Append samples of the current segment (sorted, newer than any before) and maybe run the detector."""
+        """Append samples of the current segment (sorted, newer than before); maybe run the detector."""
         n = len(ts)
         self._n_samples += n
         self._rate_t.extend(ts[-256:].tolist())
