@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadence.activity import ActivityResult, analyze_file
-from cadence.adherence import band_from_target, check_adherence, parse_time_ranges, parse_time_s
-from cadence.analysis import analyze_trace
+from cadence.coach.adherence import band_from_target, check_adherence, parse_time_ranges, parse_time_s
+from cadence.datatypes import CadenceTrace
 from cadence.errors import ParameterError
-from cadence.trace import CadenceTrace
+from cadence.gait.analysis import analyze_trace
+from cadence.pipeline import ActivityResult, analyze_file
 
 
 def _run(

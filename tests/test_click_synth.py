@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from cadence.click_synth import (
+from cadence.audio.clicks import (
     ClickOptions,
     ClickSound,
     Program,

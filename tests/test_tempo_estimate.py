@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cadence.errors import ParameterError
-from cadence.music import (
+from cadence.music.library import (
     TempoCache,
     TempoSource,
     estimate_track_tempo,
@@ -23,7 +23,7 @@ from cadence.music import (
     read_track,
     scan_music_dir,
 )
-from cadence.tempo_estimate import estimate_tempo, fold_tempo_bpm
+from cadence.music.tempo import estimate_tempo, fold_tempo_bpm
 from music_files import click_track, tagged_track
 
 # --- folding (pure, no librosa) --------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = [
     "StepOptions",

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ._timefmt import format_duration
-from .activity import ActivityResult
+from .._timefmt import format_duration
+from ..pipeline import ActivityResult
 
 __all__ = ["SCHEMA_VERSION", "format_duration", "format_summary", "result_to_dict", "series_columns"]
 

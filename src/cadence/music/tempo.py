@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = ["TempoEstimate", "estimate_tempo", "fold_tempo_bpm", "import_librosa"]
 

@@ -1,7 +1,7 @@
 """The runner's music library: read tempo tags from audio files or a CSV track list, write M3U8 playlists.
 
 This is the I/O edge of the playlist feature; the matching itself is pure and lives in
-:mod:`cadence.playlist`. Tags are read with `mutagen <https://mutagen.readthedocs.io>`_:
+:mod:`cadence.music.matching`. Tags are read with `mutagen <https://mutagen.readthedocs.io>`_:
 
 ========================  ===============================================
 format                    tempo tag
@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._atomic import atomic_output
-from ._cache import default_cache_dir
-from .errors import InputFormatError, ParameterError
+from .._atomic import atomic_output
+from .._cache import default_cache_dir
+from ..errors import InputFormatError, ParameterError
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -662,10 +662,10 @@ def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None 
     -------
     dict
         ``{"tempo_bpm", "confidence", "n_beats", "analysed_s"}`` as in
-        :class:`cadence.tempo_estimate.TempoEstimate`, or ``{"problem": str}`` when the audio cannot be
+        :class:`cadence.music.tempo.TempoEstimate`, or ``{"problem": str}`` when the audio cannot be
         decoded (cached too, so an undecodable file is not retried until it changes).
     """
-    from .tempo_estimate import estimate_tempo, import_librosa
+    from .tempo import estimate_tempo, import_librosa
 
     import_librosa()  # fail early and clearly when the extra is missing
     p = Path(path)
@@ -708,7 +708,7 @@ def estimate_untagged(
         From :func:`scan_music_dir`.
     cadence_spm : float
         Target step rate: estimates are folded by octaves into ``[cadence_spm/sqrt(2), cadence_spm*sqrt(2))``
-        (:func:`cadence.tempo_estimate.fold_tempo_bpm`), since a beat tracker often finds half or double.
+        (:func:`cadence.music.tempo.fold_tempo_bpm`), since a beat tracker often finds half or double.
     cache : TempoCache, optional
         Estimates keyed by file path, size and mtime; a rescan of an unchanged folder only reads the cache.
     progress : callable, optional
@@ -723,7 +723,7 @@ def estimate_untagged(
     failed : tuple of (str, str)
         ``(path, problem)`` of tracks whose audio could not be decoded or had no steady beat.
     """
-    from .tempo_estimate import fold_tempo_bpm
+    from .tempo import fold_tempo_bpm
 
     tracks = list(library.tracks)
     raw_bpm: dict[Path, float] = {}

@@ -1,6 +1,6 @@
 """Adherence to a cadence target: share of running time in the band, per lap, and in silent segments.
 
-Pure functions of an analyzed run (:class:`~cadence.activity.ActivityResult`); no I/O. Times of segments
+Pure functions of an analyzed run (:class:`~cadence.pipeline.ActivityResult`); no I/O. Times of segments
 are seconds from the start of the recording, pauses included (the clock a metronome app runs on).
 """
 
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._timefmt import format_duration
-from .analysis import time_in_band_s, weighted_mean
-from .errors import ParameterError
+from .._timefmt import format_duration
+from ..errors import ParameterError
+from ..gait.analysis import time_in_band_s, weighted_mean
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from .activity import ActivityResult
+    from ..pipeline import ActivityResult
 
 __all__ = [
     "MIN_SEGMENT_RUNNING_S",

@@ -1,4 +1,4 @@
-"""Read running-watch FIT files into :class:`~cadence.trace.CadenceTrace` objects, one per session.
+"""Read running-watch FIT files into :class:`~cadence.datatypes.CadenceTrace` objects, one per session.
 
 The only module that imports :mod:`fitdecode`. It is lenient the way the watch makers' own apps are: CRC
 mismatches, invalid (0xFF) values, developer fields, compressed timestamps and chained files are read; a
@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import CadenceWarning, InputFormatError
-from .trace import STEP_SPORTS, CadenceTrace, DeviceSummary
+from ..datatypes import STEP_SPORTS, CadenceTrace, DeviceSummary
+from ..errors import CadenceWarning, InputFormatError
 
 __all__ = ["read_fit"]
 
