@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.accel_csv import read_accel_csv
 from cadence.errors import ParameterError
+from cadence.gait.steps import estimate_steps
 from cadence.gait.streaming import StreamingStepDetector, StreamOptions
-from cadence.steps import estimate_steps
-from cadence.synth_gait import GaitSegment, synth_gait
+from cadence.gait.synth import GaitSegment, synth_gait
+from cadence.readers.accel_csv import read_accel_csv
 
 REPO = Path(__file__).resolve().parents[2]
 

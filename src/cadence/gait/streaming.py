@@ -1,8 +1,8 @@
 """Causal (streaming) step detection: feed accelerometer chunks as they arrive, get steps as they happen.
 
-Pure numpy, no I/O: the live sources (``cadence.live``) and the tests feed it. It is the offline detector
-(:func:`cadence.steps.estimate_steps`, same method, same constants) run again and again on a sliding buffer of
-the most recent seconds of signal:
+Pure numpy, no I/O: the live sources (``cadence.live``) and the tests feed it. It is the offline
+detector (:func:`cadence.gait.steps.estimate_steps`, same method, same constants) run again and again on a
+sliding buffer of the most recent seconds of signal:
 
 1. Incoming samples (any, changing, irregular rate) are put on a fixed uniform grid (``grid_hz``) anchored at
    the start of the current *segment*, by linear interpolation from the previous sample; the grid's
@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ParameterError
-from ..steps import MIN_FS_HZ, StepOptions, estimate_steps
+from .steps import MIN_FS_HZ, StepOptions, estimate_steps
 
 __all__ = ["StepUpdate", "StreamOptions", "StreamStats", "StreamingStepDetector"]
 
@@ -158,7 +158,7 @@ class StreamingStepDetector:
         Buffer, grid and timing options.
     gravity_included : bool
         False for a "linear acceleration" stream (gravity removed by the phone), as in
-        :func:`cadence.steps.estimate_steps`.
+        :func:`cadence.gait.steps.estimate_steps`.
 
     Notes
     -----

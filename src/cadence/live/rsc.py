@@ -94,7 +94,7 @@ def decode_rsc(data: bytes | bytearray) -> RscMeasurement:
 
 
 def rsc_step_rate_spm(m: RscMeasurement) -> tuple[float, str]:
-    """The step rate of a measurement, deciding whether the device sent steps or strides.
+    """Return the step rate of a measurement, deciding whether the device sent steps or strides.
 
     Devices disagree: some send steps per minute, some strides. Nobody runs at fewer than ~120 steps per
     minute, so a cadence under 120 while running (speed >= 2 m/s, or the device's running flag) is strides
