@@ -186,8 +186,9 @@ class LiveState:
 
 def format_live_line(state: LiveState, target: TargetBand, status: str | None = None) -> str:
     """Return the one live line: elapsed time, smoothed cadence, the band, in/below/above, cue, steps."""
-    s = int(state.elapsed_s)
-    clock = f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    from .._timefmt import format_duration
+
+    clock = format_duration(float(int(state.elapsed_s)))
     cad = f"{state.cadence_spm:5.1f} spm" if state.band is not BandState.NONE else "    - spm"
     where = {
         BandState.IN: "in band",

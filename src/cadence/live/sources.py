@@ -44,6 +44,7 @@ __all__ = [
     "parse_sensor_logger_push",
 ]
 
+
 @dataclass(frozen=True)
 class AccelChunk:
     """Raw acceleration samples.
@@ -209,7 +210,9 @@ class PhyphoxSource(Source):
         if "://" not in url:
             url = "http://" + url
         if not url.startswith(("http://", "https://")):
-            raise ParameterError(f"--phyphox {url!r}: give the address phyphox shows, like http://192.168.1.5:8080")
+            raise ParameterError(
+                f"--phyphox {url!r}: give the address phyphox shows, like http://192.168.1.5:8080"
+            )
         self.url = url.rstrip("/")
         self.poll_s, self.timeout_s, self.give_up_s = poll_s, timeout_s, give_up_s
         self._clock, self._sleep = clock, sleep
@@ -226,8 +229,10 @@ class PhyphoxSource(Source):
         try:
             chunk, status = self._get(_phyphox_query(None))
         except (OSError, http.client.HTTPException) as exc:
-            raise StreamError(f"{self.url}: no answer ({_reason(exc)}); is phyphox's remote access on, "
-                              "and is this the address it shows?") from None
+            raise StreamError(
+                f"{self.url}: no answer ({_reason(exc)}); is phyphox's remote access on, "
+                "and is this the address it shows?"
+            ) from None
         self._pending = [chunk] if len(chunk.t_s) else []
         self._note(chunk, status)
         if start and not status.get("measuring", False):
@@ -243,8 +248,9 @@ class PhyphoxSource(Source):
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's URL
                 return bytes(resp.read())
         except urllib.error.HTTPError as exc:
-            raise StreamError(f"{self.url}: HTTP {exc.code} for {path.split('?')[0]}: not a phyphox "
-                              "remote interface?") from None
+            raise StreamError(
+                f"{self.url}: HTTP {exc.code} for {path.split('?')[0]}: not a phyphox remote interface?"
+            ) from None
 
     def _get(self, path: str) -> tuple[AccelChunk, dict[str, Any]]:
         return parse_phyphox_reply(self._request(path), self.url)
@@ -418,8 +424,12 @@ class SensorLoggerSource(Source):
                 f"--sensor-logger {host}:{port}: cannot listen there ({exc.strerror or exc})"
             ) from None
         self.host, self.port = host, int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        daemon=True, name="sensor-logger-receiver")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            daemon=True,
+            name="sensor-logger-receiver",
+        )
         self._thread.start()
         self.status = f"waiting for Sensor Logger to push to port {self.port}"
 
