@@ -31,21 +31,17 @@ always plays it throughout; with --plan/--session the session's cued blocks play
 cue off-band. Ctrl-C or --duration ends the session and saves it. See docs/live.md."""
 
 
-def _make_source(
+def _check_source_args(
     phyphox: str | None, sensor_logger: str | None, ble: str | None, replay: str | None, speed: float
-) -> Source:
+) -> tuple[str, int] | None:
+    """Usage errors in the source options, before any device or network is touched.
+
+    Returns the Sensor Logger ``(host, port)`` when that is the source.
+    """
     from ..errors import ParameterError
 
-    given = [
-        n
-        for n, v in (
-            ("--phyphox", phyphox),
-            ("--sensor-logger", sensor_logger),
-            ("--ble", ble),
-            ("--replay", replay),
-        )
-        if v
-    ]
+    named = (("--phyphox", phyphox), ("--sensor-logger", sensor_logger), ("--ble", ble), ("--replay", replay))
+    given = [n for n, v in named if v]
     if len(given) != 1:
         raise click.UsageError(
             "give one source: --phyphox URL, --sensor-logger [HOST:]PORT, --ble NAME or --replay FILE"
@@ -53,10 +49,6 @@ def _make_source(
         )
     if speed != 1.0 and replay is None:
         raise click.UsageError("--speed goes with --replay")
-    from ..live import sources
-
-    if phyphox:
-        return sources.PhyphoxSource(phyphox)
     if sensor_logger:
         host, _, port = sensor_logger.rpartition(":")
         try:
@@ -65,7 +57,25 @@ def _make_source(
             raise ParameterError(f"--sensor-logger {sensor_logger!r}: need [HOST:]PORT, e.g. 8000") from None
         if not 0 <= port_no <= 65535:
             raise ParameterError(f"--sensor-logger port {port_no} must be 0-65535")
-        return sources.SensorLoggerSource(host or "127.0.0.1", port_no)
+        return host or "127.0.0.1", port_no
+    return None
+
+
+def _make_source(
+    phyphox: str | None,
+    sensor_logger: str | None,
+    ble: str | None,
+    replay: str | None,
+    speed: float,
+    give_up_s: float,
+) -> Source:
+    from ..live import sources
+
+    listen = _check_source_args(phyphox, sensor_logger, ble, replay, speed)
+    if phyphox:
+        return sources.PhyphoxSource(phyphox, give_up_s=give_up_s)
+    if listen is not None:
+        return sources.SensorLoggerSource(*listen)
     if ble:
         return sources.BleSource(ble)
     assert replay is not None
@@ -163,6 +173,13 @@ def _band_and_cue(
     metavar="DURATION",
     help="off-band: time back in the band before it goes off.",
 )
+@click.option(
+    "--give-up-after",
+    default="60s",
+    show_default=True,
+    metavar="DURATION",
+    help="phyphox: how long to keep reconnecting to a phone that stopped answering.",
+)
 @click.option("--duration", "-d", metavar="DURATION", help="End the session after this long (45m, 1:00:00).")
 @click.option("--no-audio", is_flag=True, help="Everything but the sound (the cue is still shown).")
 @click.option(
@@ -206,6 +223,7 @@ def live(
     cue: str | None,
     cue_on_after: str,
     cue_off_after: str,
+    give_up_after: str,
     duration: str | None,
     no_audio: bool,
     steps_path: str | None,
@@ -239,6 +257,8 @@ def live(
         target_text, tolerance_spm, plan_path, session_no, cue, cue_on_after, cue_off_after
     )
     duration_s = parse_duration(duration) if duration is not None else None
+    give_up_s = parse_duration(give_up_after)
+    _check_source_args(phyphox, sensor_logger, ble, replay, speed)
     refuse_existing_outputs(steps_path, log_path, force=force)
     metronome: CueMetronome | None = None
     if not no_audio:
@@ -257,7 +277,7 @@ def live(
             channels=channels,
             options=ClickOptions(sound=ClickSound(sound), level_db=level),
         )
-    source = _make_source(phyphox, sensor_logger, ble, replay, speed)
+    source = _make_source(phyphox, sensor_logger, ble, replay, speed, give_up_s)
     session = LiveSession(band, cue_options, tempo)
     show = is_tty(sys.stdout) and not as_json
     last_print = -1.0
