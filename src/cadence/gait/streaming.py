@@ -202,6 +202,7 @@ class StreamingStepDetector:
         self._prev: tuple[float, NDArray[np.float64]] | None = None  # last raw sample (for interpolation)
         self._next_update = -math.inf
         self._settled_to = -math.inf
+        self._reported_to = math.inf  # no run yet: the backfill limit applies
 
     @property
     def step_times_s(self) -> NDArray[np.float64]:
@@ -416,8 +417,12 @@ class StreamingStepDetector:
         sep = min(sep, 0.5 * 60.0 / opt.step.min_spm)
         horizon = math.inf if final else t_end_s - opt.settle_s
         self._settle(cand, horizon, sep, reported_at)
-        lo = max(t_end_s - opt.backfill_s, t0, self._settled_to)
-        new = self._new_steps(cand[(cand > lo) & (cand <= t_end_s - opt.lookahead_s)], sep)
+        # report from where the previous run stopped (a big chunk, after a stall, is covered whole) or
+        # backfill_s back, whichever is earlier
+        horizon_now = t_end_s - opt.lookahead_s
+        lo = max(min(t_end_s - opt.backfill_s, self._reported_to), t0, self._settled_to)
+        new = self._new_steps(cand[(cand > lo) & (cand <= horizon_now)], sep)
+        self._reported_to = max(self._reported_to, horizon_now)
         if new:
             self._prov.extend(new)
             self._prov_at.extend([reported_at] * len(new))
