@@ -481,8 +481,14 @@ class StreamingStepDetector:
                 self._late_now.append((float(c), reported_at))  # final but never reported: report it now
             out_t.append(float(c))
             out_d.append(d)
-        # reported steps up to the horizon that were not matched are withdrawn
+        # reported steps up to the horizon that were not matched are withdrawn, unless this run finds them
+        # just beyond the horizon (the next run settles them)
         gone = (prov <= horizon) & ~used if len(prov) else np.zeros(0, bool)
+        beyond = cand[cand > horizon]
+        if gone.any() and len(beyond):
+            for k in np.flatnonzero(gone):
+                if np.min(np.abs(beyond - prov[k])) < sep:
+                    gone[k] = False
         drop = used | gone
         self._retracted_now.extend(prov[gone].tolist())
         self._n_retracted += int(gone.sum())
