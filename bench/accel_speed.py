@@ -98,7 +98,7 @@ def run_child(code: str, arg: str) -> tuple[float, float, str, float]:
 
 LOADTXT = "import sys, numpy as np; a = np.loadtxt(sys.argv[1], delimiter=',', skiprows=1); print(a.shape[0])"
 CADENCE = (
-    "import sys, json; from cadence.pipeline import analyze_file; from cadence.report.text import result_to_dict; "
+    "import sys, json; from cadence.pipeline import analyze_file; from cadence.report.document import result_to_dict; "
     "d = result_to_dict(analyze_file(sys.argv[1])[0]); "
     "keys = ('n_steps', 'running_time_s', 'walking_time_s', 'cadence_median_spm'); "
     "print(json.dumps({k: d[k] for k in keys}))"

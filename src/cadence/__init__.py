@@ -39,7 +39,7 @@ _LAZY: dict[str, str] = {
     "estimate_steps": "gait.steps",
     "make_plan": "coach.plan",
     "match_tempos": "music.matching",
-    "parse_program": "audio.clicks",
+    "parse_program": "audio.program",
     "Plan": "coach.plan",
     "PlanOptions": "coach.plan",
     "read_accel_csv": "readers.accel_csv",

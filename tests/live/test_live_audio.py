@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import REPO, run_cadence
-from test_playback import Capture, capture, detect_onsets  # noqa: F401 - the sound-card fixture
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audio"))  # the sound-card fixture's module
+from test_playback import Capture, capture, detect_onsets  # noqa: E402, F401
 
 EXCERPT = REPO / "tests" / "data" / "oxford_backpocket_excerpt.csv"
 

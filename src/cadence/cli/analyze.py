@@ -113,7 +113,8 @@ def analyze(
     from ..gait.analysis import AnalysisOptions
     from ..pipeline import analyze_file, find_activity_files
     from ..readers.accel_csv import AccelReadOptions
-    from ..report.text import SCHEMA_VERSION, format_summary, result_to_dict
+    from ..report.document import SCHEMA_VERSION, result_to_dict
+    from ..report.text import format_summary
 
     try:
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
@@ -227,7 +228,7 @@ def _write_series(path: str, results: list, force: bool) -> None:
     import numpy as np
 
     from .._atomic import atomic_output
-    from ..report.text import series_columns
+    from ..report.document import series_columns
 
     with atomic_output(path, force=force) as fh:
         fh.write("file,session_index,t_s,cadence_spm,speed_ms,running\n")

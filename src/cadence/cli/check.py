@@ -70,7 +70,8 @@ def check(
       cadence check run.fit --target 168 --program '5m@silent, 5x(3m@168, 2m@silent)'
       cadence plan 160 --json > plan.json; cadence check run.fit --plan plan.json --session 3
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
-    from ..coach.adherence import check_adherence, parse_time_ranges, parse_time_s
+    from .._timefmt import parse_duration_s
+    from ..coach.adherence import check_adherence, parse_time_ranges
     from ..coach.plan import ProgramSegment, parse_program
     from ..errors import ParameterError
 
@@ -91,7 +92,7 @@ def check(
         except ParameterError as exc:
             raise ParameterError(f"--program: {exc}") from None
     try:
-        t0 = parse_time_s(program_start)
+        t0 = parse_duration_s(program_start, allow_zero=True, what="--program-start")
     except ParameterError as exc:
         raise ParameterError(f"--program-start: {exc}") from None
     silent: list[tuple[float, float]] = [

@@ -91,7 +91,7 @@ def _band_and_cue(
     on_after: str,
     off_after: str,
 ) -> tuple[TargetBand, Any, float]:
-    from ..audio.clicks import parse_duration
+    from .._timefmt import parse_duration_s
     from ..coach.band import TargetBand
     from ..coach.plan import parse_program
     from ..errors import ParameterError
@@ -119,12 +119,7 @@ def _band_and_cue(
         raise click.UsageError("--cue plan needs --plan and --session")
 
     def secs(text: str, name: str) -> float:
-        if text.strip() in ("0", "0s"):
-            return 0.0
-        try:
-            return parse_duration(text)
-        except ParameterError as exc:
-            raise ParameterError(f"{name}: {exc}") from None
+        return parse_duration_s(text, allow_zero=True, what=name)
 
     options = CueOptions(
         mode,
@@ -249,15 +244,15 @@ def live(
       cadence live --replay sample_data/phone_backpocket_walk.csv --speed 4 --target 112 --no-audio
       cadence live --phyphox http://192.168.1.5:8080 --plan plan.json --session 5
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
-    from ..audio.clicks import parse_duration
+    from .._timefmt import parse_duration_s
     from ..errors import StreamError
     from ..live.session import LiveSession, format_live_line
 
     band, cue_options, tempo = _band_and_cue(
         target_text, tolerance_spm, plan_path, session_no, cue, cue_on_after, cue_off_after
     )
-    duration_s = parse_duration(duration) if duration is not None else None
-    give_up_s = parse_duration(give_up_after)
+    duration_s = parse_duration_s(duration, what="--duration") if duration is not None else None
+    give_up_s = parse_duration_s(give_up_after, what="--give-up-after")
     _check_source_args(phyphox, sensor_logger, ble, replay, speed)
     refuse_existing_outputs(steps_path, log_path, force=force)
     metronome: CueMetronome | None = None

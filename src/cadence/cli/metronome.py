@@ -120,7 +120,9 @@ def metronome(
     Clicks stay on the exact sample grid for as long as it runs. With --output the same session is written
     to a WAV or FLAC file (faster than real time) to play from a phone or watch.
     """
-    from ..audio.clicks import ClickOptions, ClickSound, Program, click_track, parse_duration, parse_program
+    from .._timefmt import parse_duration_s as parse_duration
+    from ..audio.clicks import ClickOptions, ClickSound, click_track
+    from ..audio.program import Program, parse_program
 
     if (plan_path is None) != (session_no is None):
         raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")

@@ -103,7 +103,7 @@ def parse_program(text: str) -> tuple[ProgramSegment, ...]:
     ParameterError
         Malformed notation (with the column), or a tempo outside the metronome's range.
     """
-    from ..audio.clicks import parse_program as parse_click_program
+    from ..audio.program import parse_program as parse_click_program
 
     program = parse_click_program(str(text))
     out: list[ProgramSegment] = []

@@ -26,6 +26,7 @@ from typing import Any
 
 from .._atomic import atomic_output
 from .._cache import default_cache_dir
+from .._timefmt import parse_duration_s
 from ..errors import InputFormatError, ParameterError
 
 __all__ = [
@@ -371,19 +372,18 @@ def _csv_columns(path: Path, header: list[str]) -> dict[str, int]:
 
 
 def _parse_duration_s(text: str, in_ms: bool) -> float:
+    """Parse a track-list duration in seconds (ms when ``in_ms``); ``nan`` when blank or not a duration."""
     text = text.strip()
     if not text:
         return math.nan
-    try:
-        if in_ms:
+    if in_ms:
+        try:
             return float(text) / 1000.0
-        if ":" in text:  # m:ss or h:mm:ss
-            seconds = 0.0
-            for part in text.split(":"):
-                seconds = 60 * seconds + float(part)
-            return seconds
-        return float(text)
-    except ValueError:
+        except ValueError:
+            return math.nan
+    try:
+        return parse_duration_s(text)
+    except ParameterError:
         return math.nan
 
 

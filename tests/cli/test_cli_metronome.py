@@ -11,7 +11,8 @@ import pytest
 import soundfile
 from click.testing import CliRunner
 
-from cadence.audio.clicks import ClickOptions, ClickSound, Program, click_track
+from cadence.audio.clicks import ClickOptions, ClickSound, click_track
+from cadence.audio.program import Program
 from cadence.cli import cli
 from conftest import run_cadence
 
