@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from standins import PhyphoxStandIn, SensorLoggerReplayer
 
+from cadence.gait.steps import estimate_steps
 from cadence.readers.accel_csv import read_accel_csv
 from cadence.readers.steps_csv import read_steps_csv
 from conftest import REPO, run_cadence
@@ -140,6 +141,32 @@ def test_phyphox_stand_in_end_to_end(tmp_path: Path):
     assert summ["source"] == "phyphox" and summ["duration_s"] >= 25
     assert summ["n_steps"] > 30 and summ["report_delay_median_s"] < 1.0
     assert len(read_steps_csv(steps).t_s) == summ["n_steps"]
+
+
+@pytest.mark.slow
+def test_phyphox_stand_in_in_real_time(tmp_path: Path):
+    """The issue's setting: a real recording served at its own pace; steps reported within 0.5 s (median)."""
+    rec = read_accel_csv(EXCERPT)
+    with PhyphoxStandIn(rec.t_s, rec.acc_ms2, speed=1.0) as phone:
+        r = run_cadence(
+            "live",
+            "--phyphox",
+            phone.url,
+            "--target",
+            "112",
+            "--no-audio",
+            "--json",
+            "--duration",
+            "20s",
+            timeout=90,
+        )
+    assert r.returncode == 0, r.stderr
+    summ = json.loads(r.stdout)
+    assert 20 <= summ["duration_s"] < 22
+    off = estimate_steps(rec.acc_ms2[rec.t_s <= summ["duration_s"]], rec.fs_hz)
+    assert summ["n_steps"] == pytest.approx(off.n_steps, abs=2)
+    assert summ["report_delay_median_s"] <= 0.5
+    assert summ["stream"]["late_samples"] == 0
 
 
 def test_phone_stops_answering_exits_with_one_line_and_keeps_the_session(tmp_path: Path):
