@@ -285,7 +285,7 @@ def main() -> None:
             continue
         results.append(json.loads(lines[-1]))
 
-    print("one core (OMP_NUM_THREADS=1); times: cold = import + model/JIT + first track, warm = median per track")
+    print("one core (OMP_NUM_THREADS=1); cold = import + model/JIT + first track, warm = median per track")
     print(f"{'track':<44} {'truth':>7} " + " ".join(f"{r['name'][:13]:>13}" for r in results))
     rows_csv = []
     for t in truth:
