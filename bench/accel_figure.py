@@ -18,8 +18,8 @@ SHARED = Path(os.environ.get("CADENCE_SHARED", REPO.parent / "shared"))
 FILE = SHARED / "data" / "steps" / "oxford_stepcounter" / "opt_Samsung_Carmelo_Hard_BackPocket_2.csv"
 OUT = REPO / "docs" / "img" / "accel_window.png"
 
-from cadence import steps as S  # noqa: E402
-from cadence.accel_csv import read_accel_csv  # noqa: E402
+from cadence.gait import steps as S  # noqa: E402
+from cadence.readers.accel_csv import read_accel_csv  # noqa: E402
 
 
 def main() -> int:

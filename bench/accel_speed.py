@@ -2,7 +2,7 @@
 
 Usage: ``python bench/accel_speed.py [--hours 24] [--repeat 2] [--keep]``
 
-The file is generated once into ``bench/out/`` (not committed) from :mod:`cadence.synth_gait`: a day that is
+The file is generated once into ``bench/out/`` (not committed) from :mod:`cadence.gait.synth`: a day that is
 mostly still (sensor noise, small movements), with walking bouts and a 45-minute run, in a random sensor
 orientation. Then, each in its own fresh subprocess (so imports and peak memory are counted honestly):
 
@@ -35,7 +35,7 @@ def make_day(path: Path, hours: float) -> np.ndarray:
     """Write the day's CSV (t,ax,ay,az; m/s^2) hour by hour; return the true step times."""
     import polars as pl
 
-    from cadence.synth_gait import GaitSegment, Placement, synth_gait
+    from cadence.gait.synth import GaitSegment, Placement, synth_gait
 
     rng = np.random.default_rng(2024)
     steps = []
@@ -98,7 +98,7 @@ def run_child(code: str, arg: str) -> tuple[float, float, str, float]:
 
 LOADTXT = "import sys, numpy as np; a = np.loadtxt(sys.argv[1], delimiter=',', skiprows=1); print(a.shape[0])"
 CADENCE = (
-    "import sys, json; from cadence.activity import analyze_file; from cadence.report import result_to_dict; "
+    "import sys, json; from cadence.pipeline import analyze_file; from cadence.report.document import result_to_dict; "
     "d = result_to_dict(analyze_file(sys.argv[1])[0]); "
     "keys = ('n_steps', 'running_time_s', 'walking_time_s', 'cadence_median_spm'); "
     "print(json.dumps({k: d[k] for k in keys}))"

@@ -37,8 +37,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     fit_dir = shared_or_skip("data", "fit")
-    from cadence.activity import analyze_file
     from cadence.errors import CadenceError
+    from cadence.pipeline import analyze_file
 
     with open(fit_dir / "SOURCES.csv", newline="") as fh:
         running = [r["file"] for r in csv.DictReader(fh) if "running" in r["sport"].split("+")]

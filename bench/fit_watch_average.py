@@ -15,8 +15,8 @@ from _shared import shared_or_skip
 
 def main() -> None:
     fit_dir = shared_or_skip("data", "fit")
-    from cadence.activity import analyze_file
     from cadence.errors import CadenceError
+    from cadence.pipeline import analyze_file
 
     warnings.simplefilter("ignore")
     rows = []

@@ -36,9 +36,9 @@ def main() -> None:
     args = parser.parse_args()
     fit_dir = shared_or_skip("data", "fit")
 
-    from cadence.activity import analyze_file, find_activity_files
+    from cadence.coach.history import _default_jobs, build_history, collect_facts
     from cadence.errors import CadenceError
-    from cadence.history import _default_jobs, build_history, collect_facts
+    from cadence.pipeline import analyze_file, find_activity_files
 
     warnings.simplefilter("ignore")
     files = list(find_activity_files([fit_dir]))

@@ -26,8 +26,8 @@ def run_one(kind: str, minutes: float, rate: int, path: str) -> dict:
     import numpy as np
     import soundfile
 
-    from cadence.click_export import write_click_track
-    from cadence.click_synth import click_track
+    from cadence.audio.clicks import click_track
+    from cadence.audio.export import write_click_track
 
     track = click_track(171, rate, duration_s=minutes * 60)
     t0 = time.perf_counter()

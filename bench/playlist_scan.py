@@ -1,4 +1,4 @@
-"""Scan a folder of 10 000 tagged tracks with `cadence.music.scan_music_dir` against a plain mutagen loop.
+"""Scan a folder of 10 000 tagged tracks with `cadence.music.library.scan_music_dir` against a plain mutagen loop.
 
 The folder is generated: real tiny tone files (0.25 s) in MP3, FLAC, Ogg Vorbis, Opus, M4A and WAV, tagged
 with BPM, title and artist by mutagen, copied from one tagged template per (format, tempo). The target from
@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
 
-from cadence.music import audio_files, scan_music_dir  # noqa: E402
+from cadence.music.library import audio_files, scan_music_dir  # noqa: E402
 from music_files import FORMATS, tagged_track  # noqa: E402
 
 TEMPOS = [86, 95, 120, 128, 150, 160, 165, 170, 171, 172, 173, 175, 178, 180, 300, 344, None]
@@ -78,7 +78,7 @@ def bench_estimate_cache(n: int = 24) -> None:
         return
     import soundfile as sf
 
-    from cadence.music import TempoCache, estimate_untagged
+    from cadence.music.library import TempoCache, estimate_untagged
     from music_files import click_track
 
     with tempfile.TemporaryDirectory(prefix="cadence-bench-est-") as tmp:

@@ -40,9 +40,9 @@ sys.path.insert(0, str(REPO / "src"))
 SHARED = Path(os.environ.get("CADENCE_SHARED", REPO.parent / "shared"))
 DATA = SHARED / "data" / "steps"
 
-from cadence.accel_analysis import analyze_recording  # noqa: E402
-from cadence.accel_csv import read_accel_csv  # noqa: E402
-from cadence.steps import StepOptions, _per_second  # noqa: E402
+from cadence.gait.accel import analyze_recording  # noqa: E402
+from cadence.gait.steps import StepOptions, _per_second  # noqa: E402
+from cadence.readers.accel_csv import read_accel_csv  # noqa: E402
 
 
 def peer_steps(acc_ms2: np.ndarray, fs_hz: float) -> np.ndarray:

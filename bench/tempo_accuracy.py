@@ -12,7 +12,7 @@ few windows, not the whole file), so its times include decoding.
 
 Estimators:
 
-- ``cadence``: :func:`cadence.music.tempo.estimate_file_tempo`, the estimator ``playlist --estimate`` uses.
+- ``cadence``: :func:`cadence.music.library.estimate_track_tempo`, what ``playlist --estimate`` runs.
 - ``librosa-beat``: what ``playlist --estimate`` did before issue 18: the middle minute, librosa's
   ``beat_track`` (Ellis 2007) and the least-squares beat period.
 - ``librosa-tempo``: ``librosa.feature.tempo`` defaults (autocorrelation tempogram, log-normal prior at 120).
@@ -105,20 +105,14 @@ def _resampled(y: Any, fs: int, to_hz: int) -> Any:
 def _make(name: str) -> Any:
     """Return ``fn(path) -> tempo_bpm`` for one estimator (imports happen here: part of the cold time)."""
     if name == "cadence":
-        try:
-            from cadence.music.library import estimate_track_tempo
-        except ImportError:  # before the issue-10 layout
-            from cadence.music import estimate_track_tempo  # type: ignore[no-redef]
+        from cadence.music.library import estimate_track_tempo
 
         return lambda path: estimate_track_tempo(path).get("tempo_bpm")
     if name == "librosa-beat":
         import numpy as np
         import soundfile as sf
 
-        try:
-            from cadence.music.tempo import librosa_beat_tempo
-        except ImportError:  # before the issue-10 layout
-            from cadence.tempo_estimate import librosa_beat_tempo  # type: ignore[no-redef]
+        from cadence.music.tempo import librosa_beat_tempo
 
         def old(path: Path) -> float:
             with sf.SoundFile(path) as f:  # the middle minute, as the old _load_mono did

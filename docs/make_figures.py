@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img")
     args = parser.parse_args(argv)
 
-    from cadence.activity import analyze_file
-    from cadence.band import TargetBand
-    from cadence.plot import activity_figure, save_figure
+    from cadence.coach.band import TargetBand
+    from cadence.pipeline import analyze_file
+    from cadence.report.charts import activity_figure, save_figure
 
     args.out.mkdir(parents=True, exist_ok=True)
     written = []

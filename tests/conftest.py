@@ -51,7 +51,7 @@ def shared_fit_traces(shared_dir: Path) -> dict[str, object]:
     import warnings
 
     from cadence.errors import CadenceError, CadenceWarning
-    from cadence.fit import read_fit
+    from cadence.readers.fit import read_fit
 
     out: dict[str, object] = {}
     for path in sorted((shared_dir / "data" / "fit").glob("*.fit")):

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.accel_analysis import accel_trace, analyze_accel_csv
-from cadence.accel_csv import AccelReadOptions
-from cadence.activity import analyze_file
 from cadence.errors import ParameterError
-from cadence.synth_gait import GaitSegment, Placement, synth_gait
+from cadence.gait.accel import accel_trace
+from cadence.gait.synth import GaitSegment, Placement, synth_gait
+from cadence.pipeline import analyze_accel_csv, analyze_file
+from cadence.readers.accel_csv import AccelReadOptions
 from conftest import run_cadence
 
 

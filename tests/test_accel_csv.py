@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadence.accel_analysis import analyze_accel_csv
-from cadence.accel_csv import G_MS2, Units, read_accel_csv
 from cadence.errors import InputFormatError, ParameterError
-from cadence.synth_gait import GaitSegment, Placement, synth_gait
+from cadence.gait.synth import GaitSegment, Placement, synth_gait
+from cadence.pipeline import analyze_accel_csv
+from cadence.readers._accel import G_MS2, Units
+from cadence.readers.accel_csv import read_accel_csv
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadence.activity import ActivityResult, analyze_file
-from cadence.adherence import band_from_target, check_adherence, parse_time_ranges, parse_time_s
-from cadence.analysis import analyze_trace
+from cadence._timefmt import parse_duration_s
+from cadence.coach.adherence import band_from_target, check_adherence, parse_time_ranges
+from cadence.datatypes import CadenceTrace
 from cadence.errors import ParameterError
-from cadence.trace import CadenceTrace
+from cadence.gait.analysis import analyze_trace
+from cadence.pipeline import ActivityResult, analyze_file
 
 
 def _run(
@@ -83,10 +84,11 @@ def test_percentages_add_up(cads: list[float], target: float, tol: float) -> Non
 def test_time_parsing() -> None:
     assert parse_time_ranges("10m-15m,20m-25m") == ((600, 900), (1200, 1500))
     assert parse_time_ranges("10:00-15:30") == ((600, 930),)
-    assert parse_time_s("1h5m") == 3900 and parse_time_s("4m30s") == 270 and parse_time_s("1:02:03") == 3723
+    assert parse_duration_s("1h5m") == 3900 and parse_duration_s("4m30s") == 270
+    assert parse_duration_s("1:02:03") == 3723 and parse_duration_s("0:00", allow_zero=True) == 0
 
 
-@pytest.mark.parametrize("bad", ["", "10m", "15m-10m", "a-b", "10m-15m,", "10m-15m-20m"])
+@pytest.mark.parametrize("bad", ["", "10m", "15m-10m", "a-b", "10m-15m,", "10m-15m-20m", "10:75-12:00"])
 def test_time_parsing_rejects(bad: str) -> None:
     with pytest.raises(ParameterError):
         parse_time_ranges(bad)

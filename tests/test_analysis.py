@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadence.analysis import (
+from cadence.datatypes import CadenceTrace, DeviceSummary
+from cadence.errors import ParameterError
+from cadence.gait.analysis import (
     AnalysisOptions,
     analyze_trace,
     fit_cadence_vs_speed,
@@ -17,9 +19,7 @@ from cadence.analysis import (
     repair_doubled_cadence,
     weighted_quantiles,
 )
-from cadence.errors import ParameterError
-from cadence.fit import read_fit
-from cadence.trace import CadenceTrace, DeviceSummary
+from cadence.readers.fit import read_fit
 
 
 def make_trace(cadence_spm, speed_ms=None, timer_intervals_s=None, dt_s=1.0, **kw) -> CadenceTrace:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cadence.band import SINGLE_TARGET_TOLERANCE_SPM, TargetBand
+from cadence.coach.band import SINGLE_TARGET_TOLERANCE_SPM, TargetBand
 from cadence.errors import ParameterError
 
 

@@ -11,8 +11,9 @@ import pytest
 import soundfile
 from click.testing import CliRunner
 
+from cadence.audio.clicks import ClickOptions, ClickSound, click_track
+from cadence.audio.program import Program
 from cadence.cli import cli
-from cadence.click_synth import ClickOptions, ClickSound, Program, click_track
 from conftest import run_cadence
 
 GAP = 16
@@ -151,7 +152,7 @@ def test_metronome_plays_a_plan_session(tmp_path) -> None:  # noqa: ANN001
     data, fs = sf.read(out)
     assert abs(len(data) / fs - info["duration_s"]) < 0.01
     # the program's cued minutes at its tempo give the click count
-    from cadence.plan import parse_program
+    from cadence.coach.plan import parse_program
 
     cued_min = sum(s.end_s - s.start_s for s in parse_program(session["program"]) if s.role == "cued") / 60
     tempo = next(s.tempo_bpm for s in parse_program(session["program"]) if s.tempo_bpm)

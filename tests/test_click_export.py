@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from cadence.click_export import write_click_track
-from cadence.click_synth import ClickOptions, ClickSound, click_track
+from cadence.audio.clicks import ClickOptions, ClickSound, click_track
+from cadence.audio.export import write_click_track
 from cadence.errors import OutputExistsError, ParameterError
 
 GAP = 16

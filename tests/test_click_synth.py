@@ -11,15 +11,9 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from cadence.click_synth import (
-    ClickOptions,
-    ClickSound,
-    Program,
-    click_sound,
-    click_track,
-    parse_duration,
-    parse_program,
-)
+from cadence._timefmt import parse_duration_s as parse_duration
+from cadence.audio.clicks import ClickOptions, ClickSound, click_sound, click_track
+from cadence.audio.program import Program, parse_program
 from cadence.errors import ParameterError
 
 RATES_HZ = [8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 192000]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cadence.errors import CadenceWarning, InputFormatError
-from cadence.fit import read_fit
+from cadence.readers.fit import read_fit
 
 DATA = Path(__file__).parent / "data"
 
@@ -160,7 +160,7 @@ def test_every_shared_file_reads_or_fails_clearly(shared_fit_traces: dict[str, o
 
 def test_records_sharing_a_timestamp_are_merged_field_by_field(tmp_path: Path) -> None:
     # the Strava app writes GPS and cadence in separate records with the same timestamp
-    from cadence import fit as fitmod
+    from cadence.readers import fit as fitmod
 
     raw = fitmod._Raw()
     raw.t = [10.0, 10.0, 11.0, 12.0, 12.0]

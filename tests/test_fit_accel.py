@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.activity import analyze_file
 from cadence.errors import InputFormatError
-from cadence.fit_accel import has_accel_data, read_fit_accel
-from cadence.synth_gait import GaitSegment, Placement, synth_gait
+from cadence.gait.synth import GaitSegment, Placement, synth_gait
+from cadence.pipeline import analyze_file
+from cadence.readers.fit_accel import has_accel_data, read_fit_accel
 from conftest import run_cadence
 from fitwriter import FitWriter
 

@@ -15,11 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadence.activity import ActivityResult, analyze_file, find_activity_files
-from cadence.analysis import analyze_trace, time_in_band_s
-from cadence.band import TargetBand
-from cadence.errors import CadenceError, CadenceWarning, ParameterError
-from cadence.history import (
+from cadence.coach.band import TargetBand
+from cadence.coach.history import (
     REFERENCE_MARGIN_MS,
     FileOutcome,
     SessionFacts,
@@ -29,7 +26,10 @@ from cadence.history import (
     collect_facts,
     session_facts,
 )
-from cadence.trace import CadenceTrace
+from cadence.datatypes import CadenceTrace
+from cadence.errors import CadenceError, CadenceWarning, ParameterError
+from cadence.gait.analysis import analyze_trace, time_in_band_s
+from cadence.pipeline import ActivityResult, analyze_file, find_activity_files
 from conftest import run_cadence
 
 DATA = Path(__file__).parent / "data"
@@ -425,7 +425,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, sample_data: Path) -> N
 def test_history_chart(tmp_path: Path, n_weeks: int) -> None:
     from matplotlib.image import imread
 
-    from cadence.plot import history_figure, save_figure
+    from cadence.report.charts import history_figure, save_figure
 
     monday = date(2026, 1, 5)
     facts = [facts_at(monday + timedelta(weeks=w, days=w % 3), 160 + w) for w in range(n_weeks)]

@@ -1,4 +1,4 @@
-"""The music library reader and writers (cadence.music) on real audio files written in the test."""
+"""The music library reader and writers (cadence.music.library) on real audio files written in the test."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cadence.errors import InputFormatError, OutputExistsError, ParameterError
-from cadence.music import (
+from cadence.music.library import (
     TempoSource,
     Track,
     audio_files,
@@ -21,7 +21,7 @@ from cadence.music import (
     write_m3u,
     write_tempo_tag,
 )
-from cadence.playlist import bpm_windows, closeness_order, match_tempos
+from cadence.music.matching import bpm_windows, closeness_order, match_tempos
 from music_files import FORMATS, tag, tagged_track, tone, write_audio
 
 FIT = {"fit172": 172, "fit171": 171, "fit173": 173, "fit86": 86, "fit344": 344}

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadence.errors import ParameterError
-from cadence.plan import (
+from cadence.coach.plan import (
     Feedback,
     PlanOptions,
     format_program,
@@ -19,7 +18,8 @@ from cadence.plan import (
     plan_ics,
     silent_segments,
 )
-from cadence.target import target_range
+from cadence.coach.target import target_range
+from cadence.errors import ParameterError
 
 START = dt.date(2026, 1, 5)  # a Monday
 

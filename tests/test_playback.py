@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.click_synth import ClickOptions, ClickSound, click_track
+from cadence.audio.clicks import ClickOptions, ClickSound, click_track
 from cadence.errors import AudioUnavailableError, ParameterError
 from conftest import run_cadence
 
@@ -26,7 +26,7 @@ GAP = 16
 
 
 def _portaudio_or_skip():
-    from cadence import playback
+    from cadence.audio import playback
 
     try:
         playback._sounddevice()
@@ -95,7 +95,7 @@ def detect_onsets(samples: np.ndarray) -> np.ndarray:
 
 @pytest.mark.audio
 def test_live_clicks_arrive_on_the_grid_through_a_nudge(capture: Capture) -> None:
-    from cadence.playback import Player
+    from cadence.audio.playback import Player
 
     fs = capture.rate_hz
     track = click_track(171, fs, duration_s=12.0)
@@ -283,7 +283,7 @@ def _run_feed(feed, blocks: list[int], channels: int = 1) -> np.ndarray:
 
 @pytest.mark.parametrize("channels", [1, 2])
 def test_feed_sends_the_track_by_absolute_index_whatever_the_block_sizes(channels: int) -> None:
-    from cadence.playback import SessionFeed
+    from cadence.audio.playback import SessionFeed
 
     track = click_track("3s@171, 2s@rest, 3s@180", 44100)
     rng = np.random.default_rng(5)
@@ -297,7 +297,7 @@ def test_feed_sends_the_track_by_absolute_index_whatever_the_block_sizes(channel
 
 
 def test_feed_pause_stops_the_clock_before_a_beat_and_resumes_on_the_grid() -> None:
-    from cadence.playback import SessionFeed
+    from cadence.audio.playback import SessionFeed
 
     fs = 48000
     track = click_track(171, fs, ClickOptions(sound=ClickSound.BEEP), duration_s=10)

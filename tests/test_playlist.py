@@ -1,4 +1,4 @@
-"""Pure BPM windows, matching and ordering (cadence.playlist)."""
+"""Pure BPM windows, matching and ordering (cadence.music.matching)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cadence.errors import ParameterError
-from cadence.playlist import (
+from cadence.music.matching import (
     MULTIPLES,
     Tolerance,
     ToleranceUnit,

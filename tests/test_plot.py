@@ -9,18 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadence.activity import ActivityResult, analyze_file
-from cadence.analysis import analyze_trace
-from cadence.band import TargetBand
+from cadence.coach.band import TargetBand
+from cadence.datatypes import CadenceTrace
 from cadence.errors import OutputExistsError, ParameterError
-from cadence.plot import (
+from cadence.gait.analysis import analyze_trace
+from cadence.pipeline import ActivityResult, analyze_file
+from cadence.report.charts import (
     activity_figure,
     numbered_paths,
     rolling_mean,
     save_figure,
     write_activity_plots,
 )
-from cadence.trace import CadenceTrace
 from conftest import run_cadence
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cadence.errors import ParameterError
-from cadence.steps import StepOptions, estimate_steps
-from cadence.synth_gait import GaitSegment, Placement, synth_gait
+from cadence.gait.steps import StepOptions, estimate_steps
+from cadence.gait.synth import GaitSegment, Placement, synth_gait
 
 
 def true_cadence_per_second(step_times_s: np.ndarray, t_s: np.ndarray) -> np.ndarray:
@@ -180,7 +180,7 @@ def test_options_validate_themselves(kwargs, match):
 @pytest.mark.slow
 def test_real_walks_meet_the_bars(shared_dir):
     """The issue's bars on ../shared/data/steps (scored like bench/steps_accuracy.py)."""
-    from cadence.accel_csv import read_accel_csv
+    from cadence.readers.accel_csv import read_accel_csv
 
     root = shared_dir / "data" / "steps"
     wb: dict[str, list[tuple[float, float, int]]] = {}

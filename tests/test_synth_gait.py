@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cadence.errors import ParameterError
-from cadence.synth_gait import GaitSegment, Placement, synth_gait
+from cadence.gait.synth import GaitSegment, Placement, synth_gait
 
 
 @pytest.mark.parametrize("cad", [150.0, 175.0, 200.0])

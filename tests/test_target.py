@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cadence.errors import ParameterError
-from cadence.target import (
+from cadence.coach.target import (
     Baseline,
     baseline_warnings,
     format_pace,
@@ -21,6 +20,7 @@ from cadence.target import (
     speed_baseline,
     target_range,
 )
+from cadence.errors import ParameterError
 
 baselines = st.floats(min_value=40.0, max_value=260.0, allow_nan=False)
 pcts = st.floats(min_value=0.0, max_value=30.0, allow_nan=False)

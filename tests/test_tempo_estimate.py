@@ -19,9 +19,9 @@ import soundfile as sf
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cadence.audio_decode import N_WINDOWS, WHOLE_UP_TO_S, WINDOW_S, analysis_windows, read_windows
 from cadence.errors import InputFormatError, ParameterError
-from cadence.music import (
+from cadence.music.decode import N_WINDOWS, WHOLE_UP_TO_S, WINDOW_S, analysis_windows, read_windows
+from cadence.music.library import (
     TempoCache,
     TempoSource,
     estimate_track_tempo,
@@ -29,7 +29,7 @@ from cadence.music import (
     read_track,
     scan_music_dir,
 )
-from cadence.tempo_estimate import estimate_tempo, fold_tempo_bpm
+from cadence.music.tempo import estimate_tempo, fold_tempo_bpm
 from music_files import FORMATS, click_track, drum_track, tagged_track, write_audio
 
 #: a tempo is right up to octaves when it is within 4 % of the truth times a power of two (Acc2)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from ..activity import ActivityResult
-    from ..target import TargetWarning
+    from ..coach.target import TargetWarning
+    from ..pipeline import ActivityResult
 
 
 def as_number(args: tuple[str, ...]) -> float | None:
@@ -32,8 +32,8 @@ def load_runs(paths: tuple[str, ...]) -> list[ActivityResult]:
     """
     import warnings
 
-    from ..activity import analyze_file, find_activity_files
     from ..errors import InputFormatError
+    from ..pipeline import analyze_file, find_activity_files
 
     # the same file named twice (or inside a folder also given) is one run, not two
     files = list(dict.fromkeys(os.path.realpath(f) for f in find_activity_files(paths)))
@@ -75,8 +75,7 @@ class ResolvedBaseline:
 
 def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None) -> ResolvedBaseline:
     """Resolve a number, or the running cadence of runs, or (--speed/--pace) their cadence at a speed."""
-    from ..errors import ParameterError
-    from ..target import (
+    from ..coach.target import (
         TargetWarning,
         baseline_from_results,
         baseline_warnings,
@@ -85,6 +84,7 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
         speed_baseline,
         speed_model_from_results,
     )
+    from ..errors import ParameterError
 
     if speed and pace:
         raise ParameterError("give --speed or --pace, not both")

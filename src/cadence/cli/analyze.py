@@ -11,7 +11,7 @@ from ._common import EXIT_INPUT, echo_json, refuse_existing_outputs
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..band import TargetBand
+    from ..coach.band import TargetBand
 
 
 @click.command()
@@ -109,11 +109,12 @@ def analyze(
     """
     import warnings
 
-    from ..accel_csv import AccelReadOptions
-    from ..activity import analyze_file, find_activity_files
-    from ..analysis import AnalysisOptions
     from ..errors import CadenceError, ParameterError
-    from ..report import SCHEMA_VERSION, format_summary, result_to_dict
+    from ..gait.analysis import AnalysisOptions
+    from ..pipeline import analyze_file, find_activity_files
+    from ..readers.accel_csv import AccelReadOptions
+    from ..report.document import SCHEMA_VERSION, result_to_dict
+    from ..report.text import format_summary
 
     try:
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
@@ -184,7 +185,7 @@ def analyze(
     if steps_path:
         _write_steps(steps_path, results, force)
     if plot_path:
-        from ..plot import write_activity_plots
+        from ..report.charts import write_activity_plots
 
         for written in write_activity_plots(
             plot_path, [r for r in shown if r.trace.is_step_sport], band, force=force
@@ -196,9 +197,9 @@ def analyze(
 
 def _plot_options(plot_path: str | None, target: str | None) -> TargetBand | None:
     """Validate ``--plot``'s suffix and parse ``--target`` (a usage error, exit 2, if either is wrong)."""
-    from ..band import TargetBand
+    from ..coach.band import TargetBand
     from ..errors import ParameterError
-    from ..plot import plot_format
+    from ..report.charts import plot_format
 
     try:
         if plot_path:
@@ -227,7 +228,7 @@ def _write_series(path: str, results: list, force: bool) -> None:
     import numpy as np
 
     from .._atomic import atomic_output
-    from ..report import series_columns
+    from ..report.document import series_columns
 
     with atomic_output(path, force=force) as fh:
         fh.write("file,session_index,t_s,cadence_spm,speed_ms,running\n")

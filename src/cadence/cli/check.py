@@ -65,9 +65,10 @@ def check(
       cadence check run.fit --target 168 --program '5m@silent, 5x(3m@168, 2m@silent)'
       cadence plan 160 --json > plan.json; cadence check run.fit --plan plan.json --session 3
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
-    from ..adherence import check_adherence, parse_time_ranges, parse_time_s
+    from .._timefmt import parse_duration_s
+    from ..coach.adherence import check_adherence, parse_time_ranges
+    from ..coach.plan import ProgramSegment, parse_program
     from ..errors import ParameterError
-    from ..plan import ProgramSegment, parse_program
 
     if (plan_path is None) != (session_no is None):
         raise ParameterError("--plan and --session go together: --plan plan.json --session 5")
@@ -86,7 +87,7 @@ def check(
         except ParameterError as exc:
             raise ParameterError(f"--program: {exc}") from None
     try:
-        t0 = parse_time_s(program_start)
+        t0 = parse_duration_s(program_start, allow_zero=True, what="--program-start")
     except ParameterError as exc:
         raise ParameterError(f"--program-start: {exc}") from None
     silent: list[tuple[float, float]] = [
@@ -104,7 +105,7 @@ def check(
         if len(tempos) != 1:
             raise ParameterError("--target is needed (e.g. --target 172 or --target 168-176)")
         target_text = f"{tempos[0]:g}"
-    from ..band import TargetBand
+    from ..coach.band import TargetBand
 
     band = TargetBand.parse(target_text, tolerance_spm)
     low, high = band.low_spm, band.high_spm
@@ -166,7 +167,7 @@ def check(
 
 
 def _row(share: object) -> str:
-    from ..adherence import BandShare
+    from ..coach.adherence import BandShare
 
     assert isinstance(share, BandShare)
     if share.running_time_s <= 0:

@@ -97,12 +97,12 @@ def history(
       cadence history ~/runs/ --target 168-176 --plot trend.png
       cadence history ~/runs/ --json > history.json
     """  # noqa: D301 - \b is click's no-rewrap marker
-    from ..activity import find_activity_files
-    from ..analysis import AnalysisOptions
-    from ..band import TargetBand
+    from ..coach.band import TargetBand
+    from ..coach.history import build_history, collect_facts, default_cache_dir
     from ..errors import ParameterError
-    from ..history import build_history, collect_facts, default_cache_dir
-    from ..plot import plot_format
+    from ..gait.analysis import AnalysisOptions
+    from ..pipeline import find_activity_files
+    from ..report.charts import plot_format
 
     try:
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
@@ -141,7 +141,7 @@ def history(
     for e in h.errors:
         click.echo(f"cadence: skipped: {e.error}", err=True)
     if as_json:
-        from ..history import history_to_dict
+        from ..coach.history import history_to_dict
 
         echo_json(history_to_dict(h))
     else:
@@ -150,13 +150,13 @@ def history(
         import csv
 
         from .._atomic import atomic_output
-        from ..history import history_csv_rows
+        from ..coach.history import history_csv_rows
 
         with atomic_output(csv_path, force=force) as fh:
             csv.writer(fh, lineterminator="\n").writerows(history_csv_rows(h))
         click.echo(f"wrote {csv_path}", err=True)
     if plot_path:
-        from ..plot import history_figure, save_figure
+        from ..report.charts import history_figure, save_figure
 
         save_figure(history_figure(h), plot_path, force=force)
         click.echo(f"wrote {plot_path}", err=True)

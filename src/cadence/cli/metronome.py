@@ -14,7 +14,7 @@ import click
 from ._common import echo_json, is_tty, load_plan_session
 
 if TYPE_CHECKING:
-    from ..playback import PlaybackReport, Player
+    from ..audio.playback import PlaybackReport, Player
 
 PROGRAM_HELP = """\b
 Programs: comma-separated segments DURATION@TEMPO, e.g.
@@ -120,7 +120,9 @@ def metronome(
     Clicks stay on the exact sample grid for as long as it runs. With --output the same session is written
     to a WAV or FLAC file (faster than real time) to play from a phone or watch.
     """
-    from ..click_synth import ClickOptions, ClickSound, Program, click_track, parse_duration, parse_program
+    from .._timefmt import parse_duration_s as parse_duration
+    from ..audio.clicks import ClickOptions, ClickSound, click_track
+    from ..audio.program import Program, parse_program
 
     if (plan_path is None) != (session_no is None):
         raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")
@@ -155,7 +157,7 @@ def metronome(
     duration_s = parse_duration(duration) if duration is not None else None
 
     if output is not None:
-        from ..click_export import write_click_track
+        from ..audio.export import write_click_track
 
         track = click_track(the_program, 48000 if samplerate is None else samplerate, options, duration_s)
         export = write_click_track(track, output, force=force)
@@ -177,7 +179,7 @@ def metronome(
             )
         return
 
-    from ..playback import Player, output_device
+    from ..audio.playback import Player, output_device
 
     latency_s = _parse_latency(latency)  # bad options are usage errors, before any audio device is asked
     if not 1 <= channels <= 32:
@@ -322,7 +324,7 @@ def _keys(enabled: bool) -> Iterator[Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def devices(as_json: bool) -> None:
     """List the audio output devices (for `cadence metronome --device`)."""
-    from ..playback import list_output_devices
+    from ..audio.playback import list_output_devices
 
     found = list_output_devices()
     if as_json:

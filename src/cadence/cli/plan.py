@@ -78,9 +78,9 @@ def plan(
       cadence plan 160 --ics cadence.ics
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
     refuse_existing_outputs(ics_path, force=force)  # before printing a plan it would not save
+    from ..coach.plan import PlanOptions, check_command, make_plan, plan_ics
+    from ..coach.target import parse_increase
     from ..errors import ParameterError
-    from ..plan import PlanOptions, check_command, make_plan, plan_ics
-    from ..target import parse_increase
 
     try:
         low, high = parse_increase(increase)

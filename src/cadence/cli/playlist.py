@@ -103,9 +103,9 @@ def playlist(
     LIBRARY is a music folder (MP3, M4A, FLAC, Ogg/Opus, WAV, AIFF with BPM tags) or a CSV track list
     with a Tempo or BPM column. Without LIBRARY only the windows are printed. See docs/playlist.md.
     """
-    from .. import music
     from ..errors import InputFormatError
-    from ..playlist import Tolerance, bpm_windows, closeness_order, match_tempos, ramp_order
+    from ..music import library as music
+    from ..music.matching import Tolerance, bpm_windows, closeness_order, match_tempos, ramp_order
 
     if (plan_path is None) != (session_no is None):
         raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")

@@ -38,8 +38,8 @@ def target(
       cadence target run.fit --increase 5-7.5
       cadence target runs/ --pace 5:30/km --json
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
+    from ..coach.target import parse_increase, target_range
     from ..errors import ParameterError
-    from ..target import parse_increase, target_range
 
     try:
         inc = parse_increase(increase)

@@ -1,4 +1,4 @@
-"""Sample-accurate click tracks: tempo programs, click sounds and block-wise synthesis (numpy only).
+"""Sample-accurate click tracks: click sounds and block-wise synthesis of a tempo program (numpy only).
 
 A click track is defined by its *onsets*, never by accumulated periods: beat ``k`` of a segment that starts at
 exact sample position ``s0`` (a float) with a constant tempo lies at sample ``round(s0 + k * 60 * fs / bpm)``,
@@ -7,14 +7,7 @@ however long it runs. Any block ``[start, stop)`` of the audio is synthesised on
 fall in it, which keeps an hour-long session out of memory and makes a live audio callback a plain "render
 the block at this absolute sample index".
 
-The program notation (``docs/metronome.md``)::
-
-    program  := item ("," item)*
-    item     := COUNT "x" "(" program ")"        repeat, e.g. 3x(4m@172, 1m@rest)
-              | DURATION "@" TEMPO               a segment, e.g. 5m@160, 90s@172, 10m@160->172
-              | BPM                              open-ended last segment, e.g. 172
-    DURATION := 1h | 5m | 90s | 2.5m | 1m30s | 1:30 | 1:00:00
-    TEMPO    := BPM | BPM->BPM (linear ramp over the segment) | rest (silence, the beat grid goes on)
+The program notation is parsed by :mod:`cadence.audio.program`.
 
 Rounding is round-half-up (``floor(x + 0.5)``).
 """
@@ -24,346 +17,26 @@ from __future__ import annotations
 import bisect
 import enum
 import math
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
-from .errors import ParameterError
+from ..errors import ParameterError
+from .program import MAX_PROGRAM_S, Program, check_bpm, parse_program
 
 __all__ = [
-    "MAX_BPM",
-    "MIN_BPM",
     "ClickOptions",
     "ClickSound",
     "ClickTrack",
-    "Program",
-    "Segment",
     "TrackPosition",
     "click_sound",
     "click_track",
-    "parse_duration",
-    "parse_program",
 ]
 
-MIN_BPM = 30.0
-MAX_BPM = 300.0
 MIN_FS_HZ = 8000
 MAX_FS_HZ = 384000
-#: longest program accepted (nominal), in seconds
-MAX_PROGRAM_S = 24 * 3600.0
-MAX_SEGMENTS = 10000
 _SNAP_EPS = 1e-9  # beats: tolerance when snapping a segment's end to its beat grid
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Program notation
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One segment of a tempo program.
-
-    Attributes
-    ----------
-    duration_s : float or None
-        Nominal length in seconds; ``None`` for an open-ended last segment (runs until stopped).
-        A segment really lasts a whole number of beats: it ends on the first beat of its own grid at or after
-        ``duration_s``, and the next segment's first beat falls exactly there (no stumble at the seam).
-    start_bpm, end_bpm : float or None
-        Tempo at the start and at the nominal end (equal for a constant tempo, linear in time between them
-        for a ramp). ``None`` for a rest, which keeps the tempo the previous segment ended on.
-    text : str
-        The segment as written, for status lines (``"4m@172"``).
-    """
-
-    duration_s: float | None
-    start_bpm: float | None
-    end_bpm: float | None
-    text: str
-
-    @property
-    def is_rest(self) -> bool:
-        """Whether the segment is silent (``rest``)."""
-        return self.start_bpm is None
-
-
-@dataclass(frozen=True)
-class Program:
-    """A flat sequence of segments (repeats expanded), as parsed from the program notation.
-
-    Attributes
-    ----------
-    segments : tuple of Segment
-        At least one; only the last may be open-ended.
-    text : str
-        The program as written.
-    """
-
-    segments: tuple[Segment, ...]
-    text: str
-
-    def __post_init__(self) -> None:
-        if not self.segments:
-            raise ParameterError("a program needs at least one segment")
-        for seg in self.segments[:-1]:
-            if seg.duration_s is None:
-                raise ParameterError(
-                    f"only the last segment may be open-ended: give {seg.text!r} a duration "
-                    f"(e.g. 5m@{seg.text})"
-                )
-
-    @property
-    def duration_s(self) -> float | None:
-        """Nominal length in seconds (sum of the segments' durations), or ``None`` when open-ended."""
-        if self.segments[-1].duration_s is None:
-            return None
-        return float(sum(seg.duration_s for seg in self.segments if seg.duration_s is not None))
-
-    @classmethod
-    def constant(cls, bpm: float) -> Program:
-        """Build an open-ended program at one tempo."""
-        _check_bpm(bpm)
-        text = f"{bpm:g}"
-        return cls((Segment(None, float(bpm), float(bpm), text),), text)
-
-    @classmethod
-    def ramp(cls, from_bpm: float, to_bpm: float, ramp_s: float) -> Program:
-        """Build a linear ramp ``from_bpm`` -> ``to_bpm`` over ``ramp_s`` s, then ``to_bpm`` open-ended."""
-        for bpm in (from_bpm, to_bpm):
-            _check_bpm(bpm)
-        if not (math.isfinite(ramp_s) and ramp_s > 0):
-            raise ParameterError(f"{ramp_s=} must be > 0 seconds")
-        text = f"{_format_duration(ramp_s)}@{from_bpm:g}->{to_bpm:g}, {to_bpm:g}"
-        return cls(
-            (
-                Segment(float(ramp_s), float(from_bpm), float(to_bpm), text.split(", ")[0]),
-                Segment(None, float(to_bpm), float(to_bpm), f"{to_bpm:g}"),
-            ),
-            text,
-        )
-
-
-def _check_bpm(bpm: float, where: str = "") -> None:
-    if not (math.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM):
-        raise ParameterError(f"tempo {bpm:g} BPM{where} is outside {MIN_BPM:g}-{MAX_BPM:g} BPM")
-
-
-def _format_duration(seconds: float) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g}m"
-    return f"{seconds:g}s"
-
-
-_NUMBER = r"\d+(?:\.\d*)?|\.\d+"
-_RE_CLOCK = re.compile(r"(\d+):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?")
-_RE_UNITS = re.compile(rf"(?:(?:{_NUMBER})[hms])+")
-_RE_UNIT_PART = re.compile(rf"({_NUMBER})([hms])")
-_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def parse_duration(text: str) -> float:
-    """Parse a duration: plain seconds (``"90"``, ``"12.5"``), ``m:ss`` / ``h:mm:ss`` or units (``"1m30s"``).
-
-    Parameters
-    ----------
-    text : str
-        The duration as written.
-
-    Returns
-    -------
-    float
-        Seconds, > 0.
-
-    Raises
-    ------
-    ParameterError
-        When ``text`` is not a duration or is not positive.
-    """
-    s = text.strip().lower()
-    seconds: float | None = None
-    if re.fullmatch(_NUMBER, s):
-        seconds = float(s)
-    elif m := _RE_CLOCK.fullmatch(s):
-        seconds = _clock_seconds(m)
-    elif _RE_UNITS.fullmatch(s):
-        seconds = sum(float(n) * _UNIT_S[u] for n, u in _RE_UNIT_PART.findall(s))
-    if seconds is None:
-        raise ParameterError(f"duration {text!r}: expected seconds (90), m:ss (1:30) or units (1m30s, 2h)")
-    if not seconds > 0:
-        raise ParameterError(f"duration {text!r} must be > 0")
-    return seconds
-
-
-def _clock_seconds(m: re.Match[str]) -> float:
-    a, b, c = m.group(1), m.group(2), m.group(3)
-    if c is None:  # m:ss
-        return int(a) * 60.0 + int(b)
-    return int(a) * 3600.0 + int(b) * 60.0 + float(c)
-
-
-class _Parser:
-    """Recursive-descent parser for the program notation; errors name the column and what was expected."""
-
-    _RE_DURATION = re.compile(rf"\d+:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?|(?:(?:{_NUMBER})[hms])+", re.IGNORECASE)
-    _RE_NUMBER = re.compile(_NUMBER)
-    _RE_REPEAT = re.compile(r"(\d+)\s*[x×*]\s*\(", re.IGNORECASE)
-    _RE_REST = re.compile(r"(?:rest|silent|silence)\b", re.IGNORECASE)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.i = 0
-        self.n_segments = 0
-
-    def fail(self, expected: str, at: int | None = None) -> ParameterError:
-        at = self.i if at is None else at
-        rest = self.text[at:]
-        found = repr(rest[:12] + ("..." if len(rest) > 12 else "")) if rest.strip() else "the end"
-        return ParameterError(f"program {self.text!r}, column {at + 1}: expected {expected}, found {found}")
-
-    def skip_ws(self) -> None:
-        while self.i < len(self.text) and self.text[self.i].isspace():
-            self.i += 1
-
-    def peek(self, s: str) -> bool:
-        self.skip_ws()
-        return self.text.startswith(s, self.i)
-
-    def parse(self) -> list[Segment]:
-        segments = self.program(depth=0)
-        self.skip_ws()
-        if self.i != len(self.text):
-            raise self.fail("',' between segments")
-        return segments
-
-    def program(self, depth: int) -> list[Segment]:
-        segments = self.item(depth)
-        while self.peek(","):
-            self.i += 1
-            segments += self.item(depth)
-        return segments
-
-    def item(self, depth: int) -> list[Segment]:
-        self.skip_ws()
-        start = self.i
-        if m := self._RE_REPEAT.match(self.text, self.i):
-            count = int(m.group(1))
-            if count < 1:
-                raise self.fail("a repeat count >= 1", at=start)
-            self.i = m.end()
-            inner = self.program(depth + 1)
-            if not self.peek(")"):
-                raise self.fail(f"')' closing the repeat opened at column {start + 1}")
-            self.i += 1
-            if len(inner) * count + self.n_segments > MAX_SEGMENTS:
-                raise ParameterError(f"program {self.text!r} expands to more than {MAX_SEGMENTS} segments")
-            self.n_segments += len(inner) * (count - 1)
-            return inner * count
-        return [self.segment()]
-
-    def segment(self) -> Segment:
-        self.skip_ws()
-        start = self.i
-        m = self._RE_DURATION.match(self.text, self.i)
-        if m and self.text.startswith("@", m.end()):
-            duration_s = _duration_from_token(m.group(0))
-            if not duration_s > 0:
-                raise self.fail("a duration > 0", at=start)
-            self.i = m.end() + 1
-        else:
-            num = self._RE_NUMBER.match(self.text, self.i)
-            if num and self.text.startswith("@", num.end()):
-                raise self.fail("a unit on the duration (e.g. 5m or 30s)", at=num.end())
-            duration_s = None
-        start_bpm, end_bpm = self.tempo(has_duration=duration_s is not None)
-        self.n_segments += 1
-        if self.n_segments > MAX_SEGMENTS:
-            raise ParameterError(f"program {self.text!r} expands to more than {MAX_SEGMENTS} segments")
-        return Segment(duration_s, start_bpm, end_bpm, self.text[start : self.i].strip())
-
-    def tempo(self, has_duration: bool) -> tuple[float | None, float | None]:
-        self.skip_ws()
-        where = self.i
-        if m := self._RE_REST.match(self.text, self.i):
-            if not has_duration:
-                raise self.fail("a duration before a rest (e.g. 1m@rest)", at=where)
-            self.i = m.end()
-            return None, None
-        expected = "a tempo (BPM like 172, a ramp like 160->172, or rest)"
-        if not has_duration:
-            expected = "a segment (DURATION@TEMPO like 5m@160, a repeat like 3x(...), or a BPM like 172)"
-        m = self._RE_NUMBER.match(self.text, self.i)
-        if not m:
-            raise self.fail(expected)
-        start_bpm = float(m.group(0))
-        self.i = m.end()
-        self.skip_ws()
-        end_bpm, where_end = start_bpm, where
-        if self.text.startswith("->", self.i):
-            self.i += 2
-            self.skip_ws()
-            where_end = self.i
-            m = self._RE_NUMBER.match(self.text, self.i)
-            if not m:
-                raise self.fail("the ramp's final BPM after '->'")
-            end_bpm = float(m.group(0))
-            self.i = m.end()
-            self.skip_ws()
-            if not has_duration:
-                raise self.fail("a duration before a ramp (e.g. 10m@160->172)", at=where)
-        if self.i < len(self.text) and self.text[self.i] not in ",)":
-            raise self.fail("',' or the end after the tempo")
-        _check_bpm_at(self, start_bpm, where)
-        _check_bpm_at(self, end_bpm, where_end)
-        return start_bpm, end_bpm
-
-
-def _check_bpm_at(parser: _Parser, bpm: float, at: int) -> None:
-    if not MIN_BPM <= bpm <= MAX_BPM:
-        raise ParameterError(
-            f"program {parser.text!r}, column {at + 1}: tempo {bpm:g} BPM is outside {MIN_BPM:g}-{MAX_BPM:g}"
-        )
-
-
-def _duration_from_token(token: str) -> float:
-    m = _RE_CLOCK.fullmatch(token)
-    if m:
-        return _clock_seconds(m)
-    return sum(float(n) * _UNIT_S[u.lower()] for n, u in _RE_UNIT_PART.findall(token.lower()))
-
-
-def parse_program(text: str) -> Program:
-    """Parse a tempo program such as ``"5m@160, 3x(4m@172, 1m@rest), 5m@172->160"``.
-
-    Parameters
-    ----------
-    text : str
-        The program in the notation of ``docs/metronome.md``: comma-separated ``DURATION@TEMPO`` segments,
-        ``COUNT x (...)`` repeats, ``rest`` for silent segments, ``A->B`` for linear ramps, and optionally a
-        bare BPM as an open-ended last segment.
-
-    Returns
-    -------
-    Program
-        The expanded segments.
-
-    Raises
-    ------
-    ParameterError
-        With the column and what was expected, when ``text`` is not a valid program.
-    """
-    if not text.strip():
-        raise ParameterError("program is empty: give segments like '5m@160, 20m@172'")
-    segments = _Parser(text).parse()
-    program = Program(tuple(segments), text)
-    total = sum(s.duration_s or 0.0 for s in segments)
-    if total > MAX_PROGRAM_S:
-        raise ParameterError(
-            f"program {text!r} lasts {total / 3600:.1f} h; the limit is {MAX_PROGRAM_S / 3600:g} h"
-        )
-    return program
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -439,6 +112,21 @@ class _Piece:
                 p, q = ratio.numerator, ratio.denominator
                 return (js * (120 * fs_hz * q) + p) // (2 * p)
         return _onset(self.positions(js, fs_hz))
+
+    def beats_in(self, start: int, stop: int, fs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Onsets, global beat indices and muted flags of this piece's beats in ``[start, stop)``."""
+        length_s = (self.end_smp - self.start_smp) / fs
+        t_a = min(max(0.0, (start - 1.0 - self.start_smp) / fs), length_s)
+        t_b = min(max(0.0, (stop + 1.0 - self.start_smp) / fs), length_s)
+        j_lo = max(0, math.floor(float(self.beats_at(t_a))) - 1)
+        j_hi = math.ceil(float(self.beats_at(t_b))) + 2
+        if self.n_beats is not None:
+            j_hi = min(j_hi, self.n_beats)
+        js = np.arange(j_lo, max(j_lo, j_hi), dtype=np.int64)
+        onsets = self.onsets(js, fs)
+        keep = (onsets >= start) & (onsets < stop)
+        onsets, js = onsets[keep], js[keep]
+        return onsets, js + self.first_beat, np.full(len(js), self.muted)
 
 
 def _onset(pos: np.ndarray) -> np.ndarray:
@@ -714,38 +402,7 @@ class ClickTrack:
         start, stop = int(start), int(stop)
         if self.n_samples is not None:
             stop = min(stop, self.n_samples)
-        outs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        if stop > start:
-            first = bisect.bisect_right(self._ends, start - 1.0)
-            for piece in self._pieces[max(0, first - 1) :]:
-                if piece.start_smp - 1.0 >= stop:
-                    break
-                if piece.end_smp + 1.0 <= start or piece.n_beats == 0:
-                    continue
-                outs.append(self._piece_beats(piece, start, stop))
-        if not outs:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty.copy(), np.zeros(0, dtype=bool)
-        return (
-            np.concatenate([o[0] for o in outs]),
-            np.concatenate([o[1] for o in outs]),
-            np.concatenate([o[2] for o in outs]),
-        )
-
-    def _piece_beats(self, piece: _Piece, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        fs = self.fs_hz
-        length_s = (piece.end_smp - piece.start_smp) / fs
-        t_a = min(max(0.0, (start - 1.0 - piece.start_smp) / fs), length_s)
-        t_b = min(max(0.0, (stop + 1.0 - piece.start_smp) / fs), length_s)
-        j_lo = max(0, math.floor(float(piece.beats_at(t_a))) - 1)
-        j_hi = math.ceil(float(piece.beats_at(t_b))) + 2
-        if piece.n_beats is not None:
-            j_hi = min(j_hi, piece.n_beats)
-        js = np.arange(j_lo, max(j_lo, j_hi), dtype=np.int64)
-        onsets = piece.onsets(js, fs)
-        keep = (onsets >= start) & (onsets < stop)
-        onsets, js = onsets[keep], js[keep]
-        return onsets, js + piece.first_beat, np.full(len(js), piece.muted)
+        return _beats_in_pieces(self._pieces, self._ends, start, stop, self.fs_hz)
 
     def onsets(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the audible clicks whose onset falls in ``[start, stop)``.
@@ -824,55 +481,95 @@ class ClickTrack:
         ParameterError
             When a nudged tempo would leave the allowed range.
         """
-        fs = self.fs_hz
-        for index, piece in enumerate(self._pieces):
-            if piece.end_smp <= at_sample and piece.n_beats is not None:
-                continue
-            if piece.n_beats == 0:  # silence before the first tempo: shift everything after it
-                rest = _place_segments(
-                    self.program, piece.segment + 1, piece.end_smp, piece.first_beat, None,
-                    self.offset_bpm + delta_bpm, fs,
-                )  # fmt: skip
-                return self._with(self._pieces[: index + 1] + tuple(rest), self.offset_bpm + delta_bpm)
-            # first local beat with onset >= at_sample
-            t_s = max(0.0, (at_sample - 1.0 - piece.start_smp) / fs)
-            j = max(0, math.floor(float(piece.beats_at(t_s))) - 1)
-            while piece.onsets(np.array([j], dtype=np.int64), fs)[0] < at_sample:
-                j += 1
-            if piece.n_beats is not None and j >= piece.n_beats:
-                continue
-            anchor = float(piece.positions(np.array([j], dtype=np.int64), fs)[0])
-            t_j = (anchor - piece.start_smp) / fs
-            bpm0 = piece.tempo_at(t_j) + delta_bpm
-            _check_bpm(bpm0, " after the nudge")
-            remaining_s = None if math.isinf(piece.nominal_end_smp) else (piece.nominal_end_smp - anchor) / fs
-            slope = piece.slope if remaining_s is not None and t_j < piece.ramp_s else 0.0
-            head = list(self._pieces[:index])
-            if j > 0:
-                head.append(_place_truncated(piece, j, anchor))
-            new = _place(
-                piece.segment, anchor, piece.first_beat + j, bpm0, slope, piece.end_bpm + delta_bpm,
-                remaining_s, piece.muted, fs,
-            )  # fmt: skip
-            tail: list[_Piece] = []
-            if new.n_beats is not None:
-                _check_bpm(new.end_bpm, " after the nudge")
-                tail = _place_segments(
-                    self.program, piece.segment + 1, new.end_smp, new.first_beat + new.n_beats, new.end_bpm,
-                    self.offset_bpm + delta_bpm, fs,
-                )  # fmt: skip
-            return self._with(tuple(head) + (new,) + tuple(tail), self.offset_bpm + delta_bpm)
-        return self  # the session is over: nothing to nudge
+        pieces = _nudge_pieces(self.program, self._pieces, at_sample, delta_bpm, self.offset_bpm, self.fs_hz)
+        if pieces is None:
+            return self  # the session is over: nothing to nudge
+        return self._with(pieces, self.offset_bpm + delta_bpm)
 
     def _with(self, pieces: tuple[_Piece, ...], offset_bpm: float) -> ClickTrack:
         for p in pieces:
             if p.n_beats != 0 and not p.muted:
-                _check_bpm(p.bpm0, " after the nudge")
-                _check_bpm(p.end_bpm, " after the nudge")
+                check_bpm(p.bpm0, " after the nudge")
+                check_bpm(p.end_bpm, " after the nudge")
         n_samples = _session_samples(pieces, self._limit)
         return ClickTrack(
             self.program, self.fs_hz, self.options, n_samples, offset_bpm, self._limit, pieces, self._waves
         )
+
+
+def _beats_in_pieces(
+    pieces: tuple[_Piece, ...], ends: tuple[float, ...], start: int, stop: int, fs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Onsets, global beat indices and muted flags of every beat in ``[start, stop)``, over all pieces."""
+    outs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if stop > start:
+        first = bisect.bisect_right(ends, start - 1.0)  # pieces are in order: bisect to the first one
+        for piece in pieces[max(0, first - 1) :]:
+            if piece.start_smp - 1.0 >= stop:
+                break
+            if piece.end_smp + 1.0 <= start or piece.n_beats == 0:
+                continue
+            outs.append(piece.beats_in(start, stop, fs))
+    if not outs:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros(0, dtype=bool)
+    return (
+        np.concatenate([o[0] for o in outs]),
+        np.concatenate([o[1] for o in outs]),
+        np.concatenate([o[2] for o in outs]),
+    )
+
+
+def _nudge_pieces(
+    program: Program,
+    pieces: tuple[_Piece, ...],
+    at_sample: int,
+    delta_bpm: float,
+    offset_bpm: float,
+    fs: int,
+) -> tuple[_Piece, ...] | None:
+    """Re-place the pieces with the tempo changed by ``delta_bpm`` from the first beat at/after a sample.
+
+    Returns ``None`` when the session is over (no beat left to nudge).
+    """
+    for index, piece in enumerate(pieces):
+        if piece.end_smp <= at_sample and piece.n_beats is not None:
+            continue
+        if piece.n_beats == 0:  # silence before the first tempo: shift everything after it
+            rest = _place_segments(
+                program, piece.segment + 1, piece.end_smp, piece.first_beat, None,
+                offset_bpm + delta_bpm, fs,
+            )  # fmt: skip
+            return pieces[: index + 1] + tuple(rest)
+        # first local beat with onset >= at_sample
+        t_s = max(0.0, (at_sample - 1.0 - piece.start_smp) / fs)
+        j = max(0, math.floor(float(piece.beats_at(t_s))) - 1)
+        while piece.onsets(np.array([j], dtype=np.int64), fs)[0] < at_sample:
+            j += 1
+        if piece.n_beats is not None and j >= piece.n_beats:
+            continue
+        anchor = float(piece.positions(np.array([j], dtype=np.int64), fs)[0])
+        t_j = (anchor - piece.start_smp) / fs
+        bpm0 = piece.tempo_at(t_j) + delta_bpm
+        check_bpm(bpm0, " after the nudge")
+        remaining_s = None if math.isinf(piece.nominal_end_smp) else (piece.nominal_end_smp - anchor) / fs
+        slope = piece.slope if remaining_s is not None and t_j < piece.ramp_s else 0.0
+        head = list(pieces[:index])
+        if j > 0:
+            head.append(_place_truncated(piece, j, anchor))
+        new = _place(
+            piece.segment, anchor, piece.first_beat + j, bpm0, slope, piece.end_bpm + delta_bpm,
+            remaining_s, piece.muted, fs,
+        )  # fmt: skip
+        tail: list[_Piece] = []
+        if new.n_beats is not None:
+            check_bpm(new.end_bpm, " after the nudge")
+            tail = _place_segments(
+                program, piece.segment + 1, new.end_smp, new.first_beat + new.n_beats, new.end_bpm,
+                offset_bpm + delta_bpm, fs,
+            )  # fmt: skip
+        return tuple(head) + (new,) + tuple(tail)
+    return None  # the session is over: nothing to nudge
 
 
 def _session_samples(pieces: tuple[_Piece, ...], limit: int | None) -> int | None:

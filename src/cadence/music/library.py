@@ -1,7 +1,7 @@
 """The runner's music library: read tempo tags from audio files or a CSV track list, write M3U8 playlists.
 
 This is the I/O edge of the playlist feature; the matching itself is pure and lives in
-:mod:`cadence.playlist`. Tags are read with `mutagen <https://mutagen.readthedocs.io>`_:
+:mod:`cadence.music.matching`. Tags are read with `mutagen <https://mutagen.readthedocs.io>`_:
 
 ========================  ===============================================
 format                    tempo tag
@@ -24,9 +24,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._atomic import atomic_output
-from ._cache import default_cache_dir
-from .errors import InputFormatError, ParameterError
+from .._atomic import atomic_output
+from .._cache import default_cache_dir
+from .._timefmt import parse_duration_s
+from ..errors import InputFormatError, ParameterError
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -373,19 +374,18 @@ def _csv_columns(path: Path, header: list[str]) -> dict[str, int]:
 
 
 def _parse_duration_s(text: str, in_ms: bool) -> float:
+    """Parse a track-list duration in seconds (ms when ``in_ms``); ``nan`` when blank or not a duration."""
     text = text.strip()
     if not text:
         return math.nan
-    try:
-        if in_ms:
+    if in_ms:
+        try:
             return float(text) / 1000.0
-        if ":" in text:  # m:ss or h:mm:ss
-            seconds = 0.0
-            for part in text.split(":"):
-                seconds = 60 * seconds + float(part)
-            return seconds
-        return float(text)
-    except ValueError:
+        except ValueError:
+            return math.nan
+    try:
+        return parse_duration_s(text)
+    except ParameterError:
         return math.nan
 
 
@@ -643,8 +643,8 @@ def _finite_or_none(x: float) -> float | None:
 
 def _estimate_entry(path: Path) -> dict[str, Any]:
     """Decode the analysis windows of one file and estimate its tempo (no cache); a dict for the cache."""
-    from .audio_decode import read_windows
-    from .tempo_estimate import estimate_tempo
+    from .decode import read_windows
+    from .tempo import estimate_tempo
 
     try:
         decoded = read_windows(path)
@@ -672,11 +672,11 @@ def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None 
     -------
     dict
         ``{"tempo_bpm", "confidence", "uncertain", "alternative_bpm", "runner_up", "stability",
-        "analysed_s", "decoder"}`` as in :class:`cadence.tempo_estimate.TempoEstimate` (NaN as ``None``),
+        "analysed_s", "decoder"}`` as in :class:`cadence.music.tempo.TempoEstimate` (NaN as ``None``),
         or ``{"problem": str}`` when the audio cannot be decoded (cached too, so an undecodable file is
         not retried until it changes).
     """
-    from .tempo_estimate import import_librosa
+    from .tempo import import_librosa
 
     import_librosa()  # fail early and clearly when the extra is missing
     p = Path(path)
@@ -703,7 +703,7 @@ class UncertainTempo:
     estimate_bpm, alternative_bpm : float
         The strongest tempo and the strongest one that is not an octave of it (NaN when none).
     confidence : float
-        As in :class:`cadence.tempo_estimate.TempoEstimate`.
+        As in :class:`cadence.music.tempo.TempoEstimate`.
     """
 
     track: Track
@@ -767,7 +767,7 @@ def _estimate_entries(
     """Entries for every path: cached ones directly, the others estimated in a process pool."""
     import concurrent.futures as cf
 
-    from .tempo_estimate import import_librosa
+    from .tempo import import_librosa
 
     import_librosa()  # fail early and clearly when the extra is missing
     entries: dict[Path, dict[str, Any]] = {}
@@ -832,7 +832,7 @@ def estimate_untagged(
         From :func:`scan_music_dir`.
     cadence_spm : float
         Target step rate: estimates are folded by octaves into ``[cadence_spm/sqrt(2), cadence_spm*sqrt(2))``
-        (:func:`cadence.tempo_estimate.fold_tempo_bpm`), since the octave does not matter to a runner.
+        (:func:`cadence.music.tempo.fold_tempo_bpm`), since the octave does not matter to a runner.
     cache : TempoCache, optional
         Estimates keyed by file path, size and mtime; a rescan of an unchanged folder only reads the cache.
     jobs : int, optional
@@ -846,7 +846,7 @@ def estimate_untagged(
     UntaggedEstimates
         The library with confident estimates filled in, the raw estimates, failures and uncertain tracks.
     """
-    from .tempo_estimate import fold_tempo_bpm
+    from .tempo import fold_tempo_bpm
 
     if jobs is not None and jobs < 1:
         raise ParameterError(f"{jobs=} must be >= 1")

@@ -1,7 +1,7 @@
 """Live playback of a click track through PortAudio (``sounddevice``): the only module that imports it.
 
 The audio callback does no scheduling: it renders the block that starts at its absolute sample counter from
-the :class:`~cadence.click_synth.ClickTrack` (clicks are placed from exact onsets, see ``click_synth.py``)
+the :class:`~cadence.audio.clicks.ClickTrack` (clicks are placed from exact onsets, see ``click_synth.py``)
 and advances the counter. A busy machine can make the callback late (an *underflow*, counted), but it can
 never move a click: the next block starts at the next sample of the same grid.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .click_synth import ClickTrack, TrackPosition
-from .errors import AudioUnavailableError, ParameterError
+from ..errors import AudioUnavailableError, ParameterError
+from .clicks import ClickTrack, TrackPosition
 
 __all__ = [
     "OutputDevice",

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = [
     "StepOptions",
@@ -412,29 +412,7 @@ def estimate_steps(
 
     """
     opt = options if options is not None else StepOptions()
-    acc = np.asarray(acc_ms2, dtype=np.float64)
-    if acc.ndim != 2 or acc.shape[1] != 3:
-        raise ParameterError(f"acc_ms2 must have shape (n, 3), got {acc.shape}")
-    if not (np.isfinite(fs_hz) and fs_hz > 0):
-        raise ParameterError(f"{fs_hz=} must be a positive number")
-    if not np.isfinite(acc.sum()):  # one pass, no temporary; the slow check only when something is off
-        if not np.isfinite(acc).all():
-            raise ParameterError("acc_ms2 contains NaN or infinite values; drop or interpolate them first")
-    if acc.size and max(float(acc.max()), -float(acc.min())) > 1e5:
-        raise ParameterError("acc_ms2 has values beyond 1e5 m/s^2 (10,000 g): wrong units?")
-    if gravity_included:
-        mag = np.square(acc[:, 0])  # in place from here: a day at 100 Hz is 8.6 M samples
-        tmp = np.square(acc[:, 1])
-        mag += tmp
-        np.square(acc[:, 2], out=tmp)
-        mag += tmp
-        del tmp
-        np.sqrt(mag, out=mag)
-    else:
-        centred = acc - acc.mean(axis=0)
-        _, vecs = np.linalg.eigh(centred.T @ centred)
-        mag = acc @ vecs[:, -1]
-    del acc
+    mag = _movement_signal(_checked_input(acc_ms2, fs_hz), gravity_included)
     x_raw, fs = _decimate(mag, float(fs_hz), _INTERNAL_HZ)
     del mag
     if fs < MIN_FS_HZ:
@@ -457,86 +435,11 @@ def estimate_steps(
             window_stepping=stepping,
             **_per_second(np.empty(0), t0_s, t0_s + len(x) / fs, opt),
         )
-
-    # per window: the nearest stepping window (within half a window) lends its step period to the edges
-    n = len(x)
-    n_w = len(centres)
-    hop = int(round(centres[1] - centres[0])) if n_w > 1 else n
-    w_ok = np.flatnonzero(stepping)
-    pos = np.searchsorted(w_ok, np.arange(n_w))
-    left = w_ok[np.clip(pos - 1, 0, len(w_ok) - 1)]
-    right = w_ok[np.clip(pos, 0, len(w_ok) - 1)]
-    wi = np.arange(n_w)
-    nearest_ok = np.where(np.abs(left - wi) <= np.abs(right - wi), left, right)
-    reach = int(np.ceil(opt.window_s / 2 / opt.hop_s))
-    w_near = np.abs(nearest_ok - wi) <= reach
-    w_period = np.where(w_near, step[nearest_ok], np.nan)  # samples
-    bank = _band_bank(opt)
-    ratio = bank[1] / bank[0]
-    w_band = np.full(n_w, -1, np.intp)
-    ok_w = np.isfinite(w_period)
-    w_band[ok_w] = np.clip(np.round(np.log(fs / w_period[ok_w] / bank[0]) / np.log(ratio)), 0, len(bank) - 1)
-
-    # sample i belongs to the window whose centre is nearest: window 0 up to ``lead``, then one per hop
-    first = int(round(centres[0]))
-    lead = min(n, first + hop // 2)
-
-    def window_of(i: NDArray[np.intp]) -> NDArray[np.intp]:
-        return np.clip(np.where(i < lead, 0, 1 + (i - lead) // hop), 0, n_w - 1)
-
-    # narrow band-pass around each window's step frequency
-    y = np.zeros(n)
-    for b in np.unique(w_band[ok_w]):
-        fc = bank[b]
-        sel_w = np.flatnonzero(w_band == b)
-        # filter only the stretches that use this band (with some padding), not the whole day
-        breaks = np.flatnonzero(np.diff(sel_w) > 1)
-        starts_w = np.concatenate([[sel_w[0]], sel_w[breaks + 1]])
-        ends_w = np.concatenate([sel_w[breaks], [sel_w[-1]]])
-        pad = int(3 * fs)
-        for w0, w1 in zip(starts_w, ends_w, strict=True):
-            lo = 0 if w0 == 0 else lead + (w0 - 1) * hop
-            hi = n if w1 == n_w - 1 else lead + w1 * hop
-            a0, z0 = max(0, lo - pad), min(n, hi + pad)
-            y[lo:hi] = _bandpass(x[a0:z0], fs, fc / _BAND_RATIO, min(fc * _BAND_RATIO, 0.45 * fs))[
-                lo - a0 : hi - a0
-            ]
-
-    # candidate steps: local maxima of the band-passed signal where a step period is known
-    pk = np.flatnonzero((y[1:-1] > y[:-2]) & (y[1:-1] >= y[2:])) + 1
-    wk = window_of(pk)
-    sel = ok_w[wk]
-    pk, wk = pk[sel], wk[sel]
-    period_pk = w_period[wk]
-    min_dist = 0.55 * float(np.nanmin(w_period[ok_w]))
-    keep = _thin_peaks(pk, y, np.full(len(pk), min_dist))
-    pk, wk, period_pk = pk[keep], wk[keep], period_pk[keep]
-    # above 30 % of the local amplitude (RMS over about two strides, evaluated at the peaks only)
-    half_w = max(1, int(round(1.25 * fs)))
-    csq = np.concatenate([[0.0], np.cumsum(y * y)])
-    lo_i, hi_i = np.clip(pk - half_w, 0, n), np.clip(pk + half_w, 0, n)
-    env = np.sqrt(2 * np.maximum((csq[hi_i] - csq[lo_i]) / np.maximum(hi_i - lo_i, 1), 0.0))
-    keep = y[pk] > 0.3 * env
-    pk, wk, period_pk = pk[keep], wk[keep], period_pk[keep]
-    # peaks outside the stepping windows (bout edges) must be half as strong as the bout's own steps
-    if len(pk):
-        lab_w = np.cumsum(np.diff(w_near.astype(np.int8), prepend=0) == 1) * w_near
-        n_lab = int(lab_w.max())
-        core_pk = stepping[wk]
-        amp = y[pk]
-        labels = lab_w[wk]
-        mean_amp = np.full(n_lab + 1, np.inf)
-        if core_pk.any():
-            sums = np.bincount(labels[core_pk], weights=amp[core_pk], minlength=n_lab + 1)
-            cnts = np.bincount(labels[core_pk], minlength=n_lab + 1)
-            mean_amp = np.divide(sums, cnts, out=np.full(n_lab + 1, np.inf), where=cnts > 0)
-        keep = core_pk | (amp >= 0.5 * mean_amp[labels])
-        pk, period_pk = pk[keep], period_pk[keep]
-    # enforce a minimum spacing of 0.6 local step periods (drop the weaker of two close peaks)
-    pk = pk[_thin_peaks(pk, y, 0.6 * period_pk)]
+    plan = _WindowPlan.from_periods(centres, step, len(x), fs, opt)
+    y = _narrow_bandpass(x, fs, plan)
+    pk = _pick_steps(y, fs, plan)
     steps_t = t0_s + pk / fs
-
-    per = _per_second(steps_t, t0_s, t0_s + n / fs, opt)
+    per = _per_second(steps_t, t0_s, t0_s + len(x) / fs, opt)
     return StepResult(
         step_times_s=steps_t,
         window_t_s=window_t,
@@ -550,6 +453,145 @@ def estimate_steps(
         signal_t0_s=t0_s,
         **per,
     )
+
+
+def _checked_input(acc_ms2: NDArray[np.floating], fs_hz: float) -> NDArray[np.float64]:
+    """Return ``acc_ms2`` as float64 (n, 3) after the detector's input checks (no full-size temporaries)."""
+    acc = np.asarray(acc_ms2, dtype=np.float64)
+    if acc.ndim != 2 or acc.shape[1] != 3:
+        raise ParameterError(f"acc_ms2 must have shape (n, 3), got {acc.shape}")
+    if not (np.isfinite(fs_hz) and fs_hz > 0):
+        raise ParameterError(f"{fs_hz=} must be a positive number")
+    if not np.isfinite(acc.sum()):  # one pass, no temporary; the slow check only when something is off
+        if not np.isfinite(acc).all():
+            raise ParameterError("acc_ms2 contains NaN or infinite values; drop or interpolate them first")
+    if acc.size and max(float(acc.max()), -float(acc.min())) > 1e5:
+        raise ParameterError("acc_ms2 has values beyond 1e5 m/s^2 (10,000 g): wrong units?")
+    return acc
+
+
+def _movement_signal(acc: NDArray[np.float64], gravity_included: bool) -> NDArray[np.float64]:
+    """One signal per sample: the magnitude, or for gravity-free data the principal-axis projection."""
+    if gravity_included:
+        mag = np.square(acc[:, 0])  # in place from here: a day at 100 Hz is 8.6 M samples
+        tmp = np.square(acc[:, 1])
+        mag += tmp
+        np.square(acc[:, 2], out=tmp)
+        mag += tmp
+        del tmp
+        np.sqrt(mag, out=mag)
+        return mag
+    centred = acc - acc.mean(axis=0)
+    _, vecs = np.linalg.eigh(centred.T @ centred)
+    return np.asarray(acc @ vecs[:, -1], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class _WindowPlan:
+    """Per analysis window: the step period to look for, its filter band, and which samples it owns."""
+
+    n: int  # samples of the signal
+    hop: int  # samples between window centres
+    lead: int  # samples owned by window 0
+    stepping: NDArray[np.bool_]  # the window itself found a step period
+    near: NDArray[np.bool_]  # a stepping window lies within half a window
+    period: NDArray[np.float64]  # step period in samples lent by the nearest stepping window (nan: none)
+    band: NDArray[np.intp]  # index into the band bank (-1: none)
+    bank: NDArray[np.float64]  # band-pass centre frequencies, Hz
+
+    @property
+    def ok(self) -> NDArray[np.bool_]:
+        """Windows with a step period."""
+        return np.isfinite(self.period)
+
+    @classmethod
+    def from_periods(
+        cls, centres: NDArray[np.float64], step: NDArray[np.float64], n: int, fs: float, opt: StepOptions
+    ) -> _WindowPlan:
+        """Lend each window the step period of the nearest stepping window (within half a window)."""
+        stepping = np.isfinite(step)
+        n_w = len(centres)
+        hop = int(round(centres[1] - centres[0])) if n_w > 1 else n
+        w_ok = np.flatnonzero(stepping)
+        pos = np.searchsorted(w_ok, np.arange(n_w))
+        left = w_ok[np.clip(pos - 1, 0, len(w_ok) - 1)]
+        right = w_ok[np.clip(pos, 0, len(w_ok) - 1)]
+        wi = np.arange(n_w)
+        nearest_ok = np.where(np.abs(left - wi) <= np.abs(right - wi), left, right)
+        reach = int(np.ceil(opt.window_s / 2 / opt.hop_s))
+        near = np.abs(nearest_ok - wi) <= reach
+        period = np.where(near, step[nearest_ok], np.nan)  # samples
+        bank = _band_bank(opt)
+        ratio = bank[1] / bank[0]
+        band = np.full(n_w, -1, np.intp)
+        ok = np.isfinite(period)
+        band[ok] = np.clip(np.round(np.log(fs / period[ok] / bank[0]) / np.log(ratio)), 0, len(bank) - 1)
+        # sample i belongs to the window whose centre is nearest: window 0 up to ``lead``, then one per hop
+        lead = min(n, int(round(centres[0])) + hop // 2)
+        return cls(n, hop, lead, stepping, near, period, band, bank)
+
+    def window_of(self, i: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Return the window that owns each sample index ``i``."""
+        return np.clip(np.where(i < self.lead, 0, 1 + (i - self.lead) // self.hop), 0, len(self.period) - 1)
+
+
+def _narrow_bandpass(x: NDArray[np.float64], fs: float, plan: _WindowPlan) -> NDArray[np.float64]:
+    """Band-pass each stretch of ``x`` around its windows' step frequency (zero where none is known)."""
+    n, n_w, lead, hop = plan.n, len(plan.period), plan.lead, plan.hop
+    y = np.zeros(n)
+    for b in np.unique(plan.band[plan.ok]):
+        fc = plan.bank[b]
+        sel_w = np.flatnonzero(plan.band == b)
+        # filter only the stretches that use this band (with some padding), not the whole day
+        breaks = np.flatnonzero(np.diff(sel_w) > 1)
+        starts_w = np.concatenate([[sel_w[0]], sel_w[breaks + 1]])
+        ends_w = np.concatenate([sel_w[breaks], [sel_w[-1]]])
+        pad = int(3 * fs)
+        for w0, w1 in zip(starts_w, ends_w, strict=True):
+            lo = 0 if w0 == 0 else lead + (w0 - 1) * hop
+            hi = n if w1 == n_w - 1 else lead + w1 * hop
+            a0, z0 = max(0, lo - pad), min(n, hi + pad)
+            y[lo:hi] = _bandpass(x[a0:z0], fs, fc / _BAND_RATIO, min(fc * _BAND_RATIO, 0.45 * fs))[
+                lo - a0 : hi - a0
+            ]
+    return y
+
+
+def _pick_steps(y: NDArray[np.float64], fs: float, plan: _WindowPlan) -> NDArray[np.intp]:
+    """Sample indices of the steps: the strong, well-spaced maxima of the band-passed signal ``y``."""
+    n = plan.n
+    # candidate steps: local maxima of the band-passed signal where a step period is known
+    pk = np.flatnonzero((y[1:-1] > y[:-2]) & (y[1:-1] >= y[2:])) + 1
+    wk = plan.window_of(pk)
+    sel = plan.ok[wk]
+    pk, wk = pk[sel], wk[sel]
+    period_pk = plan.period[wk]
+    min_dist = 0.55 * float(np.nanmin(plan.period[plan.ok]))
+    keep = _thin_peaks(pk, y, np.full(len(pk), min_dist))
+    pk, wk, period_pk = pk[keep], wk[keep], period_pk[keep]
+    # above 30 % of the local amplitude (RMS over about two strides, evaluated at the peaks only)
+    half_w = max(1, int(round(1.25 * fs)))
+    csq = np.concatenate([[0.0], np.cumsum(y * y)])
+    lo_i, hi_i = np.clip(pk - half_w, 0, n), np.clip(pk + half_w, 0, n)
+    env = np.sqrt(2 * np.maximum((csq[hi_i] - csq[lo_i]) / np.maximum(hi_i - lo_i, 1), 0.0))
+    keep = y[pk] > 0.3 * env
+    pk, wk, period_pk = pk[keep], wk[keep], period_pk[keep]
+    # peaks outside the stepping windows (bout edges) must be half as strong as the bout's own steps
+    if len(pk):
+        lab_w = np.cumsum(np.diff(plan.near.astype(np.int8), prepend=0) == 1) * plan.near
+        n_lab = int(lab_w.max())
+        core_pk = plan.stepping[wk]
+        amp = y[pk]
+        labels = lab_w[wk]
+        mean_amp = np.full(n_lab + 1, np.inf)
+        if core_pk.any():
+            sums = np.bincount(labels[core_pk], weights=amp[core_pk], minlength=n_lab + 1)
+            cnts = np.bincount(labels[core_pk], minlength=n_lab + 1)
+            mean_amp = np.divide(sums, cnts, out=np.full(n_lab + 1, np.inf), where=cnts > 0)
+        keep = core_pk | (amp >= 0.5 * mean_amp[labels])
+        pk, period_pk = pk[keep], period_pk[keep]
+    # enforce a minimum spacing of 0.6 local step periods (drop the weaker of two close peaks)
+    return pk[_thin_peaks(pk, y, 0.6 * period_pk)]
 
 
 def _per_second(steps_t: NDArray[np.float64], t_start: float, t_end: float, opt: StepOptions) -> dict:

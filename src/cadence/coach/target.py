@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 if TYPE_CHECKING:
-    from .activity import ActivityResult
-    from .analysis import SpeedFit
+    from ..gait.analysis import SpeedFit
+    from ..pipeline import ActivityResult
 
 __all__ = [
     "DEFAULT_INCREASE_PCT",
@@ -469,10 +469,10 @@ def pooled_speed_model(
     Returns
     -------
     SpeedModel
-        The pooled fit (:func:`cadence.analysis.fit_cadence_vs_speed`) and the speed spread.
+        The pooled fit (:func:`cadence.gait.analysis.fit_cadence_vs_speed`) and the speed spread.
 
     """
-    from .analysis import fit_cadence_vs_speed, weighted_quantiles
+    from ..gait.analysis import fit_cadence_vs_speed, weighted_quantiles
 
     if not (len(cadence_spm) == len(speed_ms) == len(weights_s)):
         raise ParameterError("cadence_spm, speed_ms and weights_s need one array per run")

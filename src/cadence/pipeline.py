@@ -1,7 +1,7 @@
 """Load any supported recording and analyze it: the library's one-call entry point.
 
 This module is the edge between files and the pure analysis: it picks a reader from the file's content
-(FIT header) or name, then runs :func:`~cadence.analysis.analyze_trace` on every session.
+(FIT header) or name, then runs :func:`~cadence.gait.analysis.analyze_trace` on every session.
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from .analysis import AnalysisOptions, CadenceSummary, analyze_trace
+from .datatypes import CadenceTrace
 from .errors import InputFormatError
-from .trace import CadenceTrace
+from .gait.analysis import AnalysisOptions, CadenceSummary, analyze_trace
 
 if TYPE_CHECKING:
-    from .accel_csv import AccelReadOptions
-    from .steps import StepResult
+    from .gait.accel import AccelAnalysis
+    from .gait.steps import StepOptions, StepResult
+    from .readers._accel import Units
+    from .readers.accel_csv import AccelReadOptions
 
-__all__ = ["ActivityResult", "analyze_file", "find_activity_files", "load_traces"]
+__all__ = ["ActivityResult", "analyze_accel_csv", "analyze_file", "find_activity_files", "load_traces"]
 
 #: FIT files are recognised by their header whatever their name, and by this suffix
 FIT_SUFFIX = ".fit"
@@ -64,14 +66,14 @@ def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace
         raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
     suffix = Path(spath).suffix.lower()
     if is_fit or suffix == FIT_SUFFIX:
-        from .fit import read_fit
+        from .readers.fit import read_fit
 
         loaded: list[tuple[CadenceTrace, StepResult | None]] = [(t, None) for t in read_fit(spath)]
         if is_fit:
             loaded.extend(_fit_accel(spath, first_index=len(loaded)))
         return loaded
     if suffix in ACCEL_SUFFIXES:
-        from .accel_analysis import accel_trace, analyze_accel_csv
+        from .gait.accel import accel_trace
 
         acc = analyze_accel_csv(spath, read_options=accel)
         return [(accel_trace(acc), acc.steps)]
@@ -83,17 +85,62 @@ def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace
 
 def _fit_accel(path: str, first_index: int) -> list[tuple[CadenceTrace, StepResult | None]]:
     """Detect steps in a FIT file's own accelerometer samples, to report beside the watch's cadence."""
-    from .fit_accel import has_accel_data, read_fit_accel
+    from .readers.fit_accel import has_accel_data, read_fit_accel
 
     if not has_accel_data(path):  # fast byte scan: most FIT files stop here
         return []
     rec = read_fit_accel(path)
     if rec is None:
         return []
-    from .accel_analysis import accel_trace, analyze_recording
+    from .gait.accel import accel_trace, analyze_recording
 
     acc = analyze_recording(rec)
     return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
+
+
+def analyze_accel_csv(
+    path: str | os.PathLike[str],
+    *,
+    units: Units | str = "auto",
+    columns: tuple[str, str, str, str] | None = None,
+    time_unit: str = "auto",
+    fs_hz: float | None = None,
+    options: StepOptions | None = None,
+    read_options: AccelReadOptions | None = None,
+) -> AccelAnalysis:
+    """Read an accelerometer CSV and detect its steps and per-second cadence.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file (formats: see :func:`cadence.readers.accel_csv.read_accel_csv`).
+    units, columns, time_unit, fs_hz
+        Reader overrides, passed to :func:`~cadence.readers.accel_csv.read_accel_csv`.
+    options : StepOptions, optional
+        Detector options.
+    read_options : AccelReadOptions, optional
+        All reader overrides in one object; when given it replaces ``units``, ``columns``, ``time_unit``
+        and ``fs_hz``.
+
+    Returns
+    -------
+    AccelAnalysis
+        Step result with the per-second series ``t_s``, ``cadence_spm``, ``running`` and a summary.
+
+    Raises
+    ------
+    InputFormatError
+        The file cannot be read as an accelerometer CSV.
+
+    """
+    if read_options is not None:
+        units, columns = read_options.units, read_options.columns
+        time_unit, fs_hz = read_options.time_unit, read_options.fs_hz
+    from .gait.accel import analyze_recording
+    from .readers.accel_csv import read_accel_csv
+
+    rec = read_accel_csv(path, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
+    return analyze_recording(rec, options)
 
 
 def load_traces(path: str | os.PathLike[str], *, accel: AccelReadOptions | None = None) -> list[CadenceTrace]:
@@ -131,7 +178,7 @@ def analyze_file(
     -------
     list of ActivityResult
         In file order; sessions of any sport (a cycling session has a ``nan`` step rate). Accelerometer
-        results carry their :class:`~cadence.steps.StepResult` in ``steps``.
+        results carry their :class:`~cadence.gait.steps.StepResult` in ``steps``.
     """
     return [
         ActivityResult(trace, analyze_trace(trace, options), steps=steps)
@@ -159,7 +206,7 @@ def find_activity_files(
                 if suffix in wanted:
                     yield str(found)
                 elif suffix in accel:
-                    from .accel_csv import looks_like_accel_csv
+                    from .readers.accel_csv import looks_like_accel_csv
 
                     if looks_like_accel_csv(found):
                         yield str(found)

@@ -1,22 +1,20 @@
-"""Accelerometer recording -> steps and per-second cadence: the one call the CLI and the benches use.
+"""A :class:`~cadence.datatypes.Recording` -> steps and per-second cadence, as a :class:`CadenceTrace`.
 
-Joins the reader (:mod:`cadence.accel_csv`) and the detector (:mod:`cadence.steps`); no printing.
+Pure: arrays in, frozen results out. Reading the file is the loader's job (:mod:`cadence.pipeline`).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .accel_csv import AccelReadOptions, Recording, Units, read_accel_csv
-from .errors import InputFormatError
+from ..datatypes import CadenceTrace, Recording
+from ..errors import InputFormatError
 from .steps import MIN_FS_HZ, StepOptions, StepResult, estimate_steps
-from .trace import CadenceTrace
 
-__all__ = ["AccelAnalysis", "accel_trace", "analyze_accel_csv", "analyze_recording"]
+__all__ = ["AccelAnalysis", "accel_trace", "analyze_recording"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ class AccelAnalysis:
 
 
 def analyze_recording(rec: Recording, options: StepOptions | None = None) -> AccelAnalysis:
-    """Detect steps in a :class:`~cadence.accel_csv.Recording` (see :func:`cadence.steps.estimate_steps`).
+    """Detect steps in a :class:`~cadence.datatypes.Recording` (see :func:`.steps.estimate_steps`).
 
     Raises
     ------
@@ -127,59 +125,17 @@ def analyze_recording(rec: Recording, options: StepOptions | None = None) -> Acc
     )
 
 
-def analyze_accel_csv(
-    path: str | os.PathLike[str],
-    *,
-    units: Units | str = Units.AUTO,
-    columns: tuple[str, str, str, str] | None = None,
-    time_unit: str = "auto",
-    fs_hz: float | None = None,
-    options: StepOptions | None = None,
-    read_options: AccelReadOptions | None = None,
-) -> AccelAnalysis:
-    """Read an accelerometer CSV and detect its steps and per-second cadence.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The CSV file (formats: see :func:`cadence.accel_csv.read_accel_csv`).
-    units, columns, time_unit, fs_hz
-        Reader overrides, passed to :func:`~cadence.accel_csv.read_accel_csv`.
-    options : StepOptions, optional
-        Detector options.
-    read_options : AccelReadOptions, optional
-        All reader overrides in one object; when given it replaces ``units``, ``columns``, ``time_unit``
-        and ``fs_hz``.
-
-    Returns
-    -------
-    AccelAnalysis
-        Step result with the per-second series ``t_s``, ``cadence_spm``, ``running`` and a summary.
-
-    Raises
-    ------
-    InputFormatError
-        The file cannot be read as an accelerometer CSV.
-
-    """
-    if read_options is not None:
-        units, columns = read_options.units, read_options.columns
-        time_unit, fs_hz = read_options.time_unit, read_options.fs_hz
-    rec = read_accel_csv(path, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
-    return analyze_recording(rec, options)
-
-
 def accel_trace(analysis: AccelAnalysis) -> CadenceTrace:
-    """Turn the per-second cadence of an accelerometer analysis into a :class:`~cadence.trace.CadenceTrace`.
+    """Turn the per-second cadence of an accelerometer analysis into a :class:`CadenceTrace`.
 
-    The trace feeds the same :func:`~cadence.analysis.analyze_trace` as FIT files, so the summary and the JSON
-    schema are the same. Seconds without stepping get cadence 0 (stopped, not "no reading": the sensor was
-    there); speed and distance are unknown; the timer runs for the whole recording.
+    The trace feeds the same :func:`~cadence.gait.analysis.analyze_trace` as FIT files, so the summary and
+    the JSON schema are the same. Seconds without stepping get cadence 0 (stopped, not "no reading": the
+    sensor was there); speed and distance are unknown; the timer runs for the whole recording.
 
     Parameters
     ----------
     analysis : AccelAnalysis
-        From :func:`analyze_accel_csv` or :func:`analyze_recording`.
+        From :func:`analyze_recording` (or :func:`cadence.pipeline.analyze_accel_csv`).
 
     Returns
     -------

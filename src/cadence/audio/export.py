@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._atomic import atomic_output
-from .click_synth import ClickTrack
-from .errors import ParameterError
+from .._atomic import atomic_output
+from ..errors import ParameterError
+from .clicks import ClickTrack
 
 __all__ = ["ExportReport", "write_click_track"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = [
     "UNCERTAIN_RUNNER_UP",

@@ -6,7 +6,7 @@ Three layers, top to bottom:
    independent of the target and the reference speed, so they can be cached (:class:`SessionFacts`, JSON).
 2. :func:`collect_facts` (I/O): every activity file found, hashed (BLAKE2b of the bytes); facts come from the
    cache when the hash and :data:`HISTORY_VERSION` match, otherwise from
-   :func:`~cadence.activity.analyze_file` in a process pool. Unreadable files become :class:`FileProblem`
+   :func:`~cadence.pipeline.analyze_file` in a process pool. Unreadable files become :class:`FileProblem`
    rows; nothing stops the rest.
 3. :func:`build_history` (pure): runs, weeks, trend for a given target band and reference speed.
 
@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from ._cache import default_cache_dir
-from .analysis import AnalysisOptions, weighted_mean, weighted_quantiles
+from .._cache import default_cache_dir
+from ..errors import CadenceError, ParameterError
+from ..gait.analysis import AnalysisOptions, weighted_mean, weighted_quantiles
 from .band import TargetBand
-from .errors import CadenceError, ParameterError
 
 __all__ = [
     "DEFAULT_REFERENCE_SPEED_MS",
@@ -232,7 +232,7 @@ class History:
 
 
 def session_facts(result: Any) -> SessionFacts:
-    """Extract the cacheable facts of one :class:`~cadence.activity.ActivityResult`.
+    """Extract the cacheable facts of one :class:`~cadence.pipeline.ActivityResult`.
 
     Parameters
     ----------
@@ -349,7 +349,7 @@ def file_digest(path: str | os.PathLike[str]) -> str:
 
 
 def _cache_key(digest: str, options: AnalysisOptions) -> str:
-    from . import __version__
+    from .. import __version__
 
     salt = json.dumps([HISTORY_VERSION, __version__, dataclasses.asdict(options)], sort_keys=True)
     return hashlib.blake2b(f"{digest}:{salt}".encode(), digest_size=16).hexdigest()
@@ -372,7 +372,7 @@ def _cache_read(cache_dir: Path, key: str, path: str) -> FileOutcome | None:
 
 def _cache_write(cache_dir: Path, key: str, outcome: FileOutcome) -> bool:
     """Write one cache entry; on failure warn and return False (the caller stops writing: one warning)."""
-    from ._atomic import atomic_output
+    from .._atomic import atomic_output
 
     dest = _cache_path(cache_dir, key)
     payload = {"sessions": [s.to_json() for s in outcome.sessions], "error": outcome.error}
@@ -392,7 +392,7 @@ def analyze_for_history(path: str, options: AnalysisOptions | None = None) -> Fi
 
     Runs in a worker process: returns small picklable data, never raises for a bad file.
     """
-    from .activity import analyze_file
+    from ..pipeline import analyze_file
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -428,7 +428,7 @@ def collect_facts(
     Parameters
     ----------
     files : sequence of str
-        Activity files (expand folders first with :func:`~cadence.activity.find_activity_files`).
+        Activity files (expand folders first with :func:`~cadence.pipeline.find_activity_files`).
     options : AnalysisOptions, optional
         Part of the cache key.
     cache_dir : path, optional

@@ -20,7 +20,6 @@ cannot read; it never prints.
 
 from __future__ import annotations
 
-import enum
 import os
 import re
 from dataclasses import dataclass
@@ -29,22 +28,21 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import InputFormatError, ParameterError
+from ..datatypes import Recording
+from ..errors import InputFormatError, ParameterError
+from ._accel import (
+    UNIT_SCALE_MS2,
+    TimeSteps,
+    Units,
+    gravity_magnitude,
+    make_recording,
+    time_steps,
+    units_from_gravity,
+)
 
-__all__ = ["AccelReadOptions", "Recording", "Units", "gravity_magnitude", "read_accel_csv", "uniform_grid"]
+__all__ = ["AccelReadOptions", "looks_like_accel_csv", "read_accel_csv"]
 
-G_MS2 = 9.80665
-#: no accelerometer worn by a person measures more than 1000 g: beyond it the units or the file are wrong
-_MAX_MS2 = 1000 * G_MS2
 _SNIFF_BYTES = 65536
-
-
-class Units(enum.Enum):
-    """Acceleration units of a file: detected automatically or forced by the caller."""
-
-    AUTO = "auto"
-    G = "g"
-    MS2 = "m/s^2"
 
 
 @dataclass(frozen=True)
@@ -80,58 +78,6 @@ class AccelReadOptions:
             raise ParameterError(f"time_unit={self.time_unit!r} must be one of auto, s, ms, us, ns, iso")
         if self.fs_hz is not None and not (np.isfinite(self.fs_hz) and self.fs_hz > 0):
             raise ParameterError(f"fs_hz={self.fs_hz} must be a positive number")
-
-
-@dataclass(frozen=True)
-class Recording:
-    """A uniformly sampled 3-axis accelerometer recording.
-
-    Attributes
-    ----------
-    t_s : ndarray, shape (n,)
-        Sample times in seconds from the first sample (uniform, ``1 / fs_hz`` apart).
-    acc_ms2 : ndarray, shape (n, 3)
-        Acceleration in m/s^2 in the sensor's own axes.
-    fs_hz : float
-        Sampling rate in Hz.
-    source : str
-        The file it came from.
-    format : str
-        Detected format: ``"plain"``, ``"phyphox"``, ``"sensor_logger"`` or ``"physics_toolbox"``.
-    units_in_file : str
-        ``"g"`` or ``"m/s^2"``, as detected (or forced).
-    gravity_included : bool
-        False for "linear acceleration" exports (gravity removed by the phone).
-    start_unix_s : float or None
-        Wall-clock time of the first sample when the file has absolute timestamps.
-    n_rows : int
-        Data rows in the file.
-    n_dropped : int
-        Rows dropped because a value was missing or NaN, or the time repeated.
-    resampled : bool
-        Whether the samples were interpolated onto a uniform grid (irregular sampling in the file).
-    gaps : tuple of (float, float)
-        ``(start_s, duration_s)`` of each pause in the sampling longer than 5 sample intervals (and 0.1 s).
-
-    """
-
-    t_s: NDArray[np.float64]
-    acc_ms2: NDArray[np.float64]
-    fs_hz: float
-    source: str
-    format: str = "plain"
-    units_in_file: str = "m/s^2"
-    gravity_included: bool = True
-    start_unix_s: float | None = None
-    n_rows: int = 0
-    n_dropped: int = 0
-    resampled: bool = False
-    gaps: tuple[tuple[float, float], ...] = ()
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the recording in seconds."""
-        return float(len(self.t_s) / self.fs_hz) if len(self.t_s) else 0.0
 
 
 def _norm_name(name: str) -> str:
@@ -310,20 +256,64 @@ def read_accel_csv(
     import polars as pl
 
     spath = os.fspath(path)
-    try:
-        units = Units(units) if not isinstance(units, Units) else units
-    except ValueError:
-        raise ParameterError(f"{units=} must be one of 'auto', 'g', 'm/s^2'") from None
-    if time_unit not in ("auto", "s", "ms", "us", "ns", "iso"):
-        raise ParameterError(f"{time_unit=} must be one of auto, s, ms, us, ns, iso")
-    if fs_hz is not None and not (np.isfinite(fs_hz) and fs_hz > 0):
-        raise ParameterError(f"{fs_hz=} must be a positive number")
-
+    opts = AccelReadOptions(units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
+    units = Units(opts.units)
     _, delim, decimal_comma, names = _sniff(spath)
     fmt = _detect_format(names)
+    i_t, i_xyz = _column_indices(spath, names, columns, fs_hz)
+    col_names = [f"column_{i + 1}" for i in range(len(names))]  # polars' own names for a headless read
+    df, time_is_text = _read_frame(
+        pl, spath, delim, decimal_comma, col_names, names, i_t, i_xyz, time_unit == "iso"
+    )
+    n_rows = df.height
+    if n_rows == 0:
+        raise InputFormatError(spath, "no data rows (header only)")
+    acc = _columns(df, [col_names[i] for i in i_xyz])
+    start_unix: float | None = None
+    if i_t is None:
+        t_raw = np.arange(n_rows) / float(fs_hz)  # type: ignore[arg-type]
+    elif time_is_text:
+        t_raw = _iso_seconds(pl, df.get_column(col_names[i_t]), spath)
+        start_unix = float(t_raw[0]) if len(t_raw) else None
+    else:
+        t_raw = np.asarray(df.get_column(col_names[i_t]).to_numpy(), dtype=np.float64)
+    del df
+
+    rows = _Rows(n_rows)
+    t_raw, acc = rows.drop_missing(t_raw, acc, spath)
+    if i_t is not None and not time_is_text:
+        t_unit = time_unit if time_unit != "auto" else _guess_time_unit(names[i_t], fmt, t_raw)
+        scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[t_unit]
+        if scale * t_raw[0] > 1e8:  # absolute (Unix epoch) time stamps
+            start_unix = float(t_raw[0]) * scale
+        if scale != 1.0:
+            t_raw = t_raw * scale
+    t_raw, acc, steps = rows.check_time(t_raw, acc, spath)
+
+    units = _units(units, gravity_magnitude(acc), names, spath)
+    scale_ms2 = UNIT_SCALE_MS2[units.value]
+    acc_ms2 = acc * scale_ms2 if scale_ms2 != 1.0 else np.asarray(acc, dtype=np.float64)
+    return make_recording(
+        t_raw,
+        acc_ms2,
+        spath,
+        fs_hz=fs_hz,
+        steps=steps,
+        format=fmt,
+        units_in_file=units.value,
+        gravity_included=gravity_magnitude(acc) * scale_ms2 > 4.0,
+        start_unix_s=start_unix,
+        n_rows=n_rows,
+        n_dropped=rows.n_dropped,
+        row_name=rows.name,
+    )
+
+
+def _column_indices(
+    spath: str, names: list[str], columns: tuple[str, str, str, str] | None, fs_hz: float | None
+) -> tuple[int | None, list[int]]:
+    """Find the time column (``None``: no time column) and the x, y, z columns in the header."""
     if columns is not None:
-        if len(columns) != 4:
-            raise ParameterError(f"columns={columns!r} must name 4 columns: time, x, y, z")
         lookup = {n: i for i, n in enumerate(names)}
         missing = [c for c in columns if c and c not in lookup]
         if missing:
@@ -343,270 +333,120 @@ def read_accel_csv(
         i_t = _time_column(names)
     if i_t is None and fs_hz is None:
         raise InputFormatError(spath, "no time column; give the sampling rate (fs_hz / --fs)", "line 1")
+    return i_t, i_xyz
 
+
+def _read_frame(  # noqa: PLR0913
+    pl: Any,
+    spath: str,
+    delim: str,
+    decimal_comma: bool,
+    col_names: list[str],
+    names: list[str],
+    i_t: int | None,
+    i_xyz: list[int],
+    time_is_text: bool,
+) -> tuple[Any, bool]:
+    """Parse the wanted columns with polars; a time column that is not numeric is retried as text."""
     cols = ([i_t] if i_t is not None else []) + i_xyz
-    time_is_text = time_unit == "iso"
-    schema_over: dict[str, Any] = {}
-    col_names = [f"column_{i + 1}" for i in range(len(names))]  # polars' own names for a headless read
-    for i in i_xyz:
-        schema_over[col_names[i]] = pl.Float64
+    schema_over: dict[str, Any] = {col_names[i]: pl.Float64 for i in i_xyz}
     if i_t is not None:
         schema_over[col_names[i_t]] = pl.String if time_is_text else pl.Float64
     try:
-        df = _read(pl, spath, delim, decimal_comma, col_names, cols, schema_over)
+        return _read(pl, spath, delim, decimal_comma, col_names, cols, schema_over), time_is_text
     except pl.exceptions.PolarsError as exc:
-        if (
-            i_t is not None
-            and not time_is_text
-            and _time_is_text(pl, spath, delim, decimal_comma, col_names, i_t)
-        ):
-            time_is_text = True
-            schema_over[col_names[i_t]] = pl.String
-            try:
-                df = _read(pl, spath, delim, decimal_comma, col_names, cols, schema_over)
-            except pl.exceptions.PolarsError as exc2:
-                raise _locate_bad_value(
-                    pl, spath, delim, decimal_comma, col_names, names, i_xyz, exc2
-                ) from None
-        else:
+        if i_t is None or time_is_text or not _time_is_text(pl, spath, delim, decimal_comma, col_names, i_t):
             raise _locate_bad_value(pl, spath, delim, decimal_comma, col_names, names, cols, exc) from None
+    schema_over[col_names[i_t]] = pl.String
+    try:
+        return _read(pl, spath, delim, decimal_comma, col_names, cols, schema_over), True
+    except pl.exceptions.PolarsError as exc2:
+        raise _locate_bad_value(pl, spath, delim, decimal_comma, col_names, names, i_xyz, exc2) from None
 
-    n_rows = df.height
-    if n_rows == 0:
-        raise InputFormatError(spath, "no data rows (header only)")
-    start_unix: float | None = None
-    if i_t is not None and time_is_text:
-        tcol = col_names[i_t]
-        parsed = df.get_column(tcol).str.to_datetime(strict=False, time_unit="us")
-        bad = parsed.is_null() & df.get_column(tcol).is_not_null()
-        if bad.any():
-            row = int(bad.arg_max() or 0)
-            raise InputFormatError(
-                spath,
-                f"time {df.get_column(tcol)[row]!r} is neither a number nor an ISO timestamp",
-                f"line {row + 2}",
-            )
-        t_raw = parsed.dt.epoch("us").cast(pl.Float64).to_numpy() * 1e-6
-        t_unit = "s"
-        start_unix = float(t_raw[0]) if len(t_raw) else None
-        acc = _columns(df, [col_names[i] for i in i_xyz])
-    else:
-        acc = _columns(df, [col_names[i] for i in i_xyz])
-        if i_t is not None:
-            t_raw = np.asarray(df.get_column(col_names[i_t]).to_numpy(), dtype=np.float64)
-        else:
-            t_raw = np.arange(n_rows) / float(fs_hz)  # type: ignore[arg-type]
-        t_unit = "s"
-    del df
 
-    # drop rows with missing/NaN values
-    n_dropped = 0
-    kept: NDArray[np.intp] | None = None  # file data-row index of each kept sample (None: all kept)
+def _iso_seconds(pl: Any, column: Any, spath: str) -> NDArray[np.float64]:
+    """Unix seconds of an ISO 8601 time column; the first value that is not a time is an error."""
+    parsed = column.str.to_datetime(strict=False, time_unit="us")
+    bad = parsed.is_null() & column.is_not_null()
+    if bad.any():
+        row = int(bad.arg_max() or 0)
+        raise InputFormatError(
+            spath, f"time {column[row]!r} is neither a number nor an ISO timestamp", f"line {row + 2}"
+        )
+    return np.asarray(parsed.dt.epoch("us").cast(pl.Float64).to_numpy(), dtype=np.float64) * 1e-6
 
-    def data_row(i: int) -> str:
+
+class _Rows:
+    """Which file data rows survive the reader's checks, to name the right row in an error."""
+
+    def __init__(self, n_rows: int) -> None:
+        self.n_rows = n_rows
+        self.n_dropped = 0
+        self.kept: NDArray[np.intp] | None = None  # file data-row index of each kept sample (None: all)
+
+    def name(self, i: int) -> str:
         """Return the 1-based file data row of kept sample ``i`` (dropped rows counted)."""
-        return f"data row {(int(kept[i]) if kept is not None else i) + 1}"
+        return f"data row {(int(self.kept[i]) if self.kept is not None else i) + 1}"
 
-    if not np.isfinite(t_raw.sum() + acc.sum()):  # one pass when all is well
-        good = np.isfinite(t_raw) & np.isfinite(acc).all(axis=1)
-        n_dropped = int(n_rows - good.sum())
-        kept = np.flatnonzero(good)
-        t_raw, acc = t_raw[good], acc[good]
-    if len(t_raw) == 0:
-        raise InputFormatError(spath, "no usable data rows (every row has a missing or NaN value)")
-    if len(t_raw) == 1:
-        raise InputFormatError(
-            spath, "only one data row; at least two samples are needed for a sampling rate"
-        )
+    def _keep(self, mask: NDArray[np.bool_]) -> None:
+        self.n_dropped += int((~mask).sum())
+        self.kept = np.flatnonzero(mask) if self.kept is None else self.kept[mask]
 
-    # time unit
-    if i_t is not None and not time_is_text:
-        t_unit = time_unit if time_unit != "auto" else _guess_time_unit(names[i_t], fmt, t_raw)
-        scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[t_unit]
-        if scale * t_raw[0] > 1e8:  # absolute (Unix epoch) time stamps
-            start_unix = float(t_raw[0]) * scale
-        if scale != 1.0:
-            t_raw = t_raw * scale
+    def drop_missing(
+        self, t: NDArray[np.float64], acc: NDArray[np.float64], spath: str
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Drop rows with a missing or NaN value; fewer than two left is an error."""
+        if not np.isfinite(t.sum() + acc.sum()):  # one pass when all is well
+            good = np.isfinite(t) & np.isfinite(acc).all(axis=1)
+            self._keep(good)
+            t, acc = t[good], acc[good]
+        if len(t) == 0:
+            raise InputFormatError(spath, "no usable data rows (every row has a missing or NaN value)")
+        if len(t) == 1:
+            raise InputFormatError(
+                spath, "only one data row; at least two samples are needed for a sampling rate"
+            )
+        return t, acc
 
-    # time checks in one chunked pass (a day at 100 Hz would need two more 69 MB arrays otherwise)
-    steps = _time_steps(t_raw)
-    if steps.first_backwards >= 0:
-        i = steps.first_backwards
-        raise InputFormatError(
-            spath,
-            f"time goes backwards ({t_raw[i] - t_raw[0]:.6g} s -> {t_raw[i + 1] - t_raw[0]:.6g} s)",
-            data_row(i + 1),
-        )
-    if steps.dt_min == 0:
-        dup = np.concatenate([[False], np.diff(t_raw) == 0])
-        n_dropped += int(dup.sum())
-        kept = np.flatnonzero(~dup) if kept is None else kept[~dup]
-        t_raw, acc = t_raw[~dup], acc[~dup]
-        if len(t_raw) < 2:
-            raise InputFormatError(spath, "only one distinct time stamp; at least two samples are needed")
-        steps = _time_steps(t_raw)
-
-    # units
-    med = gravity_magnitude(acc)
-    if units is Units.AUTO:
-        hint = _units_hint(names)
-        if 0.6 <= med <= 1.6:
-            units = Units.G
-        elif 6.0 <= med <= 16.0:
-            units = Units.MS2
-        elif hint is not None:
-            units = hint
-        elif med < 0.5:
-            units = Units.MS2  # gravity-free linear acceleration, small either way
-        else:
+    def check_time(
+        self, t: NDArray[np.float64], acc: NDArray[np.float64], spath: str
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], TimeSteps]:
+        """Refuse time going backwards, drop repeated time stamps (one chunked pass over the intervals)."""
+        steps = time_steps(t)
+        if steps.first_backwards >= 0:
+            i = steps.first_backwards
             raise InputFormatError(
                 spath,
-                f"cannot tell the units: gravity measures {med:.3g}, neither about 1 (g) "
-                "nor about 9.8 (m/s^2); give them with --units",
+                f"time goes backwards ({t[i] - t[0]:.6g} s -> {t[i + 1] - t[0]:.6g} s)",
+                self.name(i + 1),
             )
-    g_med = med * (G_MS2 if units is Units.G else 1.0)
-    gravity = g_med > 4.0
-    acc_ms2 = acc * G_MS2 if units is Units.G else np.asarray(acc, dtype=np.float64)
-    peak = max(float(acc_ms2.max()), -float(acc_ms2.min()))
-    if not peak <= _MAX_MS2:
-        row = int(np.argmax(np.abs(acc_ms2).max(axis=1) > _MAX_MS2))
-        raise InputFormatError(
-            spath,
-            f"implausible acceleration {peak:.3g} m/s^2 (more than 1000 g); wrong --units or a corrupt file",
-            data_row(row),
-        )
+        if steps.dt_min == 0:
+            fresh = np.concatenate([[True], np.diff(t) != 0])
+            self._keep(fresh)
+            t, acc = t[fresh], acc[fresh]
+            if len(t) < 2:
+                raise InputFormatError(spath, "only one distinct time stamp; at least two samples are needed")
+            steps = time_steps(t)
+        return t, acc, steps
 
-    t_u, acc_u, rate, gaps, resampled = uniform_grid(t_raw, acc_ms2, spath, fs_hz, steps=steps)
-    return Recording(
-        t_s=t_u,
-        acc_ms2=acc_u,
-        fs_hz=rate,
-        source=spath,
-        format=fmt,
-        units_in_file=units.value,
-        gravity_included=gravity,
-        start_unix_s=start_unix,
-        n_rows=n_rows,
-        n_dropped=n_dropped,
-        resampled=resampled,
-        gaps=gaps,
+
+def _units(units: Units, gravity: float, names: list[str], spath: str) -> Units:
+    """Decide the file's units: as forced, else from the gravity in the data, else from the header."""
+    if units is not Units.AUTO:
+        return units
+    found = units_from_gravity(gravity)
+    if found is not None:
+        return Units(found)
+    hint = _units_hint(names)
+    if hint is not None:
+        return hint
+    if gravity < 0.5:
+        return Units.MS2  # gravity-free linear acceleration, small either way
+    raise InputFormatError(
+        spath,
+        f"cannot tell the units: gravity measures {gravity:.3g}, neither about 1 (g) "
+        "nor about 9.8 (m/s^2); give them with --units",
     )
-
-
-def gravity_magnitude(acc: NDArray[np.float64], block: int = 128) -> float:
-    """Robust size of gravity in ``acc`` (any units): the median magnitude of 128-sample block means.
-
-    Averaging a block first cancels most of the movement (steps, arm swing), which can double the raw
-    magnitude while running; what is left is gravity, whatever the orientation.
-    """
-    n = len(acc)
-    if n < 2 * block:
-        return float(np.median(np.linalg.norm(acc, axis=1))) if n else float("nan")
-    stride = max(1, n // (2000 * block))  # at most ~2000 blocks
-    nb = n // block
-    means = acc[: nb * block].reshape(nb, block, 3)[::stride].mean(axis=1)
-    return float(np.median(np.linalg.norm(means, axis=1)))
-
-
-@dataclass(frozen=True)
-class _TimeSteps:
-    """Summary of the sample intervals ``diff(t)``, computed block by block."""
-
-    dt_min: float
-    dt_max: float
-    dt_median: float
-    first_backwards: int  # index i with t[i + 1] < t[i], or -1
-    gap_index: NDArray[np.intp]  # i with t[i + 1] - t[i] > the gap threshold
-    gap_dt: float  # that threshold
-
-
-def _time_steps(t: NDArray[np.float64], block: int = 1 << 20) -> _TimeSteps:
-    """Min, max, median and gaps of the sample intervals of ``t`` without a full-size ``diff`` array."""
-    n = len(t)
-    sample = np.concatenate(
-        [np.diff(t[a : a + 50_001]) for a in np.unique(np.clip([0, n // 2, n - 50_001], 0, max(0, n - 1)))]
-    )
-    med = float(np.median(sample)) if sample.size else 0.0
-    gap_dt = max(5 * med, 0.1)
-    lo, hi, first_back = np.inf, -np.inf, -1
-    gaps: list[NDArray[np.intp]] = []
-    for a in range(0, n - 1, block):
-        d = np.diff(t[a : a + block + 1])
-        dmin, dmax = float(d.min()), float(d.max())
-        lo, hi = min(lo, dmin), max(hi, dmax)
-        if dmin < 0 and first_back < 0:
-            first_back = a + int(np.argmax(d < 0))
-        if dmax > gap_dt:
-            gaps.append(a + np.flatnonzero(d > gap_dt))
-    gi = np.concatenate(gaps) if gaps else np.empty(0, np.intp)
-    return _TimeSteps(float(lo), float(hi), med, first_back, gi, gap_dt)
-
-
-def uniform_grid(
-    t_s: NDArray[np.float64],
-    acc_ms2: NDArray[np.float64],
-    source: str,
-    fs_hz: float | None = None,
-    *,
-    steps: _TimeSteps | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], float, tuple[tuple[float, float], ...], bool]:
-    """Put increasing sample times ``t_s`` on a uniform grid starting at 0.
-
-    Parameters
-    ----------
-    t_s : ndarray, shape (n,)
-        Strictly increasing sample times in seconds (any origin: the output starts at 0).
-    acc_ms2 : ndarray, shape (n, 3)
-        The samples.
-    source : str
-        File name for error messages.
-    fs_hz : float, optional
-        Output rate; default: the median rate of the file.
-    steps : _TimeSteps, optional
-        The interval summary of ``t_s`` if the caller has it already.
-
-    Returns
-    -------
-    t_u, acc_u, rate, gaps, resampled
-        Uniform times and samples, the rate in Hz, the gaps ``(start_s, duration_s)`` longer than 5 sample
-        intervals (and 0.1 s), and whether interpolation was needed (linear, per axis).
-
-    Raises
-    ------
-    InputFormatError
-        Time does not advance, or the grid would be absurdly larger than the data.
-
-    """
-    st = steps if steps is not None else _time_steps(t_s)
-    med_dt = st.dt_median
-    if not med_dt > 0:
-        raise InputFormatError(source, "time does not advance")
-    t0 = float(t_s[0])
-    span = float(t_s[-1]) - t0
-    gaps = tuple((float(t_s[i]) - t0, float(t_s[i + 1] - t_s[i])) for i in st.gap_index[:10_000])
-    rate = float(fs_hz) if fs_hz is not None else 1.0 / med_dt
-    regular = (
-        fs_hz is None
-        and len(st.gap_index) == 0
-        and max(st.dt_max - med_dt, med_dt - st.dt_min) <= 0.05 * med_dt
-    )
-    if regular:
-        rate = (len(t_s) - 1) / span
-        if abs(rate - round(rate)) < 1e-6 * rate:  # 99.99999999999 Hz from float time stamps is 100 Hz
-            rate = float(round(rate))
-        t_u = np.arange(len(t_s), dtype=np.float64)
-        t_u /= rate
-        return t_u, acc_ms2, rate, gaps, False
-    n_u = int(np.floor(span * rate)) + 1
-    if n_u > 50 * len(t_s) + 1000:
-        raise InputFormatError(source, f"sampling too sparse or gaps too long to resample at {rate:.4g} Hz")
-    t_u = np.arange(n_u, dtype=np.float64)
-    t_u /= rate
-    t_rel = t_s - t0
-    acc_u = np.empty((n_u, 3))
-    for k in range(3):
-        acc_u[:, k] = np.interp(t_u, t_rel, acc_ms2[:, k])
-    return t_u, acc_u, rate, gaps, True
 
 
 def _columns(df, names: list[str]) -> NDArray[np.float64]:  # noqa: ANN001

@@ -1,27 +1,26 @@
 """Adherence to a cadence target: share of running time in the band, per lap, and in silent segments.
 
-Pure functions of an analyzed run (:class:`~cadence.activity.ActivityResult`); no I/O. Times of segments
+Pure functions of an analyzed run (:class:`~cadence.pipeline.ActivityResult`); no I/O. Times of segments
 are seconds from the start of the recording, pauses included (the clock a metronome app runs on).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._timefmt import format_duration
-from .analysis import time_in_band_s, weighted_mean
-from .errors import ParameterError
+from .._timefmt import format_duration, parse_duration_s
+from ..errors import ParameterError
+from ..gait.analysis import time_in_band_s, weighted_mean
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from .activity import ActivityResult
+    from ..pipeline import ActivityResult
 
 __all__ = [
     "MIN_SEGMENT_RUNNING_S",
@@ -31,7 +30,6 @@ __all__ = [
     "band_from_target",
     "check_adherence",
     "parse_time_ranges",
-    "parse_time_s",
 ]
 
 #: a silent segment with less running than this cannot tell whether the cadence held
@@ -117,30 +115,6 @@ def band_from_target(target_spm: float, tolerance_spm: float) -> tuple[float, fl
     return target_spm - tolerance_spm, target_spm + tolerance_spm
 
 
-_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d*)?)")
-_UNITS = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
-
-
-def parse_time_s(text: str, whole: str | None = None) -> float:
-    """Parse a time from the start of a recording: ``"10m"``, ``"90s"``, ``"1h5m"``, ``"4m30s"``, ``"10:00"``.
-
-    Raises
-    ------
-    ParameterError
-        Anything else.
-
-    """
-    whole = text if whole is None else whole
-    t = text.strip().lower()
-    m = _CLOCK.fullmatch(t)
-    if m:
-        return 3600.0 * float(m.group(1) or 0) + 60.0 * float(m.group(2)) + float(m.group(3))
-    m = _UNITS.fullmatch(t)
-    if t and m and any(m.groups()):
-        return 3600.0 * float(m.group(1) or 0) + 60.0 * float(m.group(2) or 0) + float(m.group(3) or 0)
-    raise ParameterError(f"time {text!r} in {whole!r} must look like 10m, 90s, 1h5m or 10:00")
-
-
 def parse_time_ranges(text: str) -> tuple[tuple[float, float], ...]:
     """Parse ``"10m-15m,20m-25m"`` (or ``"10:00-15:00"``) into ``((600, 900), (1200, 1500))`` seconds.
 
@@ -155,7 +129,11 @@ def parse_time_ranges(text: str) -> tuple[tuple[float, float], ...]:
         if part.count("-") != 1:
             raise ParameterError(f"segment {part.strip()!r} in {text!r} must be START-END, e.g. 10m-15m")
         a_text, b_text = part.split("-")
-        a, b = parse_time_s(a_text, text), parse_time_s(b_text, text)
+        try:
+            a = parse_duration_s(a_text, allow_zero=True, what="time")
+            b = parse_duration_s(b_text, allow_zero=True, what="time")
+        except ParameterError as exc:
+            raise ParameterError(f"{exc} (in {text!r})") from None
         if not b > a:
             raise ParameterError(f"segment {part.strip()!r} in {text!r} must end after it starts")
         out.append((a, b))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = [
     "MULTIPLES",

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from .errors import ParameterError
+from ..errors import ParameterError
 from .target import TargetWarning, round_half_up, target_range
 
 __all__ = [
@@ -92,7 +92,7 @@ class ProgramSegment:
 
 
 def parse_program(text: str) -> tuple[ProgramSegment, ...]:
-    """Time the blocks of a metronome program (the notation of :func:`cadence.click_synth.parse_program`).
+    """Time the blocks of a metronome program (the notation of :func:`cadence.audio.clicks.parse_program`).
 
     The metronome's own parser reads the notation, so a plan session's program plays unchanged in
     ``cadence metronome --program``; this only lays its segments on the run's clock and names their role.
@@ -103,7 +103,7 @@ def parse_program(text: str) -> tuple[ProgramSegment, ...]:
     ParameterError
         Malformed notation (with the column), or a tempo outside the metronome's range.
     """
-    from .click_synth import parse_program as parse_click_program
+    from ..audio.program import parse_program as parse_click_program
 
     program = parse_click_program(str(text))
     out: list[ProgramSegment] = []

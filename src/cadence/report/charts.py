@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from ._atomic import atomic_output
-from .analysis import GAIT_STOPPED, GAIT_WALKING
-from .errors import ParameterError
+from .._atomic import atomic_output
+from ..errors import ParameterError
+from ..gait.analysis import GAIT_STOPPED, GAIT_WALKING
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .activity import ActivityResult
-    from .band import TargetBand
-    from .history import History
+    from ..coach.band import TargetBand
+    from ..coach.history import History
+    from ..pipeline import ActivityResult
 
 __all__ = [
     "FORMATS",
@@ -162,7 +162,7 @@ def _fmt(value: float, fmt: str = ".1f") -> str:
 
 
 def _duration(seconds: float) -> str:
-    from ._timefmt import format_duration
+    from .._timefmt import format_duration
 
     return format_duration(seconds)
 
@@ -180,7 +180,7 @@ def activity_figure(
     Parameters
     ----------
     result : ActivityResult
-        From :func:`cadence.activity.analyze_file`.
+        From :func:`cadence.pipeline.analyze_file`.
     band : TargetBand, optional
         Target band to shade, and to colour the histogram by.
     step_times_s : array_like, shape (k,), optional
@@ -327,7 +327,7 @@ def activity_figure(
     if math.isfinite(s.step_length_m):
         parts.append(f"step length {s.step_length_m:.2f} m")
     if band is not None and s.running_time_s > 0:
-        from .analysis import time_in_band_s
+        from ..gait.analysis import time_in_band_s
 
         _, inside, _ = time_in_band_s(s, band.low_spm, band.high_spm)
         parts.append(f"{inside / s.running_time_s * 100:.0f} % of running on target")
@@ -381,7 +381,7 @@ def history_figure(history: History) -> Figure:
     Parameters
     ----------
     history : History
-        From :func:`cadence.history.build_history`.
+        From :func:`cadence.coach.history.build_history`.
 
     Returns
     -------
@@ -551,7 +551,7 @@ def write_activity_plots(
         A file exists and ``force`` is not set (checked for all before any is written).
 
     """
-    from .errors import OutputExistsError
+    from ..errors import OutputExistsError
 
     plot_format(path)
     if not results:

@@ -1,4 +1,4 @@
-"""Raw accelerometer samples stored in FIT files, as a :class:`~cadence.accel_csv.Recording`.
+"""Raw accelerometer samples stored in FIT files, as a :class:`~cadence.readers.accel_csv.Recording`.
 
 Two ways watches and sensors store them:
 
@@ -13,7 +13,7 @@ Two ways watches and sensors store them:
 
 Units are checked against gravity (about 1 g at rest) whichever way the file stores them. A cheap byte scan
 (:func:`has_accel_data`) decides first whether a second decoding pass is worth it, so FIT files without
-accelerometer data cost nothing extra. Only this module and :mod:`cadence.fit` import ``fitdecode``.
+accelerometer data cost nothing extra. Only this module and :mod:`cadence.readers.fit` import ``fitdecode``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .accel_csv import G_MS2, Recording, gravity_magnitude, uniform_grid
-from .errors import InputFormatError
+from ..datatypes import Recording
+from ..errors import InputFormatError
+from ._accel import UNIT_SCALE_MS2, gravity_magnitude, make_recording, units_from_gravity
 
 __all__ = ["has_accel_data", "read_fit_accel"]
 
@@ -196,28 +197,18 @@ def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
         raise InputFormatError(spath, "accelerometer data has fewer than two samples")
 
     mag = gravity_magnitude(acc)
-    if 0.5 <= mag <= 2.0:
-        scale, units = G_MS2, "g"
-    elif 500.0 <= mag <= 2000.0:
-        scale, units = G_MS2 / 1000.0, "milli-g"
-    elif 5.0 <= mag <= 20.0:
-        scale, units = 1.0, "m/s^2"
-    else:
+    units = units_from_gravity(mag, ("g", "milli-g", "m/s^2"))
+    if units is None:
         raise InputFormatError(
             spath, f"gravity in the accelerometer samples measures {mag:.4g}: not g, milli-g or m/s^2"
         )
-    t_u, acc_u, rate, gaps, resampled = uniform_grid(t_abs, acc * scale, spath)
-    return Recording(
-        t_s=t_u,
-        acc_ms2=acc_u,
-        fs_hz=rate,
-        source=spath,
+    return make_recording(
+        t_abs,
+        acc * UNIT_SCALE_MS2[units],
+        spath,
         format=fmt,
         units_in_file=units,
-        gravity_included=True,
         start_unix_s=float(t_abs[0]) if t_abs[0] > 1e8 else None,
         n_rows=int(len(order)),
         n_dropped=n_dropped,
-        resampled=resampled,
-        gaps=gaps,
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import InputFormatError, ParameterError
+from ..errors import InputFormatError, ParameterError
 
 __all__ = ["DecodedWindows", "analysis_windows", "read_windows"]
 

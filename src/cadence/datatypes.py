@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["STEP_SPORTS", "CadenceTrace", "DeviceSummary", "running_time_function"]
+__all__ = ["STEP_SPORTS", "CadenceTrace", "DeviceSummary", "Recording", "running_time_function"]
 
 #: sports whose cadence counts steps of the feet (FIT stores strides: steps = 2 x strides);
 #: cycling cadence is pedal rpm and is never converted.
@@ -116,6 +116,58 @@ class CadenceTrace:
     def replace(self, **changes: object) -> CadenceTrace:
         """Return a copy with ``changes`` applied (see :func:`dataclasses.replace`)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A uniformly sampled 3-axis accelerometer recording.
+
+    Attributes
+    ----------
+    t_s : ndarray, shape (n,)
+        Sample times in seconds from the first sample (uniform, ``1 / fs_hz`` apart).
+    acc_ms2 : ndarray, shape (n, 3)
+        Acceleration in m/s^2 in the sensor's own axes.
+    fs_hz : float
+        Sampling rate in Hz.
+    source : str
+        The file it came from.
+    format : str
+        Detected format: ``"plain"``, ``"phyphox"``, ``"sensor_logger"`` or ``"physics_toolbox"``.
+    units_in_file : str
+        ``"g"`` or ``"m/s^2"``, as detected (or forced).
+    gravity_included : bool
+        False for "linear acceleration" exports (gravity removed by the phone).
+    start_unix_s : float or None
+        Wall-clock time of the first sample when the file has absolute timestamps.
+    n_rows : int
+        Data rows in the file.
+    n_dropped : int
+        Rows dropped because a value was missing or NaN, or the time repeated.
+    resampled : bool
+        Whether the samples were interpolated onto a uniform grid (irregular sampling in the file).
+    gaps : tuple of (float, float)
+        ``(start_s, duration_s)`` of each pause in the sampling longer than 5 sample intervals (and 0.1 s).
+
+    """
+
+    t_s: NDArray[np.float64]
+    acc_ms2: NDArray[np.float64]
+    fs_hz: float
+    source: str
+    format: str = "plain"
+    units_in_file: str = "m/s^2"
+    gravity_included: bool = True
+    start_unix_s: float | None = None
+    n_rows: int = 0
+    n_dropped: int = 0
+    resampled: bool = False
+    gaps: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the recording in seconds."""
+        return float(len(self.t_s) / self.fs_hz) if len(self.t_s) else 0.0
 
 
 def running_time_function(

@@ -1,4 +1,4 @@
-"""Read running-watch FIT files into :class:`~cadence.trace.CadenceTrace` objects, one per session.
+"""Read running-watch FIT files into :class:`~cadence.datatypes.CadenceTrace` objects, one per session.
 
 The only module that imports :mod:`fitdecode`. It is lenient the way the watch makers' own apps are: CRC
 mismatches, invalid (0xFF) values, developer fields, compressed timestamps and chained files are read; a
@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import CadenceWarning, InputFormatError
-from .trace import STEP_SPORTS, CadenceTrace, DeviceSummary
+from ..datatypes import STEP_SPORTS, CadenceTrace, DeviceSummary
+from ..errors import CadenceWarning, InputFormatError
 
 __all__ = ["read_fit"]
 
@@ -248,37 +248,74 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
         msg = f"{spath}: {broke}; kept the {len(raw.t)} records read before the break"
         warnings.warn(msg, CadenceWarning, stacklevel=3)
         notes.append(msg)
+    cols = _RecordColumns.merge(raw)
+    if cols.n_merged:
+        notes.append(f"{cols.n_merged} records sharing a timestamp were merged")
+    windows = _session_windows(raw.sessions, cols.t_abs)
+    if not windows:
+        sport, sub_sport = raw.sports[0] if raw.sports else ("unknown", "unknown")
+        t_abs = cols.t_abs
+        start = float(t_abs[0]) if t_abs.size else 0.0
+        end = float(t_abs[-1]) + 1.0 if t_abs.size else 0.0
+        windows.append((start, end, {"sport": sport, "sub_sport": sub_sport}))
+        notes.append("no session message (the file may be cut short): one session over all records")
+    lap_starts = np.unique(np.asarray(raw.lap_starts, dtype=float))
+    return [
+        _session_trace(spath, raw, cols, lap_starts, index, window, tuple(notes))
+        for index, window in enumerate(windows)
+    ]
 
-    t_all = np.asarray(raw.t, dtype=float)
-    order = np.argsort(t_all, kind="stable")
-    t_sorted = t_all[order]
-    # several records for one timestamp (e.g. the Strava app writes GPS and cadence apart): merge them,
-    # each field taking the last valid value written for that second
-    t_abs, group_start = np.unique(t_sorted, return_index=True)
-    if t_abs.size < t_sorted.size:
-        notes.append(f"{t_sorted.size - t_abs.size} records sharing a timestamp were merged")
-    positions = np.arange(t_sorted.size)
 
-    def column(values: list[Any]) -> NDArray[np.float64]:
-        if not values:
-            return np.full(t_abs.size, np.nan)
-        try:
-            arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
-        except (TypeError, ValueError):  # a malformed file put a tuple or text in a numeric field
-            arr = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)
-        arr = arr[order]
-        last_valid = np.maximum.reduceat(np.where(np.isfinite(arr), positions, -1), group_start)
-        return np.where(last_valid >= 0, arr[np.maximum(last_valid, 0)], np.nan)
+@dataclass(frozen=True)
+class _RecordColumns:
+    """The record fields as columns on one increasing time base (records sharing a timestamp merged)."""
 
-    strides_or_rpm = column(raw.cadence)
-    fractional = np.nan_to_num(column(raw.fractional), nan=0.0)
-    cadence_raw = strides_or_rpm + fractional
-    speed_ms = column(raw.speed)
-    distance_m = column(raw.distance)
-    heart_rate = column(raw.heart_rate)
+    t_abs: NDArray[np.float64]
+    cadence_raw: NDArray[np.float64]  # strides/min (or rpm) + fractional part
+    speed_ms: NDArray[np.float64]
+    distance_m: NDArray[np.float64]
+    heart_rate: NDArray[np.float64]
+    n_merged: int
 
+    @classmethod
+    def merge(cls, raw: _Raw) -> _RecordColumns:
+        """Sort the records by time; several for one timestamp (the Strava app writes GPS and cadence apart)
+        are merged, each field taking the last valid value written for that second.
+        """  # noqa: D205
+        t_all = np.asarray(raw.t, dtype=float)
+        order = np.argsort(t_all, kind="stable")
+        t_sorted = t_all[order]
+        t_abs, group_start = np.unique(t_sorted, return_index=True)
+        positions = np.arange(t_sorted.size)
+
+        def column(values: list[Any]) -> NDArray[np.float64]:
+            if not values:
+                return np.full(t_abs.size, np.nan)
+            try:
+                arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
+            except (TypeError, ValueError):  # a malformed file put a tuple or text in a numeric field
+                arr = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)
+            arr = arr[order]
+            last_valid = np.maximum.reduceat(np.where(np.isfinite(arr), positions, -1), group_start)
+            return np.where(last_valid >= 0, arr[np.maximum(last_valid, 0)], np.nan)
+
+        fractional = np.nan_to_num(column(raw.fractional), nan=0.0)
+        return cls(
+            t_abs=t_abs,
+            cadence_raw=column(raw.cadence) + fractional,
+            speed_ms=column(raw.speed),
+            distance_m=column(raw.distance),
+            heart_rate=column(raw.heart_rate),
+            n_merged=int(t_sorted.size - t_abs.size),
+        )
+
+
+def _session_windows(
+    raw_sessions: list[dict[str, Any]], t_abs: NDArray[np.float64]
+) -> list[tuple[float, float, dict[str, Any]]]:
+    """``(start, end, session)`` of each session message, in time order (FIT seconds)."""
     sessions = sorted(
-        (s for s in raw.sessions if _fit_seconds(s.get("start_time")) is not None),
+        (s for s in raw_sessions if _fit_seconds(s.get("start_time")) is not None),
         key=lambda s: _fit_seconds(s["start_time"]) or 0.0,
     )
     windows: list[tuple[float, float, dict[str, Any]]] = []
@@ -293,48 +330,50 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
             nxt = _fit_seconds(sessions[i + 1]["start_time"]) if i + 1 < len(sessions) else None
             end = nxt if nxt is not None else (t_abs[-1] if t_abs.size else start)
         windows.append((start, float(end), session))
-    if not windows:
-        sport, sub_sport = raw.sports[0] if raw.sports else ("unknown", "unknown")
-        start = float(t_abs[0]) if t_abs.size else 0.0
-        end = float(t_abs[-1]) + 1.0 if t_abs.size else 0.0
-        windows.append((start, end, {"sport": sport, "sub_sport": sub_sport}))
-        notes.append("no session message (the file may be cut short): one session over all records")
+    return windows
 
-    lap_starts = np.unique(np.asarray(raw.lap_starts, dtype=float))
-    traces: list[CadenceTrace] = []
-    for index, (start, end, session) in enumerate(windows):
-        sport = str(session.get("sport") or "unknown")
-        sub_sport = str(session.get("sub_sport") or "unknown")
-        lo = np.searchsorted(t_abs, start, side="left")
-        hi = np.searchsorted(t_abs, end, side="right")
-        sl = slice(int(lo), int(hi))
-        step = sport in STEP_SPORTS or sub_sport in STEP_SPORTS
-        cad = cadence_raw[sl]
-        # the first lap starts with the session; a lap start before the session's second record is that
-        # same first lap (watches often stamp it a second after the session start)
-        t_sess = t_abs[sl] - start
-        first_lap_until = t_sess[1] if t_sess.size > 1 else 0.0
-        laps = lap_starts[(lap_starts >= start) & (lap_starts < end)] - start
-        laps = np.concatenate([[0.0], laps[laps > first_lap_until]])
-        start_dt = session.get("start_time")
-        traces.append(
-            CadenceTrace(
-                t_s=t_abs[sl] - start,
-                cadence_spm=2.0 * cad if step else np.full(cad.size, np.nan),
-                speed_ms=speed_ms[sl],
-                distance_m=distance_m[sl],
-                timer_intervals_s=_timer_intervals(raw.timer_events, start, end) - start,
-                sport=sport,
-                sub_sport=sub_sport,
-                source=spath,
-                device_name=raw.device_name,
-                session_index=index,
-                start_time=start_dt.astimezone(UTC) if isinstance(start_dt, datetime) else None,
-                lap_start_s=laps,
-                pedal_cadence_rpm=None if step else cad,
-                heart_rate_per_min=heart_rate[sl],
-                device=_device_summary(session, sport if step else "cycling"),
-                notes=tuple(notes),
-            )
-        )
-    return traces
+
+def _session_trace(
+    spath: str,
+    raw: _Raw,
+    cols: _RecordColumns,
+    lap_starts: NDArray[np.float64],
+    index: int,
+    window: tuple[float, float, dict[str, Any]],
+    notes: tuple[str, ...],
+) -> CadenceTrace:
+    """Build the trace of one session: its records, laps and timer; strides become steps here, once."""
+    start, end, session = window
+    t_abs = cols.t_abs
+    sport = str(session.get("sport") or "unknown")
+    sub_sport = str(session.get("sub_sport") or "unknown")
+    lo = np.searchsorted(t_abs, start, side="left")
+    hi = np.searchsorted(t_abs, end, side="right")
+    sl = slice(int(lo), int(hi))
+    step = sport in STEP_SPORTS or sub_sport in STEP_SPORTS
+    cad = cols.cadence_raw[sl]
+    # the first lap starts with the session; a lap start before the session's second record is that
+    # same first lap (watches often stamp it a second after the session start)
+    t_sess = t_abs[sl] - start
+    first_lap_until = t_sess[1] if t_sess.size > 1 else 0.0
+    laps = lap_starts[(lap_starts >= start) & (lap_starts < end)] - start
+    laps = np.concatenate([[0.0], laps[laps > first_lap_until]])
+    start_dt = session.get("start_time")
+    return CadenceTrace(
+        t_s=t_sess,
+        cadence_spm=2.0 * cad if step else np.full(cad.size, np.nan),
+        speed_ms=cols.speed_ms[sl],
+        distance_m=cols.distance_m[sl],
+        timer_intervals_s=_timer_intervals(raw.timer_events, start, end) - start,
+        sport=sport,
+        sub_sport=sub_sport,
+        source=spath,
+        device_name=raw.device_name,
+        session_index=index,
+        start_time=start_dt.astimezone(UTC) if isinstance(start_dt, datetime) else None,
+        lap_start_s=laps,
+        pedal_cadence_rpm=None if step else cad,
+        heart_rate_per_min=cols.heart_rate[sl],
+        device=_device_summary(session, sport if step else "cycling"),
+        notes=notes,
+    )

@@ -1,4 +1,4 @@
-"""Running-cadence analysis of a :class:`~cadence.trace.CadenceTrace`: pure functions of arrays.
+"""Running-cadence analysis of a :class:`~cadence.datatypes.CadenceTrace`: pure functions of arrays.
 
 The rule (documented in docs/fit.md):
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ParameterError
-from .trace import CadenceTrace, running_time_function
+from ..datatypes import CadenceTrace, running_time_function
+from ..errors import ParameterError
 
 __all__ = [
     "AnalysisOptions",

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = ["SINGLE_TARGET_TOLERANCE_SPM", "TargetBand"]
 
@@ -25,7 +25,7 @@ class TargetBand:
     ----------
     low_spm, high_spm : float
         Band limits, ``60 - 30 <= low_spm <= high_spm <= 260 + 30`` (a 60-260 spm target and its tolerance,
-        as in :func:`cadence.adherence.band_from_target`).
+        as in :func:`cadence.coach.adherence.band_from_target`).
 
     """
 

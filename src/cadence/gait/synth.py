@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from scipy import signal
 from scipy.spatial.transform import Rotation
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = ["GaitSegment", "Placement", "SynthGait", "synth_gait"]
 
