@@ -41,9 +41,12 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CADENCE_SHARED", REPO.parent / "shared"))
@@ -199,7 +202,7 @@ def _make(name: str) -> Any:
     raise SystemExit(f"unknown estimator {name!r}")
 
 
-def run_one(name: str, paths: list[Path]) -> dict[str, Any]:
+def run_one(name: str, paths: list[Path], warm: bool = True) -> dict[str, Any]:
     """Cold: import + load + first track; warm: every track again, median seconds."""
     t0 = time.perf_counter()
     fn = _make(name)
@@ -214,73 +217,78 @@ def run_one(name: str, paths: list[Path]) -> dict[str, Any]:
             print(f"{name}: {p.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
         if first:
             cold_s, first = time.perf_counter() - t0, False
-    warm = {}
-    for p in paths:
+    warm_s = {}
+    for p in paths if warm else []:
         t1 = time.perf_counter()
         try:
             fn(p)
         except Exception:
             pass
-        warm[p.name] = time.perf_counter() - t1
-    return {"name": name, "tempos": tempos, "cold_s": cold_s, "warm_s": warm}
+        warm_s[p.name] = time.perf_counter() - t1
+    return {"name": name, "tempos": tempos, "cold_s": cold_s, "warm_s": warm_s}
 
 
 # --- the driver ----------------------------------------------------------------------------------------
+
+#: generated set: music-like drum patterns (tests/music_files.py) at known tempos, 30 s each
+GEN_PATTERNS = ("rock", "four_on_floor", "halftime", "shuffle", "twelve_eight", "tresillo", "waltz")
+GEN_TEMPOS = (96.0, 128.0, 172.0)
 
 
 def read_truth(music: Path) -> list[dict[str, Any]]:
     with open(music / "SOURCES.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     return [
-        {
-            "file": r["file"],
-            "tempo_bpm": float(r["tempo_bpm"]),
-            "duration_s": float(r["duration_s"]),
-            "steady": not r["file"].startswith("fmp__"),
-        }
+        {"file": r["file"], "path": str(music / r["file"]), "tempo_bpm": float(r["tempo_bpm"]),
+         "steady": not r["file"].startswith("fmp__")}
         for r in rows
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", default=None, help="estimators to run (default: all)")
-    parser.add_argument("--tempocnn-python", help="interpreter with tempocnn + tensorflow installed")
-    parser.add_argument("--csv", type=Path, help="also write the per-track results here")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    music = SHARED / "data" / "music"
-    if not (music / "SOURCES.csv").exists():
-        print(f"skipped: {music} not found (set CADENCE_SHARED)")
-        raise SystemExit(0)
-    truth = read_truth(music)
-    paths = [music / t["file"] for t in truth]
-    if args.worker:
-        print(json.dumps(run_one(args.worker, paths)))
-        return
+def make_generated(folder: Path) -> list[dict[str, Any]]:
+    import soundfile as sf
 
-    names = args.only or list(ESTIMATORS)
+    sys.path.insert(0, str(REPO / "tests"))
+    from music_files import drum_track
+
+    truth = []
+    for pattern in GEN_PATTERNS:
+        for tempo in GEN_TEMPOS:
+            path = folder / f"{pattern}_{tempo:g}.wav"
+            sf.write(path, drum_track(tempo, 30.0, pattern, seed=round(tempo)), 22050, subtype="PCM_16")
+            truth.append({"file": path.name, "path": str(path), "tempo_bpm": tempo, "steady": True})
+    return truth
+
+
+def run_workers(names: list[str], truth: list[dict[str, Any]], tempocnn_python: str | None,
+                warm: bool, tmp: Path) -> list[dict[str, Any]]:
+    listing = tmp / f"paths-{len(truth)}.json"
+    listing.write_text(json.dumps([t["path"] for t in truth]))
     results = []
     for name in names:
         python = sys.executable
         if name == "tempocnn":
-            if not args.tempocnn_python:
+            if not tempocnn_python:
                 print("tempocnn: skipped (give --tempocnn-python, a venv with `pip install tempocnn`)")
                 continue
-            python = args.tempocnn_python
-        env = dict(os.environ, OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
-        proc = subprocess.run(
-            [python, __file__, "--worker", name], capture_output=True, text=True, env=env, check=False
-        )
+            python = tempocnn_python
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   NUMBA_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore",
+                   CADENCE_CACHE_DIR=str(tmp / "cache"))
+        cmd = [python, __file__, "--worker", name, "--paths", str(listing)] + ([] if warm else ["--no-warm"])
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode != 0 or not lines:
             tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
             print(f"{name}: not available ({tail})")
             continue
         results.append(json.loads(lines[-1]))
+    return results
 
-    print("one core (OMP_NUM_THREADS=1); cold = import + model/JIT + first track, warm = median per track")
-    print(f"{'track':<44} {'truth':>7} " + " ".join(f"{r['name'][:13]:>13}" for r in results))
+
+def report(title: str, truth: list[dict[str, Any]], results: list[dict[str, Any]], times: bool) -> list[dict]:
+    print(f"\n## {title}\n")
+    print(f"{'track':<40} {'truth':>7} " + " ".join(f"{r['name'][:13]:>13}" for r in results))
     rows_csv = []
     for t in truth:
         cells = []
@@ -289,39 +297,116 @@ def main() -> None:
             c = classify(e, t["tempo_bpm"])
             mark = {"acc1": "", "x2": "*", "x1/2": "*"}.get(c, f"!{c}")
             cells.append(f"{(f'{e:.1f}' if e else '-') + mark:>13}")
-            rows_csv.append({"file": t["file"], "truth_bpm": t["tempo_bpm"], "estimator": r["name"],
-                             "estimate_bpm": e, "class": c, "warm_s": r["warm_s"].get(t["file"])})
-        print(f"{t['file'][:44]:<44} {t['tempo_bpm']:>7.2f} " + " ".join(cells))
-    print("(* octave error x2 / x0.5; !name: metrical or other error)")
-    print("")
-    header = f"{'estimator':<22} {'Acc1':>5} {'Acc2':>5} {'Acc2 steady':>11} {'2:3/3:4 steady':>14} " \
-             f"{'other err':>9} {'cold s':>7} {'warm s/track':>12} {'vs librosa-beat':>15}"
-    print(header)
+            rows_csv.append({"set": title, "file": t["file"], "truth_bpm": t["tempo_bpm"],
+                             "estimator": r["name"], "estimate_bpm": e, "class": c,
+                             "warm_s": r["warm_s"].get(t["file"])})
+        print(f"{t['file'][:40]:<40} {t['tempo_bpm']:>7.2f} " + " ".join(cells))
+    print("(* octave error x2 / x0.5; !name: metrical or other error)\n")
+    octave_ok = ("acc1", "x2", "x1/2")
+    metrical = ("2:3", "3:2", "3:4", "4:3")
     base = next((r for r in results if r["name"] == "librosa-beat"), None)
     base_acc2 = None
     if base is not None:
-        base_acc2 = sum(classify(base["tempos"].get(t["file"]), t["tempo_bpm"]) in ("acc1", "x2", "x1/2")
-                        for t in truth)
+        base_acc2 = sum(classify(base["tempos"].get(t["file"]), t["tempo_bpm"]) in octave_ok for t in truth)
     n, n_steady = len(truth), sum(t["steady"] for t in truth)
+    head = "| estimator | Acc1 | Acc2 | Acc2 steady | 2:3/3:4 on steady | other errors |"
+    head += " cold s | warm s/track |" if times else ""
+    print(head + " Acc2 vs librosa-beat |")
+    print("|---" * (head.count("|")) + "|")
     for r in results:
         cls = [(classify(r["tempos"].get(t["file"]), t["tempo_bpm"]), t["steady"]) for t in truth]
         acc1 = sum(c == "acc1" for c, _ in cls)
-        acc2 = sum(c in ("acc1", "x2", "x1/2") for c, _ in cls)
-        acc2_steady = sum(c in ("acc1", "x2", "x1/2") for c, s in cls if s)
-        metrical = sum(c in ("2:3", "3:2", "3:4", "4:3") for c, s in cls if s)
-        other = sum(c not in ("acc1", "x2", "x1/2") for c, _ in cls) - sum(
-            c in ("2:3", "3:2", "3:4", "4:3") for c, _ in cls
-        )
-        warm = statistics.median(r["warm_s"].values())
-        vs = f"Acc2 {acc2 - base_acc2:+d}" if base_acc2 is not None else ""
-        print(f"{r['name']:<22} {acc1:>3}/{n} {acc2:>3}/{n} {acc2_steady:>8}/{n_steady} {metrical:>14} "
-              f"{other:>9} {r['cold_s']:>7.2f} {warm:>12.3f} {vs:>15}")
+        acc2 = sum(c in octave_ok for c, _ in cls)
+        acc2_steady = sum(c in octave_ok for c, s in cls if s)
+        n_metrical = sum(c in metrical for c, s in cls if s)
+        other = sum(c not in octave_ok and c not in metrical for c, _ in cls)
+        cells = [r["name"], f"{acc1}/{n}", f"{acc2}/{n}", f"{acc2_steady}/{n_steady}", n_metrical, other]
+        line = "| " + " | ".join(str(c) for c in cells) + " |"
+        if times:
+            line += f" {r['cold_s']:.2f} | {statistics.median(r['warm_s'].values()):.3f} |"
+        vs = f" {acc2 - base_acc2:+d} |" if base_acc2 is not None else " |"
+        print(line + vs)
+    return rows_csv
+
+
+def time_three_minutes(tmp: Path) -> None:
+    """cadence on a generated 3-minute 44.1 kHz stereo track (MP3 and FLAC): cold and warm, one core."""
+    import soundfile as sf
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from music_files import drum_track
+
+    y = drum_track(172.0, 180.0, "four_on_floor", 44100, seed=7)
+    stereo = np.stack([y, y], axis=1)
+    print("\n## A 3-minute track (generated, 44.1 kHz stereo, 172 BPM), one core\n")
+    for fmt, subtype in (("mp3", "MPEG_LAYER_III"), ("flac", "PCM_16")):
+        path = tmp / f"three_minutes.{fmt}"
+        sf.write(path, stereo, 44100, format=fmt.upper() if fmt != "mp3" else "MP3", subtype=subtype)
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+        cmd = [sys.executable, __file__, "--time-one", str(path)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        if proc.returncode != 0:
+            print(f"{fmt}: failed ({proc.stderr.strip().splitlines()[-1:]})")
+            continue
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"{fmt}: {out['tempo']:.2f} BPM; cold (new process: imports, first call) {out['cold']:.2f} s, "
+              f"warm {out['warm']:.2f} s (target <= 2 s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None, help="estimators to run (default: all)")
+    parser.add_argument("--tempocnn-python", help="interpreter with tempocnn + tensorflow installed")
+    parser.add_argument("--no-generated", action="store_true", help="skip the generated drum patterns")
+    parser.add_argument("--csv", type=Path, help="also write the per-track results here")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--paths", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--no-warm", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--time-one", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.time_one:
+        t0 = time.perf_counter()
+        from cadence.music.library import estimate_track_tempo
+
+        entry = estimate_track_tempo(args.time_one)
+        cold = time.perf_counter() - t0
+        warm = []
+        for _ in range(3):
+            t1 = time.perf_counter()
+            estimate_track_tempo(args.time_one)
+            warm.append(time.perf_counter() - t1)
+        print(json.dumps({"tempo": entry["tempo_bpm"], "cold": cold, "warm": min(warm)}))
+        return
+    if args.worker:
+        paths = [Path(p) for p in json.loads(args.paths.read_text())]
+        print(json.dumps(run_one(args.worker, paths, warm=not args.no_warm)))
+        return
+    music = SHARED / "data" / "music"
+    if not (music / "SOURCES.csv").exists():
+        print(f"skipped: {music} not found (set CADENCE_SHARED)")
+        raise SystemExit(0)
+    names = args.only or list(ESTIMATORS)
+    print("Each estimator in a fresh process on one core (OMP/BLAS/numba threads = 1); cold = imports +")
+    print("model loading / JIT + the first track; warm = median seconds per track once loaded.")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cadence-tempo-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        truth = read_truth(music)
+        rows += report(f"Real music: {music} (tags ignored)", truth,
+                       run_workers(names, truth, args.tempocnn_python, True, tmp), times=True)
+        if not args.no_generated:
+            gen = make_generated(tmp)
+            tempos = ", ".join(f"{t:g}" for t in GEN_TEMPOS)
+            title = f"Generated drum patterns ({', '.join(GEN_PATTERNS)}) at {tempos} BPM, 30 s each"
+            rows += report(title, gen, run_workers(names, gen, args.tempocnn_python, False, tmp), times=False)
+        if "cadence" in names:
+            time_three_minutes(tmp)
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         with open(args.csv, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows_csv[0]))
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
-            w.writerows(rows_csv)
+            w.writerows(rows)
 
 
 if __name__ == "__main__":
