@@ -230,7 +230,7 @@ def test_docs_example_runs_and_prints_what_it_says(capsys):
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "playlist.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "playlist.md").read_text(encoding="utf-8")
     (code,) = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
     expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
     exec(compile(code, "docs/playlist.md", "exec"), {})

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cadence.cli import cli
 from conftest import run_cadence
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 REQUIRED = {
     "file",
     "sport",

@@ -139,7 +139,7 @@ def test_cli_fit_and_csv_together(run_csv, sample_data):
 
 def test_real_back_pocket_excerpt_is_not_halved():
     """30 s of a real back-pocket walk (tests/data, CC BY 4.0): one dominant cycle per stride."""
-    data = Path(__file__).parent / "data"
+    data = Path(__file__).parents[1] / "data"
     a = analyze_accel_csv(data / "oxford_backpocket_excerpt.csv")
     truth = np.loadtxt(data / "oxford_backpocket_excerpt.csv.events.csv", skiprows=1)
     assert a.steps.n_steps == pytest.approx(len(truth), rel=0.1)

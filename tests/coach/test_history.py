@@ -32,7 +32,7 @@ from cadence.gait.analysis import analyze_trace, time_in_band_s
 from cadence.pipeline import ActivityResult, analyze_file, find_activity_files
 from conftest import run_cadence
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def linear_run(

@@ -12,7 +12,7 @@ import pytest
 from cadence.errors import CadenceWarning, InputFormatError
 from cadence.readers.fit import read_fit
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def _first_records(path: Path, n: int) -> list[dict]:
