@@ -746,12 +746,10 @@ def _default_jobs() -> int:
 
 
 def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process, and use one thread each (the pool is the parallelism)."""
+    """Workers leave Ctrl-C to the main process (no traceback from every worker)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
 
 
 def _guarded_entry(path: Path) -> dict[str, Any]:
@@ -769,7 +767,8 @@ def _estimate_entries(
 
     from .tempo import import_librosa
 
-    import_librosa()  # fail early and clearly when the extra is missing
+    if paths:
+        import_librosa()  # fail early and clearly when the extra is missing
     entries: dict[Path, dict[str, Any]] = {}
     todo: list[tuple[Path, str]] = []
     for p in paths:
