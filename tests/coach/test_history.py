@@ -24,6 +24,7 @@ from cadence.coach.history import (
     build_history,
     cadence_at_reference,
     collect_facts,
+    history_to_dict,
     session_facts,
 )
 from cadence.datatypes import CadenceTrace
@@ -142,6 +143,7 @@ def facts_at(day: date, cadence_spm: float, running_time_s: float = 1800.0, name
         speed=SpeedStats(),
         cadence_values_spm=(cadence_spm,),
         cadence_time_s=(running_time_s,),
+        utc_offset_s=0.0,
     )
 
 
@@ -447,3 +449,40 @@ def test_history_chart(tmp_path: Path, n_weeks: int) -> None:
         (trend,) = [lbl for lbl in labels if lbl.startswith("trend")]
         assert f"{h.trend.running_cadence_spm_per_week:+.2f}" in trend
         assert h.trend.running_cadence_spm_per_week == pytest.approx(1.0, abs=0.2)
+
+
+# --- local time -----------------------------------------------------------------------------------------
+
+
+def test_weeks_follow_the_files_own_clock() -> None:
+    """A Sunday-evening run in the Americas is Monday in UTC; its week is the runner's Sunday week."""
+    sunday_evening_utc = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)  # Sun 8 Mar 20:00 at UTC-5
+    tuesday_morning_utc = datetime(2020, 1, 6, 22, 33, tzinfo=UTC)  # Tue 7 Jan 11:33 at UTC+13
+    base = facts_at(date(2026, 3, 2), 165.0)
+    americas = dataclasses.replace(
+        base, file="a.fit", start_time=sunday_evening_utc.isoformat(), utc_offset_s=-5 * 3600.0
+    )
+    nz = dataclasses.replace(
+        base, file="nz.fit", start_time=tuesday_morning_utc.isoformat(), utc_offset_s=13 * 3600.0
+    )
+    h = build_history([FileOutcome(f.file, (f,)) for f in (americas, nz)])
+    by_file = {r.file: r for r in h.runs}
+    assert by_file["a.fit"].start_time is not None and by_file["a.fit"].start_time.weekday() == 6
+    assert by_file["a.fit"].iso_week == (2026, 10)  # UTC would say 2026-W11
+    assert f"{by_file['nz.fit'].start_time:%a %H:%M}" == "Tue 11:33"
+    d = {r["file"]: r for r in history_to_dict(h)["runs"]}
+    assert d["a.fit"]["start_time"] == "2026-03-09T01:00:00+00:00"  # the JSON keeps UTC...
+    assert d["a.fit"]["local_start_time"] == "2026-03-08T20:00:00-05:00"  # ... and the local clock
+    assert d["a.fit"]["utc_offset_s"] == -18000 and d["a.fit"]["utc_offset_source"] == "file"
+
+
+def test_tz_dates_runs_without_an_offset() -> None:
+    from cadence._timefmt import parse_tz
+
+    base = facts_at(date(2026, 3, 2), 165.0)
+    gpx = dataclasses.replace(base, start_time="2026-03-09T01:00:00+00:00", utc_offset_s=None)
+    h = build_history([FileOutcome("g.gpx", (gpx,))], tz=parse_tz("America/New_York"))
+    (run,) = h.runs
+    assert run.iso_week == (2026, 10) and run.utc_offset_source == "--tz"
+    h_utc = build_history([FileOutcome("g.gpx", (gpx,))], tz=parse_tz("UTC"))
+    assert h_utc.runs[0].iso_week == (2026, 11)

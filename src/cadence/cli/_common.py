@@ -120,3 +120,27 @@ def refuse_existing_outputs(*paths: str | os.PathLike[str] | None, force: bool) 
     for path in paths:
         if path:
             check_output_path(path, force=force)
+
+
+def tz_option(f: Any) -> Any:
+    """The ``--tz`` option: the zone for files that carry no UTC offset (TCX, GPX)."""
+    return click.option(
+        "--tz",
+        "tz_text",
+        metavar="ZONE",
+        help="Time zone for files without their own UTC offset (TCX, GPX): Europe/Paris, UTC, +13:00 "
+        "[default: this machine's zone]. FIT files carry their own offset, which is used.",
+    )(f)
+
+
+def resolve_tz(tz_text: str | None) -> Any:
+    """Parse ``--tz`` (a usage error naming the option when it is not a zone); ``None`` when not given."""
+    if tz_text is None:
+        return None
+    from .._timefmt import parse_tz
+    from ..errors import ParameterError
+
+    try:
+        return parse_tz(tz_text)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import EXIT_INPUT, echo_json, refuse_existing_outputs
+from ._common import EXIT_INPUT, echo_json, refuse_existing_outputs, resolve_tz, tz_option
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 @click.option(
     "--all-sessions", is_flag=True, help="Also describe non-running sessions (cycling, swimming...)."
 )
+@tz_option
 def analyze(
     paths: tuple[str, ...],
     as_json: bool,
@@ -88,6 +89,7 @@ def analyze(
     columns: str | None = None,
     time_unit: str = "auto",
     fs_hz: float | None = None,
+    tz_text: str | None = None,
 ) -> None:
     """Running cadence of the activities in PATHS (FIT files, or folders searched recursively).
 
@@ -121,6 +123,7 @@ def analyze(
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
     band = _plot_options(plot_path, target)  # checked before the (long) analysis
+    tz = resolve_tz(tz_text)
     refuse_existing_outputs(series_path, steps_path, force=force)  # --plot's files are checked by plot.py
 
     cols = None
@@ -160,7 +163,7 @@ def analyze(
         echo_json(
             {
                 "schema_version": SCHEMA_VERSION,
-                "activities": [result_to_dict(r) for r in shown],
+                "activities": [result_to_dict(r, tz) for r in shown],
                 "skipped_sessions": [
                     {"file": r.trace.source, "session_index": r.trace.session_index, "sport": r.trace.sport}
                     for r in skipped
@@ -172,7 +175,7 @@ def analyze(
         for i, r in enumerate(shown):
             if i:
                 click.echo()
-            click.echo(format_summary(r))
+            click.echo(format_summary(r, tz=tz))
         if skipped:
             by_file: dict[str, list[str]] = {}
             for r in skipped:

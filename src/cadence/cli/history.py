@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._common import EXIT_INPUT, echo_json, is_tty, refuse_existing_outputs
+from ._common import EXIT_INPUT, echo_json, is_tty, refuse_existing_outputs, resolve_tz, tz_option
 
 
 @click.command()
@@ -70,6 +70,7 @@ from ._common import EXIT_INPUT, echo_json, is_tty, refuse_existing_outputs
     show_default=True,
     help="Step rate (spm) at or above which a record counts as running.",
 )
+@tz_option
 def history(
     paths: tuple[str, ...],
     target_text: str | None,
@@ -84,6 +85,7 @@ def history(
     no_cache: bool,
     cache_dir: str | None,
     run_threshold_spm: float,
+    tz_text: str | None = None,
 ) -> None:
     """Show running cadence run by run and week by week for every activity in PATHS (folders: recursively).
 
@@ -117,6 +119,7 @@ def history(
             plot_format(plot_path)
         except ParameterError as exc:
             raise click.BadParameter(str(exc), param_hint="--plot") from None
+    tz = resolve_tz(tz_text)
     refuse_existing_outputs(csv_path, plot_path, force=force)  # before the analysis, not after it
     files = list(find_activity_files(paths))
     if not files:
@@ -136,6 +139,7 @@ def history(
         reference_speed_ms=reference_speed_ms,
         include_walks=include_walks,
         n_analyzed=n_analyzed,
+        tz=tz,
     )
 
     for e in h.errors:

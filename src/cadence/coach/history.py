@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 #: bump when SessionFacts or the analysis behind them changes: old cache entries are then ignored
-HISTORY_VERSION = 1
+HISTORY_VERSION = 2
 DEFAULT_REFERENCE_SPEED_MS = 3.0
 #: how far (m/s) the reference speed may lie outside the run's 5th-95th percentile of running speed
 REFERENCE_MARGIN_MS = 0.3
@@ -107,6 +107,7 @@ class SessionFacts:
     cadence_values_spm: tuple[float, ...] = ()
     cadence_time_s: tuple[float, ...] = ()
     notes: tuple[str, ...] = ()
+    utc_offset_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (``nan`` stays ``nan``: the cache is read back by Python only)."""
@@ -142,7 +143,11 @@ class FileOutcome:
 
 @dataclass(frozen=True)
 class RunRow:
-    """One run of the history (a step-sport session with running time)."""
+    """One run of the history (a step-sport session with running time).
+
+    ``start_time`` is on the local clock (aware: the file's offset, else ``--tz``, else the machine's zone;
+    ``utc_offset_source`` says which), so its date and ISO week are the runner's.
+    """
 
     file: str
     session_index: int
@@ -159,6 +164,7 @@ class RunRow:
     time_in_band_s: float
     band_fraction: float
     notes: tuple[str, ...] = ()
+    utc_offset_source: str = ""
 
     @property
     def iso_week(self) -> tuple[int, int] | None:
@@ -171,7 +177,7 @@ class RunRow:
 
 @dataclass(frozen=True)
 class WeekRow:
-    """One ISO week with runs (Monday to Sunday, UTC)."""
+    """One ISO week with runs (Monday to Sunday on each run's local clock)."""
 
     iso_year: int
     iso_week: int
@@ -292,6 +298,7 @@ def session_facts(result: Any) -> SessionFacts:
         cadence_values_spm=tuple(values.tolist()),
         cadence_time_s=tuple(times.tolist()),
         notes=tuple(s.notes),
+        utc_offset_s=tr.utc_offset_s,
     )
 
 
@@ -535,12 +542,17 @@ def _time_in_band(f: SessionFacts, band: TargetBand | None) -> float:
     return float(t[(v >= band.low_spm) & (v <= band.high_spm)].sum())
 
 
-def _run_row(f: SessionFacts, band: TargetBand | None, reference_speed_ms: float) -> RunRow:
+def _run_row(
+    f: SessionFacts, band: TargetBand | None, reference_speed_ms: float, tz: dt.tzinfo | None = None
+) -> RunRow:
+    from .._timefmt import local_time
+
     ref, note = cadence_at_reference(f.speed, reference_speed_ms)
     inside = _time_in_band(f, band)
     start = dt.datetime.fromisoformat(f.start_time) if f.start_time else None
-    if start is not None and start.tzinfo is None:
-        start = start.replace(tzinfo=dt.UTC)
+    source = ""
+    if start is not None:
+        start, source = local_time(start, f.utc_offset_s, tz)
     return RunRow(
         file=f.file,
         session_index=f.session_index,
@@ -559,6 +571,7 @@ def _run_row(f: SessionFacts, band: TargetBand | None, reference_speed_ms: float
         if band is not None and f.running_time_s > 0
         else float("nan"),
         notes=f.notes,
+        utc_offset_source=source,
     )
 
 
@@ -615,6 +628,7 @@ def build_history(
     reference_speed_ms: float = DEFAULT_REFERENCE_SPEED_MS,
     include_walks: bool = False,
     n_analyzed: int = 0,
+    tz: dt.tzinfo | None = None,
 ) -> History:
     """Build the runs, ISO weeks and trend from the files' facts.
 
@@ -631,6 +645,9 @@ def build_history(
         are runs; a walk with a few fast stretches would blur a running trend).
     n_analyzed : int
         Passed through to :attr:`History.n_analyzed` (files not from the cache).
+    tz : tzinfo, optional
+        Zone for runs whose file carries no UTC offset (TCX, GPX); the machine's zone when ``None``. A FIT
+        file's own offset always wins: a run abroad is dated on the clock where it was run.
 
     Returns
     -------
@@ -668,7 +685,7 @@ def build_history(
                     )
                     continue
                 seen[ident] = f.file
-            runs.append(_run_row(f, band, reference_speed_ms))
+            runs.append(_run_row(f, band, reference_speed_ms, tz))
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     runs.sort(key=lambda r: (r.start_time or far, r.file, r.session_index))
     weeks = _weeks(runs)
@@ -687,6 +704,11 @@ def build_history(
     )
 
 
+def _offset_s(moment: dt.datetime | None) -> float | None:
+    off = moment.utcoffset() if moment is not None else None
+    return off.total_seconds() if off is not None else None
+
+
 def history_to_dict(h: History) -> dict[str, Any]:
     """Return the JSON object of ``cadence history --json`` (docs/history.md); ``nan`` floats -> null."""
     return {
@@ -698,7 +720,10 @@ def history_to_dict(h: History) -> dict[str, Any]:
                 "file": r.file,
                 "session_index": r.session_index,
                 "sport": r.sport,
-                "start_time": r.start_time.isoformat() if r.start_time else None,
+                "start_time": r.start_time.astimezone(dt.UTC).isoformat() if r.start_time else None,
+                "local_start_time": r.start_time.isoformat() if r.start_time else None,
+                "utc_offset_s": _offset_s(r.start_time),
+                "utc_offset_source": r.utc_offset_source or None,
                 "iso_week": f"{r.iso_week[0]}-W{r.iso_week[1]:02d}" if r.iso_week else None,
                 "distance_m": r.distance_m,
                 "running_time_s": r.running_time_s,

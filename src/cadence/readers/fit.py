@@ -381,6 +381,8 @@ class _RecordColumns:
             try:
                 arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
             except (TypeError, ValueError):  # a malformed file put a tuple or text in a numeric field
+                arr = None
+            if arr is None or arr.ndim != 1:  # ... or an array in every record (the FR55 does)
                 arr = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)
             arr = arr[order]
             last_valid = np.maximum.reduceat(np.where(np.isfinite(arr), positions, -1), group_start)

@@ -6,6 +6,7 @@ changes meaning (adding fields does not).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,27 @@ __all__ = ["SCHEMA_VERSION", "result_to_dict", "series_columns", "step_confidenc
 SCHEMA_VERSION = 1
 
 
-def result_to_dict(result: ActivityResult) -> dict[str, Any]:
-    """Return the JSON object for one activity/session (docs/json-schema.md); floats may be ``nan``."""
+def _local(result: ActivityResult, tz: dt.tzinfo | None) -> dict[str, Any]:
+    from .._timefmt import local_time
+
+    tr = result.trace
+    if tr.start_time is None:
+        return {"local_start_time": None, "utc_offset_s": tr.utc_offset_s, "utc_offset_source": None}
+    local, source = local_time(tr.start_time, tr.utc_offset_s, tz)
+    offset = local.utcoffset()
+    return {
+        "local_start_time": local.isoformat(),
+        "utc_offset_s": offset.total_seconds() if offset is not None else 0.0,
+        "utc_offset_source": source,
+    }
+
+
+def result_to_dict(result: ActivityResult, tz: dt.tzinfo | None = None) -> dict[str, Any]:
+    """Return the JSON object for one activity/session (docs/json-schema.md); floats may be ``nan``.
+
+    ``start_time`` stays UTC; ``local_start_time`` is the same instant on the local clock (the file's offset,
+    else ``tz``, else the machine's zone) and ``utc_offset_s`` / ``utc_offset_source`` say which.
+    """
     tr, s = result.trace, result.summary
     fit = s.cadence_vs_speed
     return {
@@ -28,6 +48,7 @@ def result_to_dict(result: ActivityResult) -> dict[str, Any]:
         "sub_sport": tr.sub_sport,
         "device": tr.device_name,
         "start_time": tr.start_time.isoformat() if tr.start_time else None,
+        **_local(result, tz),
         "is_step_sport": tr.is_step_sport,
         "duration_s": s.duration_s,
         "timer_time_s": s.timer_time_s,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
 
-from .._timefmt import format_duration
+from .._timefmt import format_duration, format_local, local_time
 from ..pipeline import ActivityResult
 from .document import step_confidence
 
@@ -16,18 +17,28 @@ def _f(value: float, fmt: str = ".1f", unit: str = "") -> str:
     return f"{value:{fmt}}{unit}" if math.isfinite(value) else "-"
 
 
-def format_summary(result: ActivityResult, *, splits: bool = True, histogram: bool = True) -> str:
-    """Return a readable multi-line summary of one activity/session."""
+def start_text(result: ActivityResult, tz: dt.tzinfo | None = None) -> str:
+    """The start on the local clock with its offset (``"Tue 07 Jan 2020 11:33 UTC+13:00"``), or ``""``."""
+    tr = result.trace
+    if tr.start_time is None:
+        return ""
+    local, source = local_time(tr.start_time, tr.utc_offset_s, tz)
+    return format_local(local) + ("" if source == "file" else f" ({source})")
+
+
+def format_summary(
+    result: ActivityResult, *, splits: bool = True, histogram: bool = True, tz: dt.tzinfo | None = None
+) -> str:
+    """Return a readable multi-line summary of one activity/session.
+
+    Times are on the local clock: the file's own offset (FIT), else ``tz``, else the machine's zone.
+    """
     tr, s = result.trace, result.summary
     name = tr.source
     head = f"{name}"
     if tr.session_index or tr.sport not in ("running",):
         head += f" [session {tr.session_index + 1}: {tr.sport}]"
-    details = ", ".join(
-        x
-        for x in (tr.device_name, tr.start_time.strftime("%Y-%m-%d %H:%M UTC") if tr.start_time else "")
-        if x
-    )
+    details = ", ".join(x for x in (tr.device_name, start_text(result, tz)) if x)
     lines = [head + (f"  ({details})" if details else "")]
     if not tr.is_step_sport:
         rpm = tr.device.avg_pedal_cadence_rpm
