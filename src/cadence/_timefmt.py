@@ -128,7 +128,7 @@ def parse_tz(text: str) -> dt.tzinfo:
 def local_time(
     start_utc: dt.datetime, utc_offset_s: float | None, tz: dt.tzinfo | None = None
 ) -> tuple[dt.datetime, str]:
-    """The local wall-clock time of an activity, and where its offset came from.
+    """Return the local wall-clock time of an activity, and where its offset came from.
 
     Parameters
     ----------

@@ -18,7 +18,7 @@ def _f(value: float, fmt: str = ".1f", unit: str = "") -> str:
 
 
 def start_text(result: ActivityResult, tz: dt.tzinfo | None = None) -> str:
-    """The start on the local clock with its offset (``"Tue 07 Jan 2020 11:33 UTC+13:00"``), or ``""``."""
+    """Return the start on the local clock with its offset (``"Tue 07 Jan 2020 11:33 UTC+13:00"``), or ``""``."""
     tr = result.trace
     if tr.start_time is None:
         return ""
