@@ -16,8 +16,12 @@ from .errors import ParameterError
 
 __all__ = [
     "DURATION_PATTERN",
+    "UNIT_M",
+    "UNIT_NAME",
+    "default_units",
     "format_duration",
     "format_local",
+    "format_pace",
     "format_utc_offset",
     "local_time",
     "parse_duration_s",
@@ -168,3 +172,32 @@ def format_utc_offset(moment: dt.datetime) -> str:
 def format_local(moment: dt.datetime) -> str:
     """``"Tue 07 Jan 2020 11:33 UTC+13:00"``: the local clock and its offset."""
     return f"{moment:%a %d %b %Y %H:%M} {format_utc_offset(moment)}"
+
+
+#: metres in one unit of distance, by ``--units``
+UNIT_M = {"metric": 1000.0, "imperial": 1609.344}
+#: the name of that unit
+UNIT_NAME = {"metric": "km", "imperial": "mi"}
+
+
+def format_pace(speed_ms: float, units: str = "metric") -> str:
+    """Pace as a clock per km (or mile): ``3.0`` m/s -> ``"5:33"`` (``"8:56"`` per mile); ``"-"`` if none."""
+    if not (math.isfinite(speed_ms) and speed_ms > 0):
+        return "-"
+    return format_duration(UNIT_M[units] / speed_ms)
+
+
+def default_units() -> str:
+    """Return ``"imperial"`` where the locale measures in miles (US, Liberia, Myanmar), else ``"metric"``.
+
+    Read from ``LC_MEASUREMENT``, then ``LC_ALL`` / ``LANG`` (``en_US.UTF-8`` -> imperial); ``C`` and unset
+    are metric.
+    """
+    import os
+
+    for var in ("LC_ALL", "LC_MEASUREMENT", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            region = value.split(".")[0].split("@")[0]
+            return "imperial" if region.endswith(("_US", "_LR", "_MM")) else "metric"
+    return "metric"

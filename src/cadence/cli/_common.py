@@ -144,3 +144,21 @@ def resolve_tz(tz_text: str | None) -> Any:
         return parse_tz(tz_text)
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="--tz") from None
+
+
+def units_option(f: Any) -> Any:
+    """The ``--units`` option (km and min/km, or miles and min/mi)."""
+    return click.option(
+        "--units",
+        "distance_units",
+        type=click.Choice(["metric", "imperial"]),
+        default=None,
+        help="km and min/km, or miles and min/mi [default: from the locale (LC_MEASUREMENT, LANG)].",
+    )(f)
+
+
+def resolve_units(distance_units: str | None) -> str:
+    """Return ``--units`` as given, else the locale's (:func:`cadence._timefmt.default_units`)."""
+    from .._timefmt import default_units
+
+    return distance_units or default_units()

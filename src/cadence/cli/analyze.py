@@ -45,10 +45,11 @@ if TYPE_CHECKING:
 @click.option("--force", is_flag=True, help="Overwrite the --series/--plot/--steps files if they exist.")
 @click.option(
     "--units",
-    type=click.Choice(["auto", "g", "m/s^2"]),
-    default="auto",
-    show_default=True,
-    help="Accelerometer CSV units (auto: from the gravity magnitude).",
+    "units_text",
+    type=click.Choice(["metric", "imperial", "auto", "g", "m/s^2"]),
+    default=None,
+    help="metric (km, min/km) or imperial (mi, min/mi) [default: from the locale]; for an accelerometer "
+    "CSV also its units: g, m/s^2 or auto (from the gravity magnitude, the default).",
 )
 @click.option(
     "--columns",
@@ -85,7 +86,7 @@ def analyze(
     run_threshold_spm: float,
     all_sessions: bool,
     steps_path: str | None = None,
-    units: str = "auto",
+    units_text: str | None = None,
     columns: str | None = None,
     time_unit: str = "auto",
     fs_hz: float | None = None,
@@ -117,6 +118,7 @@ def analyze(
     from ..readers.accel_csv import AccelReadOptions
     from ..report.document import SCHEMA_VERSION, result_to_dict
     from ..report.text import format_summary
+    from ._common import resolve_units
 
     try:
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
@@ -124,6 +126,8 @@ def analyze(
         raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
     band = _plot_options(plot_path, target)  # checked before the (long) analysis
     tz = resolve_tz(tz_text)
+    distance_units = resolve_units(units_text if units_text in ("metric", "imperial") else None)
+    units = units_text if units_text in ("g", "m/s^2") else "auto"
     refuse_existing_outputs(series_path, steps_path, force=force)  # --plot's files are checked by plot.py
 
     cols = None
@@ -175,7 +179,7 @@ def analyze(
         for i, r in enumerate(shown):
             if i:
                 click.echo()
-            click.echo(format_summary(r, tz=tz))
+            click.echo(format_summary(r, tz=tz, units=distance_units))
         if skipped:
             by_file: dict[str, list[str]] = {}
             for r in skipped:

@@ -31,6 +31,7 @@ __all__ = [
     "SpeedFit",
     "analyze_trace",
     "classify_gait",
+    "distance_splits",
     "fit_cadence_vs_speed",
     "record_weights_s",
     "repair_doubled_cadence",
@@ -395,11 +396,22 @@ def _max_sustained(
     return float(np.max(means))
 
 
+def distance_splits(trace: CadenceTrace, summary: CadenceSummary, unit_m: float) -> tuple[KmSplit, ...]:
+    """Splits every ``unit_m`` metres (1609.344 for miles) from an analysis (``KmSplit.km`` numbers them).
+
+    ``pace_s_per_km`` stays per kilometre; ``distance_m`` is the split's length (``unit_m`` but the last).
+    """
+    if not unit_m > 0:
+        raise ParameterError(f"{unit_m=} must be > 0")
+    return _splits(trace, summary.record_weight_s, summary.record_running, summary.record_cadence_spm, unit_m)
+
+
 def _splits(
     trace: CadenceTrace,
     weights_s: NDArray[np.float64],
     running: NDArray[np.bool_],
     cadence: NDArray[np.float64],
+    unit_m: float = 1000.0,
 ) -> tuple[KmSplit, ...]:
     d = trace.distance_m
     ok = np.isfinite(d)
@@ -409,7 +421,7 @@ def _splits(
     d0 = float(d[ok][0])
     d_filled = np.maximum.accumulate(np.where(ok, d - d0, -np.inf))
     d_filled[~np.isfinite(d_filled)] = 0.0
-    km = np.floor(d_filled / 1000.0).astype(int)
+    km = np.floor(d_filled / unit_m).astype(int)
     n_km = int(km.max()) + 1
     time_s = np.bincount(km, weights=weights_s, minlength=n_km)
     run_w = np.where(running & np.isfinite(cadence), weights_s, 0.0)
@@ -418,7 +430,7 @@ def _splits(
     total_m = float(d_filled[-1])
     out = []
     for k in range(n_km):
-        dist = min(1000.0, total_m - 1000.0 * k)
+        dist = min(unit_m, total_m - unit_m * k)
         if dist <= 0:
             continue
         out.append(

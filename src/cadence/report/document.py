@@ -81,6 +81,23 @@ def result_to_dict(result: ActivityResult, tz: dt.tzinfo | None = None) -> dict[
             "speed_max_ms": fit.speed_max_ms,
         },
         "step_length_m": s.step_length_m,
+        "step_length_source": s.step_length_source or None,
+        "running_dynamics": dict(s.dynamics),
+        "running_dynamics_source": {k: tr.dynamics_source.get(k, "watch") for k in s.dynamics},
+        "laps": [
+            {
+                "lap": lap.lap,
+                "start_s": lap.start_s,
+                "time_s": lap.time_s,
+                "distance_m": lap.distance_m,
+                "pace_s_per_km": lap.pace_s_per_km,
+                "running_time_s": lap.running_time_s,
+                "running_cadence_spm": lap.running_cadence_spm,
+                "step_length_m": lap.step_length_m,
+                "running_dynamics": dict(lap.dynamics),
+            }
+            for lap in s.laps
+        ],
         "time_in_bins": [{"low_spm": lo, "high_spm": hi, "time_s": t} for lo, hi, t in s.histogram],
         "splits": [
             {
