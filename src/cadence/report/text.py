@@ -39,7 +39,7 @@ _LAP_DYNAMICS = (
 
 
 def dynamics_lines(dynamics: dict[str, float], sources: dict[str, str]) -> list[str]:
-    """Return the running dynamics as summary lines (step length aside: it has its own line), with their source."""
+    """Return the running dynamics as summary lines with their source (step length has its own line)."""
     from ..datatypes import RUNNING_DYNAMICS
 
     lines = []
@@ -60,7 +60,7 @@ def dynamics_lines(dynamics: dict[str, float], sources: dict[str, str]) -> list[
 
 
 def lap_table(laps: tuple[LapSummary, ...], units: str = "metric") -> list[str]:
-    """Return one line per lap: time, distance, pace, running cadence, step length and the dynamics present."""
+    """Return one line per lap: time, distance, pace, running cadence, step length, dynamics present."""
     unit = UNIT_NAME[units]
     extra = [c for c in _LAP_DYNAMICS if any(c[0] in lap.dynamics for lap in laps)]
     head = f"  {'lap':>3s}  {'time':>7s}  {unit:>5s}  {'/' + unit:>5s}  {'spm':>3s}  {'step':>4s}" + "".join(
@@ -69,7 +69,8 @@ def lap_table(laps: tuple[LapSummary, ...], units: str = "metric") -> list[str]:
     lines = [head]
     for lap in laps:
         row = (
-            f"  {lap.lap:>3d}  {format_duration(lap.time_s):>7s}  {_f(lap.distance_m / UNIT_M[units], '5.2f'):>5s}"
+            f"  {lap.lap:>3d}  {format_duration(lap.time_s):>7s}"
+            f"  {_f(lap.distance_m / UNIT_M[units], '5.2f'):>5s}"
             f"  {format_duration(lap.pace_s_per_km * UNIT_M[units] / 1000):>5s}"
             f"  {_f(lap.running_cadence_spm, '3.0f'):>3s}  {_f(lap.step_length_m, '4.2f'):>4s}"
         )
@@ -149,7 +150,8 @@ def format_summary(
     lines.append(f"  running cadence     {_f(s.running_cadence_spm, '6.1f')} spm   (running time only)")
     dev = s.device_avg_cadence_spm
     lines.append(
-        f"  {avg_label:<19s} {_f(s.watch_avg_cadence_spm, '6.1f')} spm   (all timer time, walk breaks and stops)"
+        f"  {avg_label:<19s} {_f(s.watch_avg_cadence_spm, '6.1f')} spm"
+        "   (all timer time, walk breaks and stops)"
     )
     if math.isfinite(dev):
         lines.append(f"  {'':19s} {dev:6.1f} spm   (the file's own session average)")
