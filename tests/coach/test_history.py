@@ -66,13 +66,26 @@ def linear_run(
 # --- cadence at the reference speed ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("slope", [0.0, 6.0, 12.0])
+@pytest.mark.parametrize("slope", [3.0, 6.0, 12.0, 15.0])
 @pytest.mark.parametrize("ref", [2.6, 3.0, 3.4])
 def test_reference_cadence_recovers_the_line(slope: float, ref: float) -> None:
     facts = session_facts(linear_run(intercept_spm=150, slope_spm_per_ms=slope))
     value, note = cadence_at_reference(facts.speed, ref)
     assert note == ""
     assert value == pytest.approx(150 + slope * ref, abs=0.5)
+
+
+@pytest.mark.parametrize(("slope", "held"), [(0.0, 3.0), (-4.0, 3.0), (30.0, 15.0)])
+def test_reference_slope_is_held_in_the_physiological_range(slope: float, held: float) -> None:
+    """A slope a runner does not show is held at the nearer bound, through the run's mean."""
+    from cadence.coach.speed import cadence_at_speed
+
+    facts = session_facts(linear_run(intercept_spm=170 - 3 * slope, slope_spm_per_ms=slope, noise_spm=0.5))
+    at = cadence_at_speed(facts.speed, 3.4)
+    mean_s, mean_c = facts.speed.speed_mean_ms, facts.speed.cadence_mean_spm
+    assert at.used and at.slope_spm_per_ms == held
+    assert at.fitted_slope_spm_per_ms == pytest.approx(slope, abs=0.3)
+    assert at.cadence_spm == pytest.approx(mean_c + held * (3.4 - mean_s))
 
 
 def test_reference_outside_the_runs_speeds_is_nan() -> None:

@@ -135,6 +135,8 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
         "speed_kmh": sb.speed_ms * 3.6,
         "pace_s_per_km": 1000.0 / sb.speed_ms,
         "cadence_at_speed_spm": sb.cadence_at_speed_spm,
+        "se_spm": sb.se_spm,
+        "slope_used_spm_per_ms": sb.slope_spm_per_ms,
         "used": sb.used,
         "reason": sb.reason,
         "fit": {
@@ -147,17 +149,24 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
             "speed_p95_ms": sb.model.speed_p95_ms,
         },
     }
+    st = sb.model.stats
+    held = (
+        f", held at {sb.slope_spm_per_ms:+.0f}"
+        if sb.slope_spm_per_ms == sb.slope_spm_per_ms
+        and abs(sb.slope_spm_per_ms - st.slope_spm_per_ms) > 0.05
+        else ""
+    )
     fit_text = (
-        f"fit over {sb.model.n_runs} run(s): {fit.slope_spm_per_ms:+.1f} spm per m/s, r2 {fit.r2:.2f}"
-        if fit.n and fit.r2 == fit.r2
-        else "no usable fit"
+        f"(line over {st.n_runs} run(s): {st.slope_spm_per_ms:+.1f} spm per m/s{held}, r2 {st.r2:.2f};"
+        f" standard error {sb.se_spm:.1f} spm)"
+        if st.n_runs and sb.se_spm == sb.se_spm
+        else "(no usable line)"
     )
     if sb.used:
         out.baseline_spm = sb.baseline_spm
         out.source = "speed_fit"
-        out.lines.append(
-            f"at speed  {format_pace(speed_ms)}: your cadence is {sb.baseline_spm:.1f} spm ({fit_text})"
-        )
+        out.lines.append(f"at speed  {format_pace(speed_ms)}: your cadence is {sb.baseline_spm:.1f} spm")
+        out.lines.append(f"          {fit_text}")
     else:
         out.warnings.append(
             TargetWarning(
@@ -166,5 +175,6 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
                 "running cadence instead",
             )
         )
-        out.lines.append(f"at speed  {format_pace(speed_ms)}: fit not used ({fit_text})")
+        out.lines.append(f"at speed  {format_pace(speed_ms)}: line not used")
+        out.lines.append(f"          {fit_text}")
     return out

@@ -32,12 +32,25 @@ import numpy as np
 
 from .._cache import default_cache_dir
 from ..errors import CadenceError, ParameterError
-from ..gait.analysis import AnalysisOptions, weighted_mean, weighted_quantiles
+from ..gait.analysis import AnalysisOptions, weighted_mean
 from .band import TargetBand
+from .speed import (
+    DECORRELATION_S,
+    REFERENCE_MARGIN_MS,
+    REFERENCE_MAX_SE_SPM,
+    REFERENCE_MIN_RUNNING_S,
+    SpeedStats,
+    cadence_at_speed,
+    speed_stats,
+)
 
 __all__ = [
+    "DECORRELATION_S",
     "DEFAULT_REFERENCE_SPEED_MS",
     "HISTORY_VERSION",
+    "REFERENCE_MARGIN_MS",
+    "REFERENCE_MAX_SE_SPM",
+    "REFERENCE_MIN_RUNNING_S",
     "RUN_SPORTS",
     "FileOutcome",
     "FileProblem",
@@ -45,6 +58,7 @@ __all__ = [
     "RunRow",
     "SessionFacts",
     "SkippedSession",
+    "SpeedStats",
     "Trend",
     "WeekRow",
     "build_history",
@@ -58,31 +72,8 @@ __all__ = [
 #: bump when SessionFacts or the analysis behind them changes: old cache entries are then ignored
 HISTORY_VERSION = 2
 DEFAULT_REFERENCE_SPEED_MS = 3.0
-#: how far (m/s) the reference speed may lie outside the run's 5th-95th percentile of running speed
-REFERENCE_MARGIN_MS = 0.3
-#: the fitted cadence at the reference speed must have a standard error below this (spm)
-REFERENCE_MAX_SE_SPM = 2.0
-#: running records are correlated over about this long; n_eff = running seconds with speed / this
-DECORRELATION_S = 30.0
-#: fewer running seconds with a speed than this: no cadence-vs-speed figure at all
-REFERENCE_MIN_RUNNING_S = 150.0
 #: sessions of these sports are runs; walks and hikes (other step sports) only with ``include_walks``
 RUN_SPORTS = frozenset({"running", "trail_running"})
-
-
-@dataclass(frozen=True)
-class SpeedStats:
-    """Time-weighted moments of speed and cadence over running records with a speed (for the reference)."""
-
-    seconds: float = 0.0
-    speed_mean_ms: float = float("nan")
-    speed_var_ms2: float = float("nan")
-    speed_p05_ms: float = float("nan")
-    speed_p95_ms: float = float("nan")
-    slope_spm_per_ms: float = float("nan")
-    intercept_spm: float = float("nan")
-    resid_var_spm2: float = float("nan")
-    r2: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -108,6 +99,8 @@ class SessionFacts:
     cadence_time_s: tuple[float, ...] = ()
     notes: tuple[str, ...] = ()
     utc_offset_s: float | None = None
+    step_length_source: str = ""
+    dynamics: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (``nan`` stays ``nan``: the cache is read back by Python only)."""
@@ -165,6 +158,8 @@ class RunRow:
     band_fraction: float
     notes: tuple[str, ...] = ()
     utc_offset_source: str = ""
+    step_length_source: str = ""
+    dynamics: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def iso_week(self) -> tuple[int, int] | None:
@@ -189,6 +184,7 @@ class WeekRow:
     cadence_at_reference_spm: float
     runs_with_reference: int
     time_in_band_s: float
+    dynamics: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -205,6 +201,8 @@ class Trend:
     running_cadence_intercept_spm: float = float("nan")
     cadence_at_reference_spm_per_week: float = float("nan")
     cadence_at_reference_intercept_spm: float = float("nan")
+    #: the running dynamics' weekly means against weeks: change per week, in each key's unit
+    dynamics_per_week: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -258,31 +256,8 @@ def session_facts(result: Any) -> SessionFacts:
     values, inverse = np.unique(np.round(c[ok], 2), return_inverse=True)
     times = np.bincount(inverse.reshape(-1), weights=run_w[ok], minlength=values.size)
 
-    fit = s.cadence_vs_speed
-    sp = tr.speed_ms.astype(float)
     # the same records the summary's cadence-vs-speed line is fitted on
-    sok = ok & np.isfinite(sp) & (sp > 0)
-    speed = SpeedStats()
-    if sok.sum() >= 2:
-        ws, ss, cs = run_w[sok], sp[sok], c[sok]
-        total = float(ws.sum())
-        mean = float(np.average(ss, weights=ws))
-        var = float(np.average((ss - mean) ** 2, weights=ws))
-        p05, p95 = weighted_quantiles(ss, ws, [0.05, 0.95])
-        resid = float("nan")
-        if math.isfinite(fit.slope_spm_per_ms):
-            resid = float(np.average((cs - fit.cadence_at(ss)) ** 2, weights=ws))
-        speed = SpeedStats(
-            seconds=total,
-            speed_mean_ms=mean,
-            speed_var_ms2=var,
-            speed_p05_ms=float(p05),
-            speed_p95_ms=float(p95),
-            slope_spm_per_ms=fit.slope_spm_per_ms,
-            intercept_spm=fit.intercept_spm,
-            resid_var_spm2=resid,
-            r2=fit.r2,
-        )
+    speed = speed_stats(c, tr.speed_ms.astype(float), run_w)
     return SessionFacts(
         file=tr.source,
         session_index=tr.session_index,
@@ -299,6 +274,8 @@ def session_facts(result: Any) -> SessionFacts:
         cadence_time_s=tuple(times.tolist()),
         notes=tuple(s.notes),
         utc_offset_s=tr.utc_offset_s,
+        step_length_source=s.step_length_source,
+        dynamics=dict(s.dynamics),
     )
 
 
@@ -321,28 +298,13 @@ def cadence_at_reference(speed: SpeedStats, reference_speed_ms: float) -> tuple[
 
     Notes
     -----
-    A value is given only when (1) the run has at least ``REFERENCE_MIN_RUNNING_S`` running seconds with a
-    speed and a fitted line; (2) the reference lies within the run's 5th-95th percentile of running speed
-    widened by ``REFERENCE_MARGIN_MS`` on each side (a little extrapolation, never far); and (3) the standard
-    error of the fitted value at the reference is below ``REFERENCE_MAX_SE_SPM``, taking the records as
-    ``n_eff = seconds / DECORRELATION_S`` independent observations (``se^2 = s^2 (1/n_eff + (v - mean)^2 /
-    (n_eff var))``, the usual prediction error of a least-squares line). A low r2 alone does not refuse: a
-    steady run whose cadence hardly depends on speed still gives a sound value near its mean speed.
+    The rule of :func:`cadence.coach.speed.cadence_at_speed`, the same as ``target --speed/--pace``'s:
+    enough running with a speed, the reference within the speeds run (a little margin), the standard error
+    of the line at the reference at most ``REFERENCE_MAX_SE_SPM``, the slope held within 3-15 spm per m/s.
 
     """
-    if speed.seconds < REFERENCE_MIN_RUNNING_S or not math.isfinite(speed.slope_spm_per_ms):
-        return float("nan"), "too little running with a speed"
-    lo = speed.speed_p05_ms - REFERENCE_MARGIN_MS
-    hi = speed.speed_p95_ms + REFERENCE_MARGIN_MS
-    if not lo <= reference_speed_ms <= hi:
-        return float("nan"), f"reference speed outside this run's speeds ({lo:.1f}-{hi:.1f} m/s)"
-    n_eff = speed.seconds / DECORRELATION_S
-    se2 = speed.resid_var_spm2 * (
-        1.0 / n_eff + (reference_speed_ms - speed.speed_mean_ms) ** 2 / (n_eff * speed.speed_var_ms2)
-    )
-    if not math.isfinite(se2) or math.sqrt(se2) > REFERENCE_MAX_SE_SPM:
-        return float("nan"), f"cadence-vs-speed fit too uncertain at {reference_speed_ms:g} m/s"
-    return speed.intercept_spm + speed.slope_spm_per_ms * reference_speed_ms, ""
+    at = cadence_at_speed(speed, reference_speed_ms)
+    return at.cadence_spm, at.note
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -572,6 +534,8 @@ def _run_row(
         else float("nan"),
         notes=f.notes,
         utc_offset_source=source,
+        step_length_source=f.step_length_source,
+        dynamics=dict(f.dynamics),
     )
 
 
@@ -587,6 +551,8 @@ def _weeks(runs: Sequence[RunRow]) -> tuple[WeekRow, ...]:
         ref = np.array([r.cadence_at_reference_spm for r in rows])
         dist = np.array([r.distance_m for r in rows])
         band = np.array([r.time_in_band_s for r in rows])
+        keys = sorted({k for r in rows for k in r.dynamics})
+        dyn = {k: weighted_mean(np.array([r.dynamics.get(k, np.nan) for r in rows]), rt) for k in keys}
         out.append(
             WeekRow(
                 iso_year=year,
@@ -599,6 +565,7 @@ def _weeks(runs: Sequence[RunRow]) -> tuple[WeekRow, ...]:
                 cadence_at_reference_spm=weighted_mean(ref, rt),
                 runs_with_reference=int(np.isfinite(ref).sum()),
                 time_in_band_s=float(band.sum()) if np.isfinite(band).all() else float("nan"),
+                dynamics={k: v for k, v in dyn.items() if math.isfinite(v)},
             )
         )
     return tuple(out)
@@ -618,7 +585,12 @@ def _trend(weeks: Sequence[WeekRow]) -> Trend:
     x = np.array([(w.monday - weeks[0].monday).days / 7.0 for w in weeks])
     s1, i1 = _line(x, np.array([w.running_cadence_spm for w in weeks]))
     s2, i2 = _line(x, np.array([w.cadence_at_reference_spm for w in weeks]))
-    return Trend(len(weeks), s1, i1, s2, i2)
+    dyn = {}
+    for key in sorted({k for w in weeks for k in w.dynamics}):
+        slope, _ = _line(x, np.array([w.dynamics.get(key, np.nan) for w in weeks]))
+        if math.isfinite(slope):
+            dyn[key] = slope
+    return Trend(len(weeks), s1, i1, s2, i2, dyn)
 
 
 def build_history(
@@ -733,6 +705,8 @@ def history_to_dict(h: History) -> dict[str, Any]:
                 "reference_note": r.reference_note or None,
                 "speed_fit_r2": r.speed_fit_r2,
                 "step_length_m": r.step_length_m,
+                "step_length_source": r.step_length_source or None,
+                "running_dynamics": dict(r.dynamics),
                 "time_in_band_s": r.time_in_band_s,
                 "band_fraction": r.band_fraction,
                 "notes": list(r.notes),
@@ -750,6 +724,7 @@ def history_to_dict(h: History) -> dict[str, Any]:
                 "cadence_at_reference_spm": w.cadence_at_reference_spm,
                 "runs_with_reference": w.runs_with_reference,
                 "time_in_band_s": w.time_in_band_s,
+                "running_dynamics": dict(w.dynamics),
             }
             for w in h.weeks
         ],
@@ -757,6 +732,7 @@ def history_to_dict(h: History) -> dict[str, Any]:
             "n_weeks": h.trend.n_weeks,
             "running_cadence_spm_per_week": h.trend.running_cadence_spm_per_week,
             "cadence_at_reference_spm_per_week": h.trend.cadence_at_reference_spm_per_week,
+            "running_dynamics_per_week": dict(h.trend.dynamics_per_week),
         },
         "skipped_sessions": [
             {"file": s.file, "session_index": s.session_index, "sport": s.sport, "reason": s.reason}
@@ -785,6 +761,9 @@ CSV_COLUMNS = (
     "running_speed_ms",
     "cadence_at_reference_spm",
     "step_length_m",
+    "stance_time_ms",
+    "vertical_oscillation_mm",
+    "vertical_ratio_pct",
     "time_in_band_s",
     "band_fraction",
 )
@@ -803,4 +782,5 @@ def history_csv_rows(h: History) -> list[list[str]]:
             else (f"{v:.1f}" if isinstance(v, float) else str(v))
         )
 
-    return [list(CSV_COLUMNS)] + [[cell(r[c]) for c in CSV_COLUMNS] for r in d["runs"]]
+    rows = [{**r.pop("running_dynamics"), **r} for r in d["runs"]]
+    return [list(CSV_COLUMNS)] + [[cell(r.get(c)) for c in CSV_COLUMNS] for r in rows]

@@ -397,7 +397,7 @@ def _max_sustained(
 
 
 def distance_splits(trace: CadenceTrace, summary: CadenceSummary, unit_m: float) -> tuple[KmSplit, ...]:
-    """Return the splits every ``unit_m`` metres (1609.344 for miles) from an analysis (``KmSplit.km`` numbers them).
+    """Return the splits every ``unit_m`` metres (1609.344: miles); ``KmSplit.km`` numbers them.
 
     ``pace_s_per_km`` stays per kilometre; ``distance_m`` is the split's length (``unit_m`` but the last).
     """
