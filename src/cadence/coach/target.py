@@ -486,7 +486,7 @@ def pooled_speed_model(
     ok = np.isfinite(c) & np.isfinite(s) & (s > 0) & (w > 0)
     p05, p95 = weighted_quantiles(s[ok], w[ok], [0.05, 0.95])
     stats = pool_speed_stats(
-        [speed_stats(ci, si, wi) for ci, si, wi in zip(cadence_spm, speed_ms, weights_s)]
+        [speed_stats(ci, si, wi) for ci, si, wi in zip(cadence_spm, speed_ms, weights_s, strict=True)]
     )
     return SpeedModel(fit=fit, speed_p05_ms=float(p05), speed_p95_ms=float(p95), n_runs=n_runs, stats=stats)
 
