@@ -601,6 +601,8 @@ def build_history(
     include_walks: bool = False,
     n_analyzed: int = 0,
     tz: dt.tzinfo | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> History:
     """Build the runs, ISO weeks and trend from the files' facts.
 
@@ -620,6 +622,9 @@ def build_history(
     tz : tzinfo, optional
         Zone for runs whose file carries no UTC offset (TCX, GPX); the machine's zone when ``None``. A FIT
         file's own offset always wins: a run abroad is dated on the clock where it was run.
+    since, until : date, optional
+        Keep only the runs on or after ``since`` and on or before ``until`` (local dates; undated runs are
+        then left out too).
 
     Returns
     -------
@@ -658,6 +663,9 @@ def build_history(
                     continue
                 seen[ident] = f.file
             runs.append(_run_row(f, band, reference_speed_ms, tz))
+    if since is not None or until is not None:
+        lo, hi = since or dt.date.min, until or dt.date.max
+        runs = [r for r in runs if r.start_time is not None and lo <= r.start_time.date() <= hi]
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     runs.sort(key=lambda r: (r.start_time or far, r.file, r.session_index))
     weeks = _weeks(runs)
