@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 @click.option(
     "--target",
     metavar="SPM|LOW-HIGH",
-    help="Target step rate to shade on --plot: 172 (= 169-175) or 168-176.",
+    help="Target step rate: 172 (= 169-175) or 168-176; reports the running time below, in and above it "
+    "(and shades it on --plot).",
 )
 @click.option(
     "--steps",
@@ -167,7 +168,7 @@ def analyze(
         echo_json(
             {
                 "schema_version": SCHEMA_VERSION,
-                "activities": [result_to_dict(r, tz) for r in shown],
+                "activities": [{**result_to_dict(r, tz), **_band_dict(r, band)} for r in shown],
                 "skipped_sessions": [
                     {"file": r.trace.source, "session_index": r.trace.session_index, "sport": r.trace.sport}
                     for r in skipped
@@ -180,6 +181,8 @@ def analyze(
             if i:
                 click.echo()
             click.echo(format_summary(r, tz=tz, units=distance_units))
+            if band is not None and r.summary.running_time_s > 0:
+                click.echo(_band_line(r, band))
         if skipped:
             by_file: dict[str, list[str]] = {}
             for r in skipped:
@@ -200,6 +203,40 @@ def analyze(
             click.echo(f"wrote {written}", err=True)
     if errors:
         raise click.exceptions.Exit(EXIT_INPUT)
+
+
+def _band_shares(result: object, band: TargetBand) -> tuple[float, float, float]:
+    from ..gait.analysis import time_in_band_s
+
+    return time_in_band_s(result.summary, band.low_spm, band.high_spm)  # type: ignore[attr-defined]
+
+
+def _band_dict(result: object, band: TargetBand | None) -> dict[str, object]:
+    """The ``target`` object of an activity in the JSON (empty without ``--target``)."""
+    if band is None:
+        return {}
+    below, inside, above = _band_shares(result, band)
+    return {
+        "target": {
+            "low_spm": band.low_spm,
+            "high_spm": band.high_spm,
+            "below_s": below,
+            "in_band_s": inside,
+            "above_s": above,
+        }
+    }
+
+
+def _band_line(result: object, band: TargetBand) -> str:
+    from .._timefmt import format_duration
+
+    below, inside, above = _band_shares(result, band)
+    total = below + inside + above
+    pct = [100 * x / total if total > 0 else float("nan") for x in (below, inside, above)]
+    return (
+        f"  target {band.low_spm:g}-{band.high_spm:g} spm: in band {format_duration(inside)}"
+        f" ({pct[1]:.0f} %), below {pct[0]:.0f} %, above {pct[2]:.0f} %"
+    )
 
 
 def _plot_options(plot_path: str | None, target: str | None) -> TargetBand | None:

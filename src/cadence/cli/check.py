@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import echo_json, load_plan_session
+from ._common import echo_json, load_plan_session, resolve_units, units_option
 from ._runs import clock, load_runs
 
 SCHEMA_VERSION = 1
@@ -41,6 +41,7 @@ SCHEMA_VERSION = 1
     help="When the --program started, from the start of the recording (e.g. 2m30s).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (schema: docs/targets.md).")
+@units_option
 def check(
     runs: tuple[str, ...],
     target_text: str | None,
@@ -51,6 +52,7 @@ def check(
     silent_text: str | None,
     program_start: str,
     as_json: bool,
+    distance_units: str | None = None,
 ) -> None:
     """Show the share of running time within a cadence band: whole run, per lap, silent segments.
 
@@ -123,18 +125,26 @@ def check(
                         "file": c.source,
                         "session_index": c.session_index,
                         **c.overall.to_dict(),
-                        "laps": [lap.to_dict() for lap in c.laps],
+                        "running_dynamics": dict(r.summary.dynamics),
+                        "step_length_m": r.summary.step_length_m,
+                        "step_length_source": r.summary.step_length_source or None,
+                        "laps": [{**lap.to_dict(), **_lap_extra(r, k)} for k, lap in enumerate(c.laps)],
                         "silent_segments": [s.to_dict() for s in c.silent],
                         "silent_held": c.n_held,
                         "silent_judged": c.n_judged,
                         "cued_cadence_spm": c.cued_cadence_spm,
                     }
-                    for c in checks
+                    for c, r in zip(checks, results, strict=True)
                 ],
             }
         )
         return
-    for i, c in enumerate(checks):
+    from .._timefmt import UNIT_M, UNIT_NAME, format_duration
+    from ..report.text import dynamics_lines
+
+    units = resolve_units(distance_units)
+    per_unit, unit = UNIT_M[units], UNIT_NAME[units]
+    for i, (c, r) in enumerate(zip(checks, results, strict=True)):
         if i:
             click.echo()
         o = c.overall
@@ -145,11 +155,16 @@ def check(
         click.echo(
             f"  in band {o.in_band_pct:5.1f} %   below {o.below_pct:5.1f} %   above {o.above_pct:5.1f} %"
         )
+        for line in dynamics_lines(r.summary.dynamics, r.trace.dynamics_source):
+            click.echo(line)
         if c.laps:
             head = f"{'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
-            click.echo(f"  {'lap':<6} {'start':>8} {head}")
-            for lap in c.laps:
-                click.echo(f"  {lap.label[4:]:<6} {clock(lap.start_s):>8} " + _row(lap))
+            click.echo(f"  {'lap':<4} {'start':>7} {'/' + unit:>6} {head}")
+            for k, lap in enumerate(c.laps):
+                pace = float(_lap_extra(r, k).get("pace_s_per_km", float("nan"))) * per_unit / 1000  # type: ignore[arg-type]
+                click.echo(
+                    f"  {lap.label[4:]:<4} {clock(lap.start_s):>7} {format_duration(pace):>6} " + _row(lap)
+                )
         if c.silent:
             click.echo("  without the metronome:")
             click.echo(
@@ -164,6 +179,20 @@ def check(
                 else ""
             )
             click.echo(f"  held in {c.n_held} of {c.n_judged} silent segments{cued_txt}")
+
+
+def _lap_extra(result: object, k: int) -> dict[str, object]:
+    """Lap ``k``'s pace and running dynamics from the analysis (the same laps as the check's)."""
+    laps = {lap.lap: lap for lap in result.summary.laps}  # type: ignore[attr-defined]
+    lap = laps.get(k + 1)
+    if lap is None:
+        return {}
+    return {
+        "distance_m": lap.distance_m,
+        "pace_s_per_km": lap.pace_s_per_km,
+        "step_length_m": lap.step_length_m,
+        "running_dynamics": dict(lap.dynamics),
+    }
 
 
 def _row(share: object) -> str:

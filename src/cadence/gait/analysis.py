@@ -487,7 +487,8 @@ def _laps(
     if trace.n == 0 or starts.size == 0:
         return ()
     n = starts.size
-    lap = np.clip(np.searchsorted(starts, trace.t_s, side="right") - 1, 0, n - 1)
+    # a record stands for the time just before it: it belongs to the lap with start < t <= next start
+    lap = np.clip(np.searchsorted(starts, trace.t_s, side="left") - 1, 0, n - 1)
     time_s = np.bincount(lap, weights=weights, minlength=n)
     run_s = np.bincount(lap, weights=run_w, minlength=n)
     cad = _group_means(cadence, run_w, lap, n)
