@@ -93,14 +93,15 @@ def analyze(
     fs_hz: float | None = None,
     tz_text: str | None = None,
 ) -> None:
-    """Running cadence of the activities in PATHS (FIT files, or folders searched recursively).
+    """Running cadence of the activities in PATHS (files, or folders searched recursively).
 
     Reports the running cadence over the time actually spent running (pauses, stops and walk breaks
     excluded) next to the watch's own session average, which includes them. Multisport files are analyzed
     session by session; a triathlon reports its run legs.
 
-    Accelerometer CSV files (phone, watch or sensor exports: plain t,ax,ay,az, phyphox, Sensor Logger,
-    Physics Toolbox) are read when named explicitly: steps are detected from the raw signal for any placement
+    Folders give their FIT files and their accelerometer CSV files (recognised by the header; other CSV
+    files are skipped). Accelerometer CSV files (phone, watch or sensor exports: plain t,ax,ay,az, phyphox,
+    Sensor Logger, Physics Toolbox) are read too: steps are detected from the raw signal for any placement
     (docs/accelerometer.md) and summarized the same way, with the number of steps added.
 
     \b
