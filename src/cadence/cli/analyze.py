@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import EXIT_INPUT, echo_json, refuse_existing_outputs, resolve_tz, tz_option
+from ._common import (
+    EXIT_INPUT,
+    byte_progress,
+    echo_json,
+    is_tty,
+    refuse_existing_outputs,
+    resolve_tz,
+    resolve_units,
+    tz_option,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,6 +85,22 @@ if TYPE_CHECKING:
 @click.option(
     "--all-sessions", is_flag=True, help="Also describe non-running sessions (cycling, swimming...)."
 )
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: all CPUs]."
+)
+@click.option("--no-cache", is_flag=True, help="Analyze every file again; read and write no cache.")
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    default=None,
+    help="Analyze on this Dask distributed cluster instead of local processes (needs cadence[dask]).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Cache folder, shared with `history` [default: $XDG_CACHE_HOME/cadence].",
+)
 @tz_option
 def analyze(
     paths: tuple[str, ...],
@@ -91,6 +116,10 @@ def analyze(
     columns: str | None = None,
     time_unit: str = "auto",
     fs_hz: float | None = None,
+    jobs: int | None = None,
+    no_cache: bool = False,
+    cache_dir: str | None = None,
+    scheduler: str | None = None,
     tz_text: str | None = None,
 ) -> None:
     """Running cadence of the activities in PATHS (files, or folders searched recursively).
@@ -112,15 +141,17 @@ def analyze(
       cadence analyze run.fit --series run.csv
       cadence analyze run.fit --plot run.png --target 168-176
     """
+    import os
     import warnings
 
+    from .._cache import default_cache_dir
     from ..errors import CadenceError, ParameterError
     from ..gait.analysis import AnalysisOptions
     from ..pipeline import analyze_file, find_activity_files
     from ..readers.accel_csv import AccelReadOptions
-    from ..report.document import SCHEMA_VERSION, result_to_dict
+    from ..report.batch import analyze_job
+    from ..report.document import SCHEMA_VERSION, band_dict, result_to_dict
     from ..report.text import format_summary
-    from ._common import resolve_units
 
     try:
         options = AnalysisOptions(run_threshold_spm=run_threshold_spm)
@@ -146,6 +177,14 @@ def analyze(
     if not files:
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
 
+    if not (series_path or steps_path or plot_path):  # the reports alone: parallel, cached by content
+        cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
+        job = analyze_job(options, accel, tz=tz, units=distance_units, band=band)
+        _analyze_reports(files, job, cdir, jobs, scheduler, as_json, all_sessions)
+        return
+    if scheduler:
+        raise click.UsageError("--scheduler gives the reports only: not with --series, --plot or --steps")
+
     results = []
     errors: list[dict[str, str]] = []
     for path in files:
@@ -169,7 +208,7 @@ def analyze(
         echo_json(
             {
                 "schema_version": SCHEMA_VERSION,
-                "activities": [{**result_to_dict(r, tz), **_band_dict(r, band)} for r in shown],
+                "activities": [{**result_to_dict(r, tz), **band_dict(r, band)} for r in shown],
                 "skipped_sessions": [
                     {"file": r.trace.source, "session_index": r.trace.session_index, "sport": r.trace.sport}
                     for r in skipped
@@ -181,9 +220,7 @@ def analyze(
         for i, r in enumerate(shown):
             if i:
                 click.echo()
-            click.echo(format_summary(r, tz=tz, units=distance_units))
-            if band is not None and r.summary.running_time_s > 0:
-                click.echo(_band_line(r, band))
+            click.echo(format_summary(r, tz=tz, units=distance_units, band=band))
         if skipped:
             by_file: dict[str, list[str]] = {}
             for r in skipped:
@@ -206,38 +243,64 @@ def analyze(
         raise click.exceptions.Exit(EXIT_INPUT)
 
 
-def _band_shares(result: object, band: TargetBand) -> tuple[float, float, float]:
-    from ..gait.analysis import time_in_band_s
+def _analyze_reports(
+    files: list[str],
+    job: Any,
+    cache_dir: str | None,
+    jobs: int | None,
+    scheduler: str | None,
+    as_json: bool,
+    all_sessions: bool,
+) -> None:
+    """Analyze ``files`` in parallel (cached by content, like ``history``) and print them in file order."""
+    import sys
 
-    return time_in_band_s(result.summary, band.low_spm, band.high_spm)  # type: ignore[attr-defined]
+    from .._cache import run_cached
+    from ..report.document import SCHEMA_VERSION
 
-
-def _band_dict(result: object, band: TargetBand | None) -> dict[str, object]:
-    """The ``target`` object of an activity in the JSON (empty without ``--target``)."""
-    if band is None:
-        return {}
-    below, inside, above = _band_shares(result, band)
-    return {
-        "target": {
-            "low_spm": band.low_spm,
-            "high_spm": band.high_spm,
-            "below_s": below,
-            "in_band_s": inside,
-            "above_s": above,
-        }
-    }
-
-
-def _band_line(result: object, band: TargetBand) -> str:
-    from .._timefmt import format_duration
-
-    below, inside, above = _band_shares(result, band)
-    total = below + inside + above
-    pct = [100 * x / total if total > 0 else float("nan") for x in (below, inside, above)]
-    return (
-        f"  target {band.low_spm:g}-{band.high_spm:g} spm: in band {format_duration(inside)}"
-        f" ({pct[1]:.0f} %), below {pct[0]:.0f} %, above {pct[2]:.0f} %"
-    )
+    with byte_progress(is_tty(sys.stderr) and len(files) > 1) as progress:
+        reports, _ = run_cached(
+            job, files, cache_dir=cache_dir, jobs=jobs, progress=progress, scheduler=scheduler
+        )
+    errors: list[dict[str, str]] = []
+    shown: list[Any] = []
+    skipped: list[dict[str, Any]] = []
+    for rep in reports:
+        for w in rep.warnings:
+            click.echo(f"cadence: warning: {w}", err=True)
+        if rep.error is not None:
+            click.echo(f"cadence: error: {rep.error}", err=True)
+            errors.append({"file": rep.file, "error": rep.error})
+            continue
+        if not rep.sessions:
+            click.echo(f"cadence: warning: {rep.file}: no records in this activity", err=True)
+        for s in rep.sessions:
+            if all_sessions or s.is_step_sport:
+                shown.append(s)
+            else:
+                doc = s.document
+                skipped.append({k: doc[k] for k in ("file", "session_index", "sport")})
+    if as_json:
+        echo_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "activities": [s.document for s in shown],
+                "skipped_sessions": skipped,
+                "errors": errors,
+            }
+        )
+    else:
+        for i, s in enumerate(shown):
+            if i:
+                click.echo()
+            click.echo(s.text)
+        by_file: dict[str, list[str]] = {}
+        for sk in skipped:
+            by_file.setdefault(sk["file"], []).append(sk["sport"])
+        for src, sports in by_file.items():
+            click.echo(f"\n{src}: skipped {len(sports)} non-running session(s): {', '.join(sports)}")
+    if errors:
+        raise click.exceptions.Exit(EXIT_INPUT)
 
 
 def _plot_options(plot_path: str | None, target: str | None) -> TargetBand | None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..pipeline import ActivityResult
 
-__all__ = ["SCHEMA_VERSION", "result_to_dict", "series_columns", "step_confidence"]
+__all__ = ["SCHEMA_VERSION", "band_dict", "result_to_dict", "series_columns", "step_confidence"]
 
 SCHEMA_VERSION = 1
 
@@ -115,6 +115,24 @@ def result_to_dict(result: ActivityResult, tz: dt.tzinfo | None = None) -> dict[
         "n_steps": result.steps.n_steps if result.steps is not None else None,
         "step_confidence": step_confidence(result),
         "notes": list(s.notes),
+    }
+
+
+def band_dict(result: ActivityResult, band: Any) -> dict[str, Any]:
+    """Return ``{"target": {...}}``: the running seconds below, in and above ``band`` (``{}`` without one)."""
+    if band is None:
+        return {}
+    from ..gait.analysis import time_in_band_s
+
+    below, inside, above = time_in_band_s(result.summary, band.low_spm, band.high_spm)
+    return {
+        "target": {
+            "low_spm": band.low_spm,
+            "high_spm": band.high_spm,
+            "below_s": below,
+            "in_band_s": inside,
+            "above_s": above,
+        }
     }
 
 

@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from .._timefmt import UNIT_M, UNIT_NAME, format_duration, format_local, format_pace, local_time
-from ..gait.analysis import KmSplit, LapSummary
+from ..coach.band import TargetBand
+from ..gait.analysis import KmSplit, LapSummary, time_in_band_s
 from ..pipeline import ActivityResult
 from .document import step_confidence
 
@@ -101,11 +102,13 @@ def format_summary(
     histogram: bool = True,
     tz: dt.tzinfo | None = None,
     units: str = "metric",
+    band: TargetBand | None = None,
 ) -> str:
     """Return a readable multi-line summary of one activity/session (at most 80 columns but the file name).
 
     Times are on the local clock: the file's own offset (FIT), else ``tz``, else the machine's zone.
-    ``units`` is ``"metric"`` (km, min/km) or ``"imperial"`` (miles, min/mi).
+    ``units`` is ``"metric"`` (km, min/km) or ``"imperial"`` (miles, min/mi). With ``band``, the running
+    time below, in and above it ends the summary.
     """
     tr, s = result.trace, result.summary
     name = tr.source
@@ -199,5 +202,13 @@ def format_summary(
                 f"  {_f(k.running_cadence_spm, '.0f', ' spm')}"
                 + ("" if whole else f"  (last {k.distance_m:.0f} m in {format_duration(k.time_s)})")
             )
+    if band is not None:
+        below, inside, above = time_in_band_s(s, band.low_spm, band.high_spm)
+        total = below + inside + above
+        pct = [100 * x / total if total > 0 else float("nan") for x in (below, inside, above)]
+        lines.append(
+            f"  target {band.low_spm:g}-{band.high_spm:g} spm: in band {format_duration(inside)}"
+            f" ({pct[1]:.0f} %), below {pct[0]:.0f} %, above {pct[2]:.0f} %"
+        )
     lines.extend(f"  note: {n}" for n in s.notes)
     return "\n".join(lines)
