@@ -236,7 +236,12 @@ def analyze(
         from ..report.charts import write_activity_plots
 
         for written in write_activity_plots(
-            plot_path, [r for r in shown if r.trace.is_step_sport], band, force=force
+            plot_path,
+            [r for r in shown if r.trace.is_step_sport],
+            band,
+            force=force,
+            tz=tz,
+            units=distance_units,
         ):
             click.echo(f"wrote {written}", err=True)
     if errors:

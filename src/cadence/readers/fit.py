@@ -51,8 +51,10 @@ _EXTRA_FIELDS: dict[str, tuple[str, float, str]] = {
     "Power": ("power_w", 1.0, "Stryd"),
     "Form Power": ("form_power_w", 1.0, "Stryd"),
     "Leg Spring Stiffness": ("leg_spring_stiffness_kn_m", 1.0, "Stryd"),
-    "enhanced_altitude": ("altitude_m", 1.0, "watch"),
+    # altitude before enhanced_altitude: where the watch writes altitude, fitdecode and the fast decoder
+    # expand it into enhanced_altitude with different rounding; enhanced_altitude alone still counts
     "altitude": ("altitude_m", 1.0, "watch"),
+    "enhanced_altitude": ("altitude_m", 1.0, "watch"),
 }
 #: the largest local-time offset on Earth (UTC+14, Kiribati; UTC-12 the other way)
 _MAX_UTC_OFFSET_S = 14 * 3600
