@@ -137,3 +137,26 @@ def test_tz_option(sample_data: Path) -> None:
     # a FIT file carries its own offset: --tz does not move it
     out = CliRunner().invoke(cli, ["analyze", str(sample_data / PORTLAND), "--tz", "Asia/Tokyo"]).output
     assert "09:29 UTC-08:00" in out
+
+
+def test_band_colours_only_on_a_colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cadence.cli import _common
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr(_common, "is_tty", lambda stream=None: True)
+    assert _common.paint("in band 62 %", "in") == "\x1b[32min band 62 %\x1b[0m"
+    assert _common.paint("above", "above").startswith("\x1b[31m")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _common.paint("in band 62 %", "in") == "in band 62 %"
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setattr(_common, "is_tty", lambda stream=None: False)
+    assert _common.paint("below", "below") == "below"
+
+
+def test_options_named_as_typed() -> None:
+    from conftest import run_cadence
+
+    proc = run_cadence("plan", "160", "--sessions-per-week", "9")
+    assert proc.returncode == 2 or proc.returncode == 1
+    assert "--sessions-per-week 9" in proc.stderr and "sessions_per_week" not in proc.stderr

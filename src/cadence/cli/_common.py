@@ -198,3 +198,18 @@ def byte_progress(show: bool, label: str = "analyzing") -> Iterator[Callable[[in
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
+
+
+#: colours of the band shares: below the band, in it, above it
+_BAND_COLOURS = {"below": "yellow", "in": "green", "above": "red"}
+
+
+def paint(text: str, kind: str) -> str:
+    """Colour ``text`` for a band share (``below``, ``in``, ``above``) when stdout is a colour terminal.
+
+    ``NO_COLOR`` (any value, https://no-color.org) and a non-terminal stdout give the text unchanged;
+    click.echo also strips colour when the output is redirected.
+    """
+    if os.environ.get("NO_COLOR") or not is_tty() or os.environ.get("TERM") == "dumb":
+        return text
+    return click.style(text, fg=_BAND_COLOURS[kind])

@@ -50,7 +50,8 @@ if TYPE_CHECKING:
     "--steps",
     "steps_path",
     type=click.Path(dir_okay=False, path_type=str),
-    help="Accelerometer input: write the detected step times (seconds, one per line) to this file.",
+    help="Accelerometer input: write the detected step times to this file (a step_time_s header, then "
+    "seconds from the start, one per line).",
 )
 @click.option("--force", is_flag=True, help="Overwrite the --series/--plot/--steps files if they exist.")
 @click.option(
@@ -192,8 +193,10 @@ def analyze(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 file_results = analyze_file(path, options, accel=accel)
+            noted = {n for r in file_results for n in r.summary.notes} if not as_json else set()
             for w in caught:
-                click.echo(f"cadence: warning: {w.message}", err=True)
+                if str(w.message) not in noted:  # a note in the summary is said once, there
+                    click.echo(f"cadence: warning: {w.message}", err=True)
         except CadenceError as exc:
             click.echo(f"cadence: error: {exc}", err=True)
             errors.append({"file": path, "error": str(exc)})
@@ -272,7 +275,9 @@ def _analyze_reports(
     skipped: list[dict[str, Any]] = []
     for rep in reports:
         for w in rep.warnings:
-            click.echo(f"cadence: warning: {w}", err=True)
+            # a warning the summary prints as a note is said once, there (text output only)
+            if as_json or not any(str(w) in sess.text for sess in rep.sessions):
+                click.echo(f"cadence: warning: {w}", err=True)
         if rep.error is not None:
             click.echo(f"cadence: error: {rep.error}", err=True)
             errors.append({"file": rep.file, "error": rep.error})
@@ -370,6 +375,7 @@ def _write_steps(path: str, results: list, force: bool) -> None:
         )
     times = with_steps[0].steps.step_times_s
     with atomic_output(path, force=force) as fh:
+        fh.write("step_time_s\n")  # seconds from the start of the recording, one step per line
         if times.size:
             fh.write("\n".join(np.char.mod("%.3f", times).tolist()) + "\n")
     click.echo(f"wrote {path} ({times.size} steps)", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import echo_json, load_plan_session, resolve_units, units_option
+from ._common import echo_json, load_plan_session, paint, resolve_units, units_option
 from ._runs import clock, load_runs
 
 SCHEMA_VERSION = 1
@@ -153,7 +153,12 @@ def check(
             f"  band {low:g}-{high:g} spm   running {clock(o.running_time_s)} at {o.cadence_spm:.1f} spm"
         )
         click.echo(
-            f"  in band {o.in_band_pct:5.1f} %   below {o.below_pct:5.1f} %   above {o.above_pct:5.1f} %"
+            "  "
+            + paint(f"in band {o.in_band_pct:5.1f} %", "in")
+            + "   "
+            + paint(f"below {o.below_pct:5.1f} %", "below")
+            + "   "
+            + paint(f"above {o.above_pct:5.1f} %", "above")
         )
         for line in dynamics_lines(r.summary.dynamics, r.trace.dynamics_source):
             click.echo(line)
@@ -202,6 +207,10 @@ def _row(share: object) -> str:
     if share.running_time_s <= 0:
         return f"{clock(0):>8} {'-':>6} {'-':>6} {'-':>7} {'-':>6}"
     return (
-        f"{clock(share.running_time_s):>8} {share.cadence_spm:6.1f} {share.below_pct:5.1f}% "
-        f"{share.in_band_pct:6.1f}% {share.above_pct:5.1f}%"
+        f"{clock(share.running_time_s):>8} {share.cadence_spm:6.1f} "
+        + paint(f"{share.below_pct:5.1f}%", "below")
+        + " "
+        + paint(f"{share.in_band_pct:6.1f}%", "in")
+        + " "
+        + paint(f"{share.above_pct:5.1f}%", "above")
     )
