@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ._common import echo_json, load_plan_session, paint, resolve_units, units_option
 from ._runs import clock, load_runs
+
+if TYPE_CHECKING:
+    from ..coach.adherence import Adherence
 
 SCHEMA_VERSION = 1
 
@@ -139,51 +144,60 @@ def check(
             }
         )
         return
-    from .._timefmt import UNIT_M, UNIT_NAME, format_duration
-    from ..report.text import dynamics_lines
-
     units = resolve_units(distance_units)
-    per_unit, unit = UNIT_M[units], UNIT_NAME[units]
     for i, (c, r) in enumerate(zip(checks, results, strict=True)):
         if i:
             click.echo()
-        o = c.overall
-        click.echo(f"{c.source}" + (f"  (session {c.session_index})" if c.session_index else ""))
-        click.echo(
-            f"  band {low:g}-{high:g} spm   running {clock(o.running_time_s)} at {o.cadence_spm:.1f} spm"
-        )
-        click.echo(
-            "  "
-            + paint(f"in band {o.in_band_pct:5.1f} %", "in")
-            + "   "
-            + paint(f"below {o.below_pct:5.1f} %", "below")
-            + "   "
-            + paint(f"above {o.above_pct:5.1f} %", "above")
-        )
-        for line in dynamics_lines(r.summary.dynamics, r.trace.dynamics_source):
+        echo_adherence(c, r, units)
+
+
+def echo_adherence(c: Adherence, result: object = None, units: str = "metric") -> None:
+    """Print one run's adherence the way ``cadence check`` does (``cadence live`` ends with it too).
+
+    With the analyzed ``result``, its running dynamics and each lap's pace (in ``units``) are shown too.
+    """
+    from .._timefmt import UNIT_M, UNIT_NAME, format_duration
+
+    low, high = c.low_spm, c.high_spm
+    o = c.overall
+    click.echo(f"{c.source}" + (f"  (session {c.session_index})" if c.session_index else ""))
+    click.echo(f"  band {low:g}-{high:g} spm   running {clock(o.running_time_s)} at {o.cadence_spm:.1f} spm")
+    click.echo(
+        "  "
+        + paint(f"in band {o.in_band_pct:5.1f} %", "in")
+        + "   "
+        + paint(f"below {o.below_pct:5.1f} %", "below")
+        + "   "
+        + paint(f"above {o.above_pct:5.1f} %", "above")
+    )
+    if result is not None:
+        from ..report.text import dynamics_lines
+
+        summary, trace = result.summary, result.trace  # type: ignore[attr-defined]
+        for line in dynamics_lines(summary.dynamics, trace.dynamics_source):
             click.echo(line)
-        if c.laps:
-            head = f"{'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
-            click.echo(f"  {'lap':<4} {'start':>7} {'/' + unit:>6} {head}")
-            for k, lap in enumerate(c.laps):
-                pace = float(_lap_extra(r, k).get("pace_s_per_km", float("nan"))) * per_unit / 1000  # type: ignore[arg-type]
-                click.echo(
-                    f"  {lap.label[4:]:<4} {clock(lap.start_s):>7} {format_duration(pace):>6} " + _row(lap)
-                )
-        if c.silent:
-            click.echo("  without the metronome:")
+    if c.laps:
+        head = f"{'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
+        unit = UNIT_NAME[units]
+        click.echo(f"  {'lap':<4} {'start':>7} {'/' + unit:>6} {head}")
+        for k, lap in enumerate(c.laps):
+            extra = _lap_extra(result, k) if result is not None else {}
+            pace = float(extra.get("pace_s_per_km", float("nan"))) * UNIT_M[units] / 1000  # type: ignore[arg-type]
             click.echo(
-                f"  {'segment':<17} {'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
+                f"  {lap.label[4:]:<4} {clock(lap.start_s):>7} {format_duration(pace):>6} " + _row(lap)
             )
-            for s in c.silent:
-                verdict = {True: "held", False: "dropped", None: "too little running to tell"}[s.held]
-                click.echo(f"  {s.share.label:<17} " + _row(s.share) + f"  {verdict}")
-            cued_txt = (
-                f"; {c.cued_cadence_spm:.1f} spm with the metronome"
-                if c.cued_cadence_spm == c.cued_cadence_spm
-                else ""
-            )
-            click.echo(f"  held in {c.n_held} of {c.n_judged} silent segments{cued_txt}")
+    if c.silent:
+        click.echo("  without the metronome:")
+        click.echo(f"  {'segment':<17} {'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}")
+        for s in c.silent:
+            verdict = {True: "held", False: "dropped", None: "too little running to tell"}[s.held]
+            click.echo(f"  {s.share.label:<17} " + _row(s.share) + f"  {verdict}")
+        cued_txt = (
+            f"; {c.cued_cadence_spm:.1f} spm with the metronome"
+            if c.cued_cadence_spm == c.cued_cadence_spm
+            else ""
+        )
+        click.echo(f"  held in {c.n_held} of {c.n_judged} silent segments{cued_txt}")
 
 
 def _lap_extra(result: object, k: int) -> dict[str, object]:
