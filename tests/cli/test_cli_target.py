@@ -220,7 +220,7 @@ def test_check_time_in_band_on_shared_runs(shared_dir: Path) -> None:
         (["target", "no_such_run.fit"], 1, "no such file"),
         (["plan", "160", "--increase", "5-10"], 2, "one number"),
         (["plan", "160", "--start-date", "2026-13-01"], 2, "--start-date"),
-        (["plan", "160", "--sessions-per-week", "9"], 2, "sessions_per_week"),
+        (["plan", "160", "--sessions-per-week", "9"], 2, "--sessions-per-week 9"),
         (["plan", "160", "--time", "25:00"], 2, "--time"),
         (["check", P], 2, "--target"),
         (["check", P, "--target", "fast"], 2, "--target"),
