@@ -160,3 +160,25 @@ def test_options_named_as_typed() -> None:
     proc = run_cadence("plan", "160", "--sessions-per-week", "9")
     assert proc.returncode == 2 or proc.returncode == 1
     assert "--sessions-per-week 9" in proc.stderr and "sessions_per_week" not in proc.stderr
+
+
+def test_target_on_a_folder_pools_the_cached_run_moments(
+    sample_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder goes through the history cache (parallel, cached): the same line as the files analyzed."""
+    from conftest import run_cadence
+
+    files = [str(sample_data / n) for n in (PORTLAND, FENIX2, "mukti__triathlon_summary_last.fit")]
+    by_files = json.loads(CliRunner().invoke(cli, ["target", *files, "--pace", "5:30/km", "--json"]).output)
+    monkeypatch.setenv("CADENCE_CACHE_DIR", str(tmp_path / "cache"))
+    proc = run_cadence("target", str(sample_data), "--pace", "5:30/km", "--json")
+    again = run_cadence("target", str(sample_data), "--pace", "5:30/km", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert list((tmp_path / "cache").rglob("*.json"))  # the facts were cached
+    for d in (json.loads(proc.stdout), json.loads(again.stdout)):
+        speed, ref = d["speed"], by_files["speed"]
+        assert speed["cadence_at_speed_spm"] == pytest.approx(ref["cadence_at_speed_spm"], abs=1e-3)
+        assert speed["se_spm"] == pytest.approx(ref["se_spm"], abs=1e-3)
+        assert d["baseline_spm"] == pytest.approx(by_files["baseline_spm"], abs=1e-3)
+        watch = by_files["runs"]["watch_avg_cadence_spm"]
+        assert d["runs"]["watch_avg_cadence_spm"] == pytest.approx(watch, abs=1e-3)

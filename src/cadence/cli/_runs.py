@@ -53,6 +53,27 @@ def load_runs(paths: tuple[str, ...]) -> list[ActivityResult]:
     return runs
 
 
+def _cached_facts(paths: tuple[str, ...]) -> list[Any]:
+    """The run sessions' history facts of every file (cached by content, parallel); a bad file stops it."""
+    from .._cache import default_cache_dir
+    from ..coach.history import collect_facts
+    from ..errors import InputFormatError
+    from ..pipeline import find_activity_files
+
+    files = list(dict.fromkeys(os.path.realpath(f) for f in find_activity_files(paths)))
+    if not files:
+        raise click.UsageError(f"no activity files found in {', '.join(paths)}")
+    outcomes, _ = collect_facts(files, cache_dir=default_cache_dir())
+    for o in outcomes:
+        if o.error is not None:
+            raise InputFormatError(o.file, o.error.removeprefix(f"{o.file}: "))
+    facts = [f for o in outcomes for f in o.sessions if f.is_step_sport and f.running_time_s > 0]
+    if not facts:
+        where = files[0] if len(files) == 1 else f"{files[0]} and {len(files) - 1} more"
+        raise InputFormatError(where, "no running in this activity (nothing at or above 140 spm)")
+    return facts
+
+
 def clock(seconds: float) -> str:
     """Format seconds as a clock (see :func:`cadence._timefmt.format_duration`)."""
     from .._timefmt import format_duration
@@ -77,11 +98,13 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
     """Resolve a number, or the running cadence of runs, or (--speed/--pace) their cadence at a speed."""
     from ..coach.target import (
         TargetWarning,
+        baseline_from_facts,
         baseline_from_results,
         baseline_warnings,
         format_pace,
         parse_speed_ms,
         speed_baseline,
+        speed_model_from_facts,
         speed_model_from_results,
     )
     from ..errors import ParameterError
@@ -100,8 +123,14 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
             raise ParameterError("--speed/--pace need runs to fit cadence against speed: give FIT files")
         return ResolvedBaseline(number, "given", lines=[f"baseline  {number:g} spm (given)"])
 
-    runs = load_runs(args)
-    base = baseline_from_results(runs)
+    model = None
+    if speed_ms is not None and any(os.path.isdir(a) for a in args):
+        # a folder: the history's cached per-run moments, analyzed in parallel where not cached yet
+        facts = _cached_facts(args)
+        base, model = baseline_from_facts(facts), speed_model_from_facts(facts)
+    else:
+        runs = load_runs(args)
+        base = baseline_from_results(runs)
     out = ResolvedBaseline(
         base.running_cadence_spm,
         "runs",
@@ -128,7 +157,7 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
         )
     if speed_ms is None:
         return out
-    sb = speed_baseline(speed_model_from_results(runs), speed_ms, base.running_cadence_spm)
+    sb = speed_baseline(model or speed_model_from_results(runs), speed_ms, base.running_cadence_spm)
     fit = sb.model.fit
     out.speed = {
         "speed_ms": sb.speed_ms,

@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 #: bump when SessionFacts or the analysis behind them changes: old cache entries are then ignored
-HISTORY_VERSION = 2
+HISTORY_VERSION = 3
 DEFAULT_REFERENCE_SPEED_MS = 3.0
 #: sessions of these sports are runs; walks and hikes (other step sports) only with ``include_walks``
 RUN_SPORTS = frozenset({"running", "trail_running"})
@@ -99,6 +99,9 @@ class SessionFacts:
     utc_offset_s: float | None = None
     step_length_source: str = ""
     dynamics: dict[str, float] = dataclasses.field(default_factory=dict)
+    timer_time_s: float = float("nan")
+    watch_avg_cadence_spm: float = float("nan")
+    max_sustained_spm: float = float("nan")
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (``nan`` stays ``nan``: the cache is read back by Python only)."""
@@ -274,6 +277,9 @@ def session_facts(result: Any) -> SessionFacts:
         utc_offset_s=tr.utc_offset_s,
         step_length_source=s.step_length_source,
         dynamics=dict(s.dynamics),
+        timer_time_s=float(s.timer_time_s),
+        watch_avg_cadence_spm=float(s.watch_avg_cadence_spm),
+        max_sustained_spm=float(s.cadence_max_sustained_spm),
     )
 
 

@@ -26,6 +26,7 @@ from .speed import SpeedStats, cadence_at_speed, pool_speed_stats, speed_stats
 if TYPE_CHECKING:
     from ..gait.analysis import SpeedFit
     from ..pipeline import ActivityResult
+    from .history import SessionFacts
 
 __all__ = [
     "DEFAULT_INCREASE_PCT",
@@ -393,6 +394,54 @@ def baseline_from_results(results: Sequence[ActivityResult]) -> Baseline:
         max_sustained_spm=float(np.nanmax(sustained)) if np.isfinite(sustained).any() else float("nan"),
         n_runs=len(runs),
         sources=tuple(dict.fromkeys(r.trace.source for r in runs)),
+    )
+
+
+def baseline_from_facts(facts: Sequence[SessionFacts]) -> Baseline:
+    """:func:`baseline_from_results` from the history's cached per-run facts (no records needed)."""
+    runs = [f for f in facts if f.running_time_s > 0 and math.isfinite(f.running_cadence_spm)]
+    if not runs:
+        nan = float("nan")
+        return Baseline(nan, 0.0, nan, nan, 0, ())
+    t = np.array([f.running_time_s for f in runs])
+    c = np.array([f.running_cadence_spm for f in runs])
+    timer = np.array([f.timer_time_s for f in runs])
+    watch = np.array([f.watch_avg_cadence_spm for f in runs])
+    ok = np.isfinite(watch) & np.isfinite(timer) & (timer > 0)
+    sustained = np.array([f.max_sustained_spm for f in runs])
+    return Baseline(
+        running_cadence_spm=float(np.average(c, weights=t)),
+        running_time_s=float(t.sum()),
+        watch_avg_cadence_spm=float(np.average(watch[ok], weights=timer[ok])) if ok.any() else float("nan"),
+        max_sustained_spm=float(np.nanmax(sustained)) if np.isfinite(sustained).any() else float("nan"),
+        n_runs=len(runs),
+        sources=tuple(dict.fromkeys(f.file for f in runs)),
+    )
+
+
+def speed_model_from_facts(facts: Sequence[SessionFacts]) -> SpeedModel:
+    """Return the pooled speed model from cached per-run moments (what ``history`` keeps): no re-analysis.
+
+    The line is the same as :func:`pooled_speed_model`'s over all the records (pooled exactly from the
+    moments); ``fit.n`` counts running seconds with a speed (one record a second on most watches).
+    """
+    from ..gait.analysis import SpeedFit
+
+    stats = pool_speed_stats([f.speed for f in facts])
+    fit = SpeedFit(
+        slope_spm_per_ms=stats.slope_spm_per_ms,
+        intercept_spm=stats.intercept_spm,
+        r2=stats.r2,
+        n=int(stats.seconds),
+        speed_min_ms=stats.speed_p05_ms,
+        speed_max_ms=stats.speed_p95_ms,
+    )
+    return SpeedModel(
+        fit=fit,
+        speed_p05_ms=stats.speed_p05_ms,
+        speed_p95_ms=stats.speed_p95_ms,
+        n_runs=stats.n_runs,
+        stats=stats,
     )
 
 
