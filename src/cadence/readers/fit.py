@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..datatypes import STEP_SPORTS, CadenceTrace, DeviceSummary
-from ..errors import CadenceWarning, InputFormatError
+from ..errors import CadenceWarning, InputFormatError, NotActivityError
 
 __all__ = ["read_fit"]
 
@@ -237,7 +237,8 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
     """Turn what one pass collected into traces (pure: no I/O), one per session."""
     activity_types = [k for k in raw.file_types if k not in _NOT_ACTIVITY]
     if raw.file_types and not activity_types and not raw.t:
-        raise InputFormatError(spath, f"is {_NOT_ACTIVITY[raw.file_types[0]]}, not an activity")
+        kind = raw.file_types[0]
+        raise NotActivityError(spath, f"is {_NOT_ACTIVITY[kind]}, not an activity", kind=kind)
     if not raw.t and not raw.sessions:
         if broke:
             raise InputFormatError(spath, f"no activity data before the file broke off: {broke}")
@@ -293,6 +294,8 @@ class _RecordColumns:
                 return np.full(t_abs.size, np.nan)
             try:
                 arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
+                if arr.ndim != 1:  # every record put a tuple in the field (FR55 speed): not a number
+                    raise ValueError("not one number per record")
             except (TypeError, ValueError):  # a malformed file put a tuple or text in a numeric field
                 arr = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)
             arr = arr[order]
