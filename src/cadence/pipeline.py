@@ -262,8 +262,8 @@ def describe_skipped(counts: Mapping[str, int]) -> str:
     if not total:
         return ""
     parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"skipped {total} file{'s' if total != 1 else ''} that {'are' if total != 1 else 'is'} not " \
-        f"activit{'ies' if total != 1 else 'y'}: {parts}"
+    what = "files that are not activities" if total != 1 else "file that is not an activity"
+    return f"skipped {total} {what}: {parts}"
 
 
 def _fit_accel(path: str, first_index: int) -> Loaded:

@@ -89,7 +89,7 @@ def analyze(
     time_unit: str = "auto",
     fs_hz: float | None = None,
 ) -> None:
-    """Running cadence of the activities in PATHS (FIT files, or folders searched recursively).
+    """Running cadence of the activities in PATHS (FIT, TCX, GPX, .gz, zips and exports, or folders).
 
     Reports the running cadence over the time actually spent running (pauses, stops and walk breaks
     excluded) next to the watch's own session average, which includes them. Multisport files are analyzed
@@ -109,9 +109,9 @@ def analyze(
     """
     import warnings
 
-    from ..errors import CadenceError, ParameterError
+    from ..errors import CadenceError, NotActivityError, ParameterError
     from ..gait.analysis import AnalysisOptions
-    from ..pipeline import analyze_file, find_activity_files
+    from ..pipeline import analyze_file, describe_skipped, scan_activity_files, skipped_kind
     from ..readers.accel_csv import AccelReadOptions
     from ..report.document import SCHEMA_VERSION, result_to_dict
     from ..report.text import format_summary
@@ -133,12 +133,17 @@ def analyze(
     except ParameterError as exc:
         raise click.BadParameter(str(exc)) from None
 
-    files = list(find_activity_files(paths))
-    if not files:
+    scan = scan_activity_files(paths)
+    files = list(scan.files)
+    if not files and not scan.skipped:
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
+    for member, why in scan.refused:
+        click.echo(f"cadence: skipped: {member}: {why}", err=True)
 
     results = []
     errors: list[dict[str, str]] = []
+    not_activities: dict[str, int] = dict(scan.skipped)
+    explicit = set(paths)
     for path in files:
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -146,6 +151,14 @@ def analyze(
                 file_results = analyze_file(path, options, accel=accel)
             for w in caught:
                 click.echo(f"cadence: warning: {w.message}", err=True)
+        except NotActivityError as exc:
+            if path in explicit:  # named on its own: an input error (found in a folder: counted)
+                click.echo(f"cadence: error: {exc}", err=True)
+                errors.append({"file": path, "error": str(exc)})
+            else:
+                kind = skipped_kind(exc)
+                not_activities[kind] = not_activities.get(kind, 0) + 1
+            continue
         except CadenceError as exc:
             click.echo(f"cadence: error: {exc}", err=True)
             errors.append({"file": path, "error": str(exc)})
@@ -166,6 +179,7 @@ def analyze(
                     for r in skipped
                 ],
                 "errors": errors,
+                "skipped_files": not_activities,
             }
         )
     else:
@@ -179,6 +193,8 @@ def analyze(
                 by_file.setdefault(r.trace.source, []).append(r.trace.sport)
             for src, sports in by_file.items():
                 click.echo(f"\n{src}: skipped {len(sports)} non-running session(s): {', '.join(sports)}")
+    if not_activities:
+        click.echo(f"cadence: {describe_skipped(not_activities)}", err=True)
 
     if series_path:
         _write_series(series_path, shown, force)
@@ -191,7 +207,9 @@ def analyze(
             plot_path, [r for r in shown if r.trace.is_step_sport], band, force=force
         ):
             click.echo(f"wrote {written}", err=True)
-    if errors:
+    if not results:  # exit 1 only when no activity was read; errors beside read ones are listed above
+        if not errors:
+            click.echo("cadence: error: no activity was read", err=True)
         raise click.exceptions.Exit(EXIT_INPUT)
 
 

@@ -23,8 +23,9 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 #: bump when SessionFacts or the analysis behind them changes: old cache entries are then ignored
-HISTORY_VERSION = 1
+HISTORY_VERSION = 2
 DEFAULT_REFERENCE_SPEED_MS = 3.0
 #: how far (m/s) the reference speed may lie outside the run's 5th-95th percentile of running speed
 REFERENCE_MARGIN_MS = 0.3
@@ -138,6 +139,8 @@ class FileOutcome:
     sessions: tuple[SessionFacts, ...] = ()
     error: str | None = None
     from_cache: bool = False
+    #: the kind of a readable file that is not an activity ("settings", "workouts", ...): skipped, not failed
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,8 @@ class History:
     n_files: int = 0
     n_analyzed: int = 0
     n_from_cache: int = 0
+    #: files that are not activities (settings, monitoring, workouts, unknown...), counted by kind
+    skipped_files: dict[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -343,7 +348,15 @@ def cadence_at_reference(speed: SpeedStats, reference_speed_ms: float) -> tuple[
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
-    """BLAKE2b (128-bit) hex digest of the file's bytes."""
+    """BLAKE2b (128-bit) hex digest of the file's bytes (of the member's, for a member of a zip)."""
+    if not os.path.exists(path):
+        from ..errors import InputFormatError
+        from ..readers.archive import read_source
+
+        try:
+            return hashlib.blake2b(read_source(os.fspath(path)), digest_size=16).hexdigest()
+        except InputFormatError as exc:
+            raise OSError(str(exc)) from None
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
@@ -367,7 +380,7 @@ def _cache_read(cache_dir: Path, key: str, path: str) -> FileOutcome | None:
         return None  # missing or damaged entry: analyze again (and overwrite it)
     # the same bytes may sit under another name: the cached facts name the file they were made from
     sessions = tuple(dataclasses.replace(s, file=path) for s in sessions)
-    return FileOutcome(path, sessions, raw.get("error"), from_cache=True)
+    return FileOutcome(path, sessions, raw.get("error"), from_cache=True, skipped=raw.get("skipped"))
 
 
 def _cache_write(cache_dir: Path, key: str, outcome: FileOutcome) -> bool:
@@ -375,7 +388,11 @@ def _cache_write(cache_dir: Path, key: str, outcome: FileOutcome) -> bool:
     from .._atomic import atomic_output
 
     dest = _cache_path(cache_dir, key)
-    payload = {"sessions": [s.to_json() for s in outcome.sessions], "error": outcome.error}
+    payload = {
+        "sessions": [s.to_json() for s in outcome.sessions],
+        "error": outcome.error,
+        "skipped": outcome.skipped,
+    }
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(dest, force=True) as fh:
@@ -392,12 +409,15 @@ def analyze_for_history(path: str, options: AnalysisOptions | None = None) -> Fi
 
     Runs in a worker process: returns small picklable data, never raises for a bad file.
     """
-    from ..pipeline import analyze_file
+    from ..errors import NotActivityError
+    from ..pipeline import analyze_file, skipped_kind
 
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             results = analyze_file(path, options)
+    except NotActivityError as exc:
+        return FileOutcome(path, skipped=skipped_kind(exc))
     except CadenceError as exc:
         return FileOutcome(path, error=str(exc))
     extra = tuple(str(w.message) for w in caught)
@@ -615,6 +635,7 @@ def build_history(
     reference_speed_ms: float = DEFAULT_REFERENCE_SPEED_MS,
     include_walks: bool = False,
     n_analyzed: int = 0,
+    skipped_files: Mapping[str, int] | None = None,
 ) -> History:
     """Build the runs, ISO weeks and trend from the files' facts.
 
@@ -631,6 +652,8 @@ def build_history(
         are runs; a walk with a few fast stretches would blur a running trend).
     n_analyzed : int
         Passed through to :attr:`History.n_analyzed` (files not from the cache).
+    skipped_files : mapping of str to int, optional
+        Files the folder scan passed over, by kind (added to the outcomes' non-activity files).
 
     Returns
     -------
@@ -658,7 +681,9 @@ def build_history(
                 )
                 continue
             if not f.running_time_s > 0:
-                skipped.append(SkippedSession(f.file, f.session_index, f.sport, "no running in this session"))
+                no_cadence = "no cadence recorded" in f.notes
+                why = "no cadence recorded" if no_cadence else "no running in this session"
+                skipped.append(SkippedSession(f.file, f.session_index, f.sport, why))
                 continue
             if f.start_time is not None:
                 ident = (f.start_time, f.sport, round(f.running_time_s))
@@ -669,6 +694,8 @@ def build_history(
                     continue
                 seen[ident] = f.file
             runs.append(_run_row(f, band, reference_speed_ms))
+    kinds: Counter[str] = Counter(skipped_files or {})
+    kinds.update(o.skipped for o in outcomes if o.skipped is not None)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     runs.sort(key=lambda r: (r.start_time or far, r.file, r.session_index))
     weeks = _weeks(runs)
@@ -684,6 +711,7 @@ def build_history(
         n_files=n_files,
         n_analyzed=n_analyzed,
         n_from_cache=sum(o.from_cache for o in outcomes),
+        skipped_files=dict(kinds),
     )
 
 
@@ -743,6 +771,7 @@ def history_to_dict(h: History) -> dict[str, Any]:
             "analyzed": h.n_analyzed,
             "from_cache": h.n_from_cache,
             "failed": len(h.errors),
+            "not_activities": dict(h.skipped_files),
         },
     }
 
