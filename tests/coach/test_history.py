@@ -294,7 +294,7 @@ def test_cli_lists_bad_files_and_keeps_going(run_folder: Path, tmp_path: Path) -
     payload = json.loads(proc.stdout)
     failed = {Path(e["file"]).name for e in payload["errors"]}
     assert failed == {"junk.fit", "empty.fit"}  # the settings file is not an activity: counted, not failed
-    assert "skipped 1 file that is not an activity: 1 settings" in proc.stdout + proc.stderr
+    assert "skipped 2 files that are not activities: 1 settings, 1 unknown" in proc.stderr
     for name in failed:  # one line each on stderr, naming the file
         assert sum(name in line for line in proc.stderr.splitlines()) == 1
     assert sorted(Path(r["file"]).name for r in payload["runs"]) == ["fenix2.FIT", "portland.fit"]
@@ -304,7 +304,7 @@ def test_cli_lists_bad_files_and_keeps_going(run_folder: Path, tmp_path: Path) -
         "analyzed": 6,
         "from_cache": 0,
         "failed": 2,
-        "not_activities": {"settings": 1},
+        "not_activities": {"settings": 1, "unknown": 1},
     }
     assert all(0 <= r["band_fraction"] <= 1 for r in payload["runs"])
     again = run_cadence(

@@ -151,6 +151,10 @@ def history(
         from ..coach.history import history_to_dict
 
         echo_json(history_to_dict(h))
+        if h.skipped_files:
+            from ..pipeline import describe_skipped
+
+            click.echo(f"cadence: {describe_skipped(h.skipped_files)}", err=True)
     else:
         click.echo(format_history(h))
     if csv_path:
