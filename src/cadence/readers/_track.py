@@ -36,8 +36,6 @@ EARTH_RADIUS_M = 6_371_008.8
 #: a raw running cadence at or above this cannot be strides/min (it would be 250+ steps/min, a sprint no
 #: distance runner holds): it was written in steps/min (a foot pod or an app that writes steps)
 STEPS_MIN_RAW = 125.0
-#: window (records) of the local context used to tell a strides reading among steps readings
-_CONTEXT_RECORDS = 15
 
 Source = str | os.PathLike[str] | bytes
 
@@ -199,9 +197,9 @@ def cadence_steps_per_reading(raw: NDArray[np.float64]) -> tuple[NDArray[np.floa
     strides in one run (values near 88 and near 176 on one treadmill run). Per reading:
 
     * a value of :data:`STEPS_MIN_RAW` (125) or more cannot be strides (250+ spm): it is steps, kept;
-    * when most moving readings are steps (the median is 125+), the file writes steps: a reading of about
-      half its neighbours (0.4-0.6x the local median) is a stride reading among them and is doubled, the
-      rest (walking in steps, about 100-125) kept;
+    * when most moving readings are steps (their median is 125+), the file writes steps: a reading under 125
+      whose double is within 20 % of the steps readings' median is a stride reading among them and is
+      doubled (the 88s of a run at 176); the rest (walking written in steps, about 100-125) are kept;
     * otherwise a value is strides and doubled.
 
     Returns
@@ -220,19 +218,9 @@ def cadence_steps_per_reading(raw: NDArray[np.float64]) -> tuple[NDArray[np.floa
         as_steps = np.isfinite(r) & (r >= STEPS_MIN_RAW)
         out = np.where(as_steps, r, 2.0 * r)
         return out, int(as_steps.sum()), "strides"
-    # local median of the moving readings around each record (edges padded)
-    filled = np.where(moving, r, np.nan)
-    half = _CONTEXT_RECORDS // 2
-    padded = np.pad(filled, (half, half), mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, _CONTEXT_RECORDS)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            local = np.nanmedian(windows, axis=-1)
-        ratio = r / local
-    strides = moving & (r < STEPS_MIN_RAW) & (ratio >= 0.4) & (ratio <= 0.6)
+    steps_level = float(np.median(r[moving & (r >= STEPS_MIN_RAW)]))
+    with np.errstate(invalid="ignore"):
+        strides = moving & (r < STEPS_MIN_RAW) & (np.abs(2.0 * r / steps_level - 1.0) <= 0.2)
     out = np.where(strides, 2.0 * r, r)
     return out, int((np.isfinite(r) & (r > 0) & ~strides).sum()), "steps"
 
@@ -354,7 +342,11 @@ def build_trace(
     if step:
         cadence, n_steps, convention = cadence_steps_per_reading(raw)
         if convention == "steps":
-            notes.append(f"cadence written in steps/min ({n_steps} readings kept as steps)")
+            n_doubled = int((np.isfinite(raw) & (raw > 0)).sum()) - n_steps
+            notes.append(
+                f"cadence written in steps/min: {n_steps} readings kept, {n_doubled} stride readings among"
+                " them doubled"
+            )
         elif n_steps:
             notes.append(f"{n_steps} cadence readings were already steps/min (a foot pod): kept, not doubled")
     else:
