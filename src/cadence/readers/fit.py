@@ -12,9 +12,11 @@ FIT stores running cadence in strides per minute; it is converted once, here:
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +28,8 @@ from ..datatypes import STEP_SPORTS, CadenceTrace, DeviceSummary
 from ..errors import CadenceWarning, InputFormatError, NotActivityError
 
 __all__ = ["read_fit"]
+
+_log = logging.getLogger(__name__)
 
 #: seconds between the Unix epoch and the FIT epoch (1989-12-31 00:00 UTC)
 FIT_EPOCH_UNIX_S = 631065600
@@ -58,12 +62,13 @@ class _Raw:
     """Everything collected from one pass over the file (mutable while reading)."""
 
     file_types: list[str] = field(default_factory=list)
-    t: list[float] = field(default_factory=list)
-    cadence: list[Any] = field(default_factory=list)
-    fractional: list[Any] = field(default_factory=list)
-    speed: list[Any] = field(default_factory=list)
-    distance: list[Any] = field(default_factory=list)
-    heart_rate: list[Any] = field(default_factory=list)
+    # record columns: lists (fitdecode) or float arrays (fast decoder)
+    t: Any = field(default_factory=list)
+    cadence: Any = field(default_factory=list)
+    fractional: Any = field(default_factory=list)
+    speed: Any = field(default_factory=list)
+    distance: Any = field(default_factory=list)
+    heart_rate: Any = field(default_factory=list)
     timer_events: list[tuple[float, str]] = field(default_factory=list)
     sessions: list[dict[str, Any]] = field(default_factory=list)
     lap_starts: list[float] = field(default_factory=list)
@@ -87,75 +92,156 @@ def _num(value: Any) -> float:
     return float(value)
 
 
+def _absorb(raw: _Raw, frame: Any) -> None:
+    """Add one non-record data message (a fitdecode ``FitDataMessage``) to what was collected."""
+    name = frame.name
+    if name == "event":
+        if frame.get_value("event", fallback=None) == "timer":
+            t = _fit_seconds(frame.get_value("timestamp", fallback=None))
+            kind = frame.get_value("event_type", fallback=None)
+            if t is not None and isinstance(kind, str):
+                raw.timer_events.append((t, kind))
+    elif name == "session":
+        raw.sessions.append({f.name: f.value for f in frame.fields})
+    elif name == "lap":
+        start = _fit_seconds(frame.get_value("start_time", fallback=None))
+        if start is not None:
+            raw.lap_starts.append(start)
+    elif name == "file_id":
+        kind = frame.get_value("type", fallback=None)
+        raw.file_types.append(str(kind) if kind is not None else "unknown")
+        if not raw.device_name:
+            maker = frame.get_value("manufacturer", fallback=None)
+            product = frame.get_value("garmin_product", fallback=None) or frame.get_value(
+                "product", fallback=None
+            )
+            raw.device_name = " ".join(str(v) for v in (maker, product) if v is not None)
+    elif name == "sport":
+        raw.sports.append(
+            (
+                str(frame.get_value("sport", fallback="unknown")),
+                str(frame.get_value("sub_sport", fallback="unknown")),
+            )
+        )
+
+
+def _broke(path: str, exc: BaseException, n_messages: int) -> str:
+    """Why the file broke off (fitdecode's exception, or the same one from the fast path), in words.
+
+    Raises
+    ------
+    InputFormatError
+        Nothing was read before the break.
+    """
+    import fitdecode
+
+    if isinstance(exc, fitdecode.FitHeaderError):
+        if n_messages == 0:
+            raise InputFormatError(path, f"not a FIT file or corrupt header ({exc})") from None
+        return f"corrupt header of a chained file ({exc})"
+    if isinstance(exc, fitdecode.FitEOFError):
+        if n_messages == 0:
+            raise InputFormatError(path, f"truncated FIT file with no readable message ({exc})") from None
+        return f"file is truncated ({exc})"
+    if n_messages == 0:
+        raise InputFormatError(path, f"corrupt FIT file ({type(exc).__name__}: {exc})") from None
+    return f"corrupt data ({type(exc).__name__}: {exc})"
+
+
 def _collect(path: str) -> tuple[_Raw, str | None]:
+    """Read ``path`` with the fast decoder, or with fitdecode where the fast one cannot; data and break."""
+    from .fit_fast import FallbackNeeded, decode_fit
+
+    if os.environ.get("CADENCE_FIT_DECODER") == "fitdecode":  # the escape hatch, and the benchmark's "before"
+        return _collect_fitdecode(path)
+    try:
+        fast = decode_fit(path)
+    except FallbackNeeded as exc:
+        _log.debug("%s: decoded with fitdecode (the fast FIT decoder does not handle %s)", path, exc)
+        return _collect_fitdecode(path)
+    raw = _Raw(n_messages=fast.n_messages)
+    rec = fast.records
+    t = rec.get("timestamp")
+    if t is not None:
+        keep = np.isfinite(t)
+        nothing = np.full(int(keep.sum()), np.nan)
+
+        def col(name: str) -> NDArray[np.float64]:
+            values = rec.get(name)
+            return values[keep] if values is not None else nothing
+
+        raw.t = t[keep]
+        raw.cadence = col("cadence")
+        raw.fractional = col("fractional_cadence")
+        enhanced, speed = col("enhanced_speed"), col("speed")
+        # enhanced_speed where it is a number, else speed (nan: missing, or not a number in the file)
+        raw.speed = np.where(np.isnan(enhanced), speed, enhanced)
+        raw.distance = col("distance")
+        raw.heart_rate = col("heart_rate")
+    for frame in fast.messages:
+        _absorb(raw, frame)
+    broke = _broke(path, fast.error, raw.n_messages) if fast.error is not None else None
+    return raw, broke
+
+
+def _collect_fitdecode(path: str) -> tuple[_Raw, str | None]:
     """One pass of fitdecode over ``path``; returns the data and, if the file broke off, why."""
+    import fitdecode
+
+    with fitdecode.FitReader(
+        path,
+        check_crc=fitdecode.CrcCheck.DISABLED,
+        error_handling=fitdecode.ErrorHandling.IGNORE,
+    ) as reader:
+        return _collect_frames(path, reader)
+
+
+def fitdecode_errors() -> tuple[type[BaseException], ...]:
+    """Return what fitdecode raises on a broken file (the records before the break are kept)."""
+    import fitdecode
+
+    return (
+        fitdecode.FitError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        OverflowError,
+        AssertionError,  # fitdecode asserts that a message ends within the data size its header gives
+        struct.error,
+    )
+
+
+def _collect_frames(path: str, frames: Iterable[Any]) -> tuple[_Raw, str | None]:
+    """Collect fitdecode's frames (stopping where they raise one of :func:`fitdecode_errors`)."""
     import fitdecode
 
     raw = _Raw()
     broke: str | None = None
     try:
-        with fitdecode.FitReader(
-            path,
-            check_crc=fitdecode.CrcCheck.DISABLED,
-            error_handling=fitdecode.ErrorHandling.IGNORE,
-        ) as reader:
-            for frame in reader:
-                if not isinstance(frame, fitdecode.FitDataMessage):
+        for frame in frames:
+            if not isinstance(frame, fitdecode.FitDataMessage):
+                continue
+            raw.n_messages += 1
+            if frame.name == "record":
+                values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
+                t = _fit_seconds(values.get("timestamp"))
+                if t is None:
                     continue
-                raw.n_messages += 1
-                name = frame.name
-                if name == "record":
-                    values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
-                    t = _fit_seconds(values.get("timestamp"))
-                    if t is None:
-                        continue
-                    raw.t.append(t)
-                    raw.cadence.append(values.get("cadence"))
-                    raw.fractional.append(values.get("fractional_cadence"))
-                    speed = values.get("enhanced_speed")
-                    raw.speed.append(speed if speed is not None else values.get("speed"))
-                    raw.distance.append(values.get("distance"))
-                    raw.heart_rate.append(values.get("heart_rate"))
-                elif name == "event":
-                    if frame.get_value("event", fallback=None) == "timer":
-                        t = _fit_seconds(frame.get_value("timestamp", fallback=None))
-                        kind = frame.get_value("event_type", fallback=None)
-                        if t is not None and isinstance(kind, str):
-                            raw.timer_events.append((t, kind))
-                elif name == "session":
-                    raw.sessions.append({f.name: f.value for f in frame.fields})
-                elif name == "lap":
-                    start = _fit_seconds(frame.get_value("start_time", fallback=None))
-                    if start is not None:
-                        raw.lap_starts.append(start)
-                elif name == "file_id":
-                    kind = frame.get_value("type", fallback=None)
-                    raw.file_types.append(str(kind) if kind is not None else "unknown")
-                    if not raw.device_name:
-                        maker = frame.get_value("manufacturer", fallback=None)
-                        product = frame.get_value("garmin_product", fallback=None) or frame.get_value(
-                            "product", fallback=None
-                        )
-                        raw.device_name = " ".join(str(v) for v in (maker, product) if v is not None)
-                elif name == "sport":
-                    raw.sports.append(
-                        (
-                            str(frame.get_value("sport", fallback="unknown")),
-                            str(frame.get_value("sub_sport", fallback="unknown")),
-                        )
-                    )
-    except fitdecode.FitHeaderError as exc:
-        if raw.n_messages == 0:
-            raise InputFormatError(path, f"not a FIT file or corrupt header ({exc})") from None
-        broke = f"corrupt header of a chained file ({exc})"
-    except fitdecode.FitEOFError as exc:
-        if raw.n_messages == 0:
-            raise InputFormatError(path, f"truncated FIT file with no readable message ({exc})") from None
-        broke = f"file is truncated ({exc})"
-    except (fitdecode.FitError, ValueError, KeyError, IndexError, TypeError, struct.error) as exc:
-        if raw.n_messages == 0:
-            raise InputFormatError(path, f"corrupt FIT file ({type(exc).__name__}: {exc})") from None
-        broke = f"corrupt data ({type(exc).__name__}: {exc})"
+                raw.t.append(t)
+                raw.cadence.append(values.get("cadence"))
+                raw.fractional.append(values.get("fractional_cadence"))
+                speed = values.get("enhanced_speed")
+                if not isinstance(speed, int | float):  # None, or an array (FR55 writes 2 x uint32)
+                    speed = values.get("speed")
+                raw.speed.append(speed)
+                raw.distance.append(values.get("distance"))
+                raw.heart_rate.append(values.get("heart_rate"))
+            else:
+                _absorb(raw, frame)
+    except fitdecode_errors() as exc:
+        broke = _broke(path, exc, raw.n_messages)
     return raw, broke
 
 
@@ -236,10 +322,10 @@ def read_fit(path: str | os.PathLike[str]) -> list[CadenceTrace]:
 def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTrace]:
     """Turn what one pass collected into traces (pure: no I/O), one per session."""
     activity_types = [k for k in raw.file_types if k not in _NOT_ACTIVITY]
-    if raw.file_types and not activity_types and not raw.t:
+    if raw.file_types and not activity_types and len(raw.t) == 0:
         kind = raw.file_types[0]
         raise NotActivityError(spath, f"is {_NOT_ACTIVITY[kind]}, not an activity", kind=kind)
-    if not raw.t and not raw.sessions:
+    if len(raw.t) == 0 and not raw.sessions:
         if broke:
             raise InputFormatError(spath, f"no activity data before the file broke off: {broke}")
         raise InputFormatError(spath, "contains no activity records (no record or session messages)")
@@ -289,12 +375,12 @@ class _RecordColumns:
         t_abs, group_start = np.unique(t_sorted, return_index=True)
         positions = np.arange(t_sorted.size)
 
-        def column(values: list[Any]) -> NDArray[np.float64]:
-            if not values:
+        def column(values: Any) -> NDArray[np.float64]:
+            if len(values) == 0:  # a list (fitdecode) or an array (fast decoder)
                 return np.full(t_abs.size, np.nan)
             try:
                 arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
-                if arr.ndim != 1:  # every record put a tuple in the field (FR55 speed): not a number
+                if arr.ndim != 1:  # every value an array of the same size
                     raise ValueError("not one number per record")
             except (TypeError, ValueError):  # a malformed file put a tuple or text in a numeric field
                 arr = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)

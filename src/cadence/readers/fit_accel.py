@@ -18,8 +18,10 @@ accelerometer data cost nothing extra. Only this module and :mod:`cadence.reader
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +37,8 @@ __all__ = ["has_accel_data", "read_fit_accel"]
 #: a FIT definition message for global message 165 (little- or big-endian), or a developer field name accel_*
 _SCAN = re.compile(rb"[\x40-\x4f\x60-\x6f]\x00(?:\x00\xa5\x00|\x01\x00\xa5)|accel_[xyzXYZ]")
 _DEV_AXES = {"accel_x": 0, "accel_y": 1, "accel_z": 2}
+_DEV_NAMES = re.compile(rb"accel_[xyzXYZ]")
+_log = logging.getLogger(__name__)
 
 
 def has_accel_data(path: str | os.PathLike[str]) -> bool:
@@ -89,6 +93,36 @@ def _calibrate(raw: NDArray[np.float64], cal: dict[str, Any]) -> NDArray[np.floa
     return g
 
 
+def _frames(spath: str) -> tuple[Iterable[Any], BaseException | None]:
+    """Return the messages to read (and where the file broke off): the fast decoder's, else fitdecode's.
+
+    Connect IQ ``accel_*`` developer fields sit in records as arrays: those files are read by fitdecode.
+    """
+    from .fit_fast import ACCEL_MESSAGES, FallbackNeeded, decode_fit_bytes
+
+    try:
+        with open(spath, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
+    if os.environ.get("CADENCE_FIT_DECODER") != "fitdecode" and _DEV_NAMES.search(data) is None:
+        try:
+            fast = decode_fit_bytes(data, ACCEL_MESSAGES)
+            return fast.messages, fast.error
+        except FallbackNeeded as exc:
+            _log.debug("%s: accelerometer data decoded with fitdecode (fast decoder: %s)", spath, exc)
+    return _fitdecode_frames(spath), None
+
+
+def _fitdecode_frames(spath: str) -> Iterator[Any]:
+    import fitdecode
+
+    with fitdecode.FitReader(
+        spath, check_crc=fitdecode.CrcCheck.DISABLED, error_handling=fitdecode.ErrorHandling.IGNORE
+    ) as reader:
+        yield from reader
+
+
 def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
     """Read the accelerometer samples of a FIT file.
 
@@ -118,57 +152,56 @@ def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
     cal: dict[str, Any] | None = None
     dev_t: list[float] = []
     dev_v: list[NDArray[np.float64]] = []
+    frames, broke = _frames(spath)
     try:
-        with fitdecode.FitReader(
-            spath, check_crc=fitdecode.CrcCheck.DISABLED, error_handling=fitdecode.ErrorHandling.IGNORE
-        ) as reader:
-            for frame in reader:
-                if not isinstance(frame, fitdecode.FitDataMessage):
+        for frame in frames:
+            if not isinstance(frame, fitdecode.FitDataMessage):
+                continue
+            if frame.name == "three_d_sensor_calibration":
+                fields = {f.name: f.value for f in frame.fields}
+                if fields.get("sensor_type") in ("accelerometer", 0):
+                    cal = fields
+            elif frame.name == "accelerometer_data":
+                fields = {f.name: f.value for f in frame.fields}
+                t0 = _seconds(fields.get("timestamp"))
+                if t0 is None:
                     continue
-                if frame.name == "three_d_sensor_calibration":
-                    fields = {f.name: f.value for f in frame.fields}
-                    if fields.get("sensor_type") in ("accelerometer", 0):
-                        cal = fields
-                elif frame.name == "accelerometer_data":
-                    fields = {f.name: f.value for f in frame.fields}
-                    t0 = _seconds(fields.get("timestamp"))
-                    if t0 is None:
-                        continue
-                    t0 += float(fields.get("timestamp_ms") or 0) / 1000.0
-                    axes = [_as_array(fields.get(f"calibrated_accel_{a}")) for a in "xyz"]
-                    calibrated = all(x is not None for x in axes)
-                    if not calibrated:
-                        axes = [_as_array(fields.get(f"accel_{a}")) for a in "xyz"]
-                    if any(x is None for x in axes):
-                        continue
-                    n = min(x.size for x in axes if x is not None)
-                    off = _as_array(fields.get("sample_time_offset"))
-                    t = t0 + (off[:n] / 1000.0 if off is not None and off.size >= n else np.arange(n) / 25.0)
-                    block = np.column_stack([x[:n] for x in axes if x is not None])
-                    if calibrated:
-                        times.append(t)
-                        values.append(block)
-                    elif cal is not None:
-                        times.append(t)
-                        values.append(_calibrate(block, cal))
-                    else:
-                        raw_pending.append((t, block))
+                t0 += float(fields.get("timestamp_ms") or 0) / 1000.0
+                axes = [_as_array(fields.get(f"calibrated_accel_{a}")) for a in "xyz"]
+                calibrated = all(x is not None for x in axes)
+                if not calibrated:
+                    axes = [_as_array(fields.get(f"accel_{a}")) for a in "xyz"]
+                if any(x is None for x in axes):
+                    continue
+                n = min(x.size for x in axes if x is not None)
+                off = _as_array(fields.get("sample_time_offset"))
+                t = t0 + (off[:n] / 1000.0 if off is not None and off.size >= n else np.arange(n) / 25.0)
+                block = np.column_stack([x[:n] for x in axes if x is not None])
+                if calibrated:
+                    times.append(t)
+                    values.append(block)
+                elif cal is not None:
+                    times.append(t)
+                    values.append(_calibrate(block, cal))
                 else:
-                    dev = {
-                        _DEV_AXES[str(f.name).lower()]: f.value
-                        for f in frame.fields
-                        if str(f.name).lower() in _DEV_AXES and f.value is not None
-                    }
-                    if len(dev) == 3:
-                        t_rec = _seconds(frame.get_value("timestamp", fallback=None))
-                        if t_rec is not None:
-                            cols = [np.atleast_1d(np.asarray(dev[k], dtype=float)) for k in range(3)]
-                            n = min(c.size for c in cols)
-                            dev_t.append(t_rec)
-                            dev_v.append(np.column_stack([c[:n] for c in cols]))
+                    raw_pending.append((t, block))
+            else:
+                dev = {
+                    _DEV_AXES[str(f.name).lower()]: f.value
+                    for f in frame.fields
+                    if str(f.name).lower() in _DEV_AXES and f.value is not None
+                }
+                if len(dev) == 3:
+                    t_rec = _seconds(frame.get_value("timestamp", fallback=None))
+                    if t_rec is not None:
+                        cols = [np.atleast_1d(np.asarray(dev[k], dtype=float)) for k in range(3)]
+                        n = min(c.size for c in cols)
+                        dev_t.append(t_rec)
+                        dev_v.append(np.column_stack([c[:n] for c in cols]))
     except fitdecode.FitError as exc:
-        if not (times or raw_pending or dev_t):
-            raise InputFormatError(spath, f"corrupt FIT file ({exc})") from None
+        broke = exc
+    if broke is not None and not (times or raw_pending or dev_t):
+        raise InputFormatError(spath, f"corrupt FIT file ({broke})") from None
     if raw_pending and cal is None:
         # raw counts without a calibration message: calibrate against gravity below
         times.extend(t for t, _ in raw_pending)
