@@ -1,4 +1,4 @@
-"""Before/after of the walk rule (speed and step length, docs/fit.md) on every walking, hiking and running file.
+"""Before/after of the walk rule (speed, step length; docs/fit.md) on every walking, hiking and running file.
 
 Run: ``python bench/walk_rule_check.py [../shared/data]``. "before" is the same analysis with the
 doubled-walk repair and the walking-session rule switched off (cadence alone decides, as before issue 11);
@@ -30,6 +30,9 @@ def _before(trace: object) -> analysis.CadenceSummary:
 
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")
+    if not (root / "fit").is_dir():
+        print(f"{root} not found: nothing to check")
+        return
     scan = scan_activity_files([root / "fit", root / "activities"])
     n_sessions = n_changed = 0
     for path in scan.files:
@@ -50,13 +53,16 @@ def main() -> None:
             )
             name = path.split("/data/", 1)[-1]
             if same:
-                print(f"  same     {name} [{tr.session_index}] {tr.sport}: running {a.running_time_s:.0f} s at "
-                      f"{a.running_cadence_spm:.1f} spm, walking {a.walking_cadence_spm:.1f} spm")
+                print(
+                    f"  same     {name} [{tr.session_index}] {tr.sport}: running {a.running_time_s:.0f} s at "
+                    f"{a.running_cadence_spm:.1f} spm, walking {a.walking_cadence_spm:.1f} spm"
+                )
                 continue
             n_changed += 1
             print(
                 f"  CHANGED  {name} [{tr.session_index}] {tr.sport}: running {b.running_time_s:.0f} s at "
-                f"{b.running_cadence_spm:.1f} spm (step {b.step_length_m:.2f} m) -> {a.running_time_s:.0f} s at "
+                f"{b.running_cadence_spm:.1f} spm (step {b.step_length_m:.2f} m) -> {a.running_time_s:.0f} s"
+                " at "
                 f"{a.running_cadence_spm:.1f} spm (step {a.step_length_m:.2f} m); walking "
                 f"{b.walking_cadence_spm:.1f} -> {a.walking_cadence_spm:.1f} spm; repairs {a.repairs}"
             )

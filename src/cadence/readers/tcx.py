@@ -129,8 +129,6 @@ def read_tcx(
             continue
         path.pop()
         if act is None:
-            if tag == "Activity":
-                pass
             continue
         parent = path[-1] if path else ""
         if tag == "Trackpoint":
