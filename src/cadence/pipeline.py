@@ -32,6 +32,7 @@ __all__ = [
     "FileScan",
     "analyze_accel_csv",
     "analyze_file",
+    "analyze_steps_csv",
     "describe_skipped",
     "find_activity_files",
     "load_traces",
@@ -97,8 +98,12 @@ def _load(spath: str, accel: AccelReadOptions | None) -> Loaded:
         return _load_fit_path(spath)
     if suffix in ACCEL_SUFFIXES:
         from .gait.accel import accel_trace
+        from .readers.steps_csv import looks_like_steps_csv
 
-        acc = analyze_accel_csv(spath, read_options=accel)
+        if looks_like_steps_csv(spath):  # a saved live session (cadence live --steps)
+            acc = analyze_steps_csv(spath)
+        else:
+            acc = analyze_accel_csv(spath, read_options=accel)
         return [(accel_trace(acc), acc.steps)]
     with open(spath, "rb") as fh:
         head = fh.read(1024)
@@ -281,6 +286,22 @@ def _fit_accel(path: str, first_index: int) -> Loaded:
     return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
 
 
+def analyze_steps_csv(path: str | os.PathLike[str]) -> AccelAnalysis:
+    """Read a saved step list (``cadence live --steps``) and compute its per-second cadence.
+
+    Raises
+    ------
+    InputFormatError
+        The file is not a step list.
+    """
+    from .gait.accel import analyze_step_times
+    from .readers.steps_csv import read_steps_csv
+
+    steps = read_steps_csv(path)
+    end = float(steps.t_s[-1]) + 1.0 if steps.t_s.size else 0.0
+    return analyze_step_times(steps.t_s, end, steps.source)
+
+
 def analyze_accel_csv(
     path: str | os.PathLike[str],
     *,
@@ -443,8 +464,9 @@ def scan_activity_files(
                     add_zip(str(found))
                 elif found.suffix.lower() in accel:
                     from .readers.accel_csv import looks_like_accel_csv
+                    from .readers.steps_csv import looks_like_steps_csv
 
-                    if looks_like_accel_csv(found):
+                    if looks_like_accel_csv(found) or looks_like_steps_csv(found):
                         files.append(str(found))
                     elif low != "activities.csv":
                         skipped["unknown"] += 1
