@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .datatypes import CadenceTrace
+from .datatypes import CadenceTrace, Recording
 from .errors import InputFormatError, NotActivityError
 from .gait.analysis import AnalysisOptions, CadenceSummary, analyze_trace
 
@@ -48,6 +48,10 @@ ACCEL_SUFFIXES = (".csv", ".txt", ".tsv")
 TRACK_SUFFIXES = (".tcx", ".gpx")
 #: what a folder or zip is searched for, besides accelerometer CSVs (plain or gzipped)
 ACTIVITY_SUFFIXES = tuple(s + gz for s in (FIT_SUFFIX, *TRACK_SUFFIXES) for gz in ("", ".gz"))
+#: research wearables' own files (content-sniffed; read with the optional extra ``wearables``)
+WEARABLE_SUFFIXES = (".gt3x", ".cwa", ".bin", ".mat")
+#: text files handled elsewhere (TCX/GPX) or never accelerometer data: not read as CSV
+OTHER_SUFFIXES = (".tcx", ".gpx", ".xml", ".json", ".md", ".html")
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +62,9 @@ class ActivityResult:
     summary: CadenceSummary
     #: the detected steps, for accelerometer recordings (``None`` for FIT files)
     steps: StepResult | None = None
+    #: the file family the loader recognised: ``"fit"``, ``"tcx"``, ``"gpx"``, or the accelerometer format
+    #: (``"phyphox"``, ``"actilife_raw"``, ``"actigraph_gt3x"``, ... see docs/accelerometer.md)
+    format: str = ""
 
     @property
     def signal(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
@@ -75,28 +82,39 @@ def _fit_header(head: bytes) -> bool:
     return len(head) >= 12 and head[8:12] == b".FIT"
 
 
-Loaded = list[tuple[CadenceTrace, "StepResult | None"]]
+Loaded = list[tuple[CadenceTrace, "StepResult | None", str]]
 
 
 def _load(spath: str, accel: AccelReadOptions | None) -> Loaded:
-    """Read ``spath`` with the reader its content or suffix calls for: traces, with steps where detected.
+    """Read ``spath`` with the reader its content (or suffix) calls for: traces, steps, detected format.
 
     ``spath`` is a file, or a member of a zip named through it (``export.zip/activities/1.fit.gz``).
     """
+    from .readers.sniff import FAMILY_LABELS, sniff_family
+
     if os.path.isdir(spath):
         raise InputFormatError(spath, "is a folder, not a file")
     if not os.path.exists(spath):
         from .readers.archive import read_source
 
         return _load_bytes(read_source(spath), spath, accel)  # a member of a zip (or no such file)
+    family = sniff_family(spath)
+    suffix = Path(spath).suffix.lower()
+    if family == "fit" or (suffix == FIT_SUFFIX and family in ("text", "binary")):
+        return _load_fit_path(spath)
+    if family in ("actigraph_gt3x", "axivity_cwa", "geneactiv_bin", "matlab_mat"):
+        return [_from_recording(_read_binary(spath, family))]
     try:
-        is_fit = _is_fit(spath)
+        with open(spath, "rb") as fh:
+            head = fh.read(1024)
     except OSError as exc:
         raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
-    suffix = Path(spath).suffix.lower()
-    if is_fit or suffix == FIT_SUFFIX:
-        return _load_fit_path(spath)
-    if suffix in ACCEL_SUFFIXES:
+    if _is_xml_track(head) or _is_packed(head) or _track_suffix(spath):
+        with open(spath, "rb") as fh:
+            return _load_bytes(fh.read(), spath, accel)
+    if (family in ("text", "binary") and suffix in ACCEL_SUFFIXES) or (
+        family == "text" and suffix not in OTHER_SUFFIXES
+    ):
         from .gait.accel import accel_trace
         from .readers.steps_csv import looks_like_steps_csv
 
@@ -104,22 +122,40 @@ def _load(spath: str, accel: AccelReadOptions | None) -> Loaded:
             acc = analyze_steps_csv(spath)
         else:
             acc = analyze_accel_csv(spath, read_options=accel)
-        return [(accel_trace(acc), acc.steps)]
-    with open(spath, "rb") as fh:
-        head = fh.read(1024)
-    if _is_xml_track(head) or _is_packed(head) or _track_suffix(spath):
-        with open(spath, "rb") as fh:
-            return _load_bytes(fh.read(), spath, accel)
-    known = ", ".join([FIT_SUFFIX, *TRACK_SUFFIXES, ".gz", ".zip", *ACCEL_SUFFIXES])
+        return [(accel_trace(acc), acc.steps, acc.format)]
+    known = ", ".join([FIT_SUFFIX, *TRACK_SUFFIXES, ".gz", ".zip", *ACCEL_SUFFIXES, *WEARABLE_SUFFIXES])
+    what = FAMILY_LABELS.get(family, family)
     raise InputFormatError(
-        spath, f"unsupported file type {suffix or '(no suffix)'!r}: expected one of {known}"
+        spath, f"unsupported file type {suffix or '(no suffix)'!r} ({what}): expected one of {known}"
     )
+
+
+def _read_binary(spath: str, family: str) -> Recording:
+    """Read a research wearable's own file format with its ecosystem's library (extra ``wearables``)."""
+    if family == "actigraph_gt3x":
+        from .readers.wearables import read_gt3x
+
+        return read_gt3x(spath)
+    if family == "matlab_mat":
+        from .readers.matlab import read_mat
+
+        return read_mat(spath)
+    from .readers.wearables import read_actfast
+
+    return read_actfast(spath, family)
+
+
+def _from_recording(rec: Recording) -> tuple[CadenceTrace, StepResult | None, str]:
+    from .gait.accel import accel_trace, analyze_recording
+
+    acc = analyze_recording(rec)
+    return accel_trace(acc), acc.steps, rec.format
 
 
 def _load_fit_path(spath: str) -> Loaded:
     from .readers.fit import read_fit
 
-    loaded: Loaded = [(t, None) for t in read_fit(spath)]
+    loaded: Loaded = [(t, None, "fit") for t in read_fit(spath)]
     if _is_fit(spath):
         loaded.extend(_fit_accel(spath, first_index=len(loaded)))
     return loaded
@@ -177,10 +213,10 @@ def _load_bytes(data: bytes, name: str, accel: AccelReadOptions | None, depth: i
     if kind == "tcx":
         from .readers.tcx import read_tcx
 
-        return [(t, None) for t in read_tcx(data, name=name, sport=hint)]
+        return [(t, None, "tcx") for t in read_tcx(data, name=name, sport=hint)]
     from .readers.gpx import read_gpx
 
-    return [(t, None) for t in read_gpx(data, name=name, sport=hint)]
+    return [(t, None, "gpx") for t in read_gpx(data, name=name, sport=hint)]
 
 
 def _load_fit_bytes(data: bytes, name: str) -> Loaded:
@@ -203,8 +239,8 @@ def _load_fit_bytes(data: bytes, name: str) -> Loaded:
     for w in caught:
         warnings.warn(str(w.message).replace(tmp_path, name), w.category, stacklevel=2)
     return [
-        (trace.replace(source=name, notes=tuple(n.replace(tmp_path, name) for n in trace.notes)), steps)
-        for trace, steps in loaded
+        (trace.replace(source=name, notes=tuple(n.replace(tmp_path, name) for n in trace.notes)), steps, fmt)
+        for trace, steps, fmt in loaded
     ]
 
 
@@ -283,7 +319,7 @@ def _fit_accel(path: str, first_index: int) -> Loaded:
     from .gait.accel import accel_trace, analyze_recording
 
     acc = analyze_recording(rec)
-    return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
+    return [(accel_trace(acc).replace(session_index=first_index), acc.steps, rec.format)]
 
 
 def analyze_steps_csv(path: str | os.PathLike[str]) -> AccelAnalysis:
@@ -355,7 +391,7 @@ def load_traces(path: str | os.PathLike[str], *, accel: AccelReadOptions | None 
     InputFormatError
         Missing, unreadable or unsupported file.
     """
-    return [trace for trace, _ in _load(os.fspath(path), accel)]
+    return [trace for trace, _, _ in _load(os.fspath(path), accel)]
 
 
 def analyze_file(
@@ -385,8 +421,8 @@ def analyze_file(
         results carry their :class:`~cadence.gait.steps.StepResult` in ``steps``.
     """
     return [
-        ActivityResult(trace, analyze_trace(trace, options), steps=steps)
-        for trace, steps in _load(os.fspath(path), accel)
+        ActivityResult(trace, analyze_trace(trace, options), steps=steps, format=fmt)
+        for trace, steps, fmt in _load(os.fspath(path), accel)
     ]
 
 

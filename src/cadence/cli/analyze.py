@@ -45,15 +45,16 @@ if TYPE_CHECKING:
 @click.option("--force", is_flag=True, help="Overwrite the --series/--plot/--steps files if they exist.")
 @click.option(
     "--units",
-    type=click.Choice(["auto", "g", "m/s^2"]),
+    type=click.Choice(["auto", "g", "m/s^2", "milli-g"]),
     default="auto",
     show_default=True,
-    help="Accelerometer CSV units (auto: from the gravity magnitude).",
+    help="Accelerometer CSV units (auto: from the gravity magnitude; a warning if the given ones disagree).",
 )
 @click.option(
     "--columns",
     metavar="T,X,Y,Z",
-    help="Accelerometer CSV column names for time and the three axes, when the header is not recognised.",
+    help="Accelerometer CSV columns for time and the three axes, by name or by number from 0 "
+    "(--columns 0,1,2,3 for a file without a header; time may be empty).",
 )
 @click.option(
     "--time-unit",

@@ -27,6 +27,7 @@ def result_to_dict(result: ActivityResult) -> dict[str, Any]:
         "sport": tr.sport,
         "sub_sport": tr.sub_sport,
         "device": tr.device_name,
+        "format": result.format,
         "start_time": tr.start_time.isoformat() if tr.start_time else None,
         "is_step_sport": tr.is_step_sport,
         "duration_s": s.duration_s,
