@@ -14,6 +14,7 @@ __all__ = [
     "CadenceError",
     "CadenceWarning",
     "InputFormatError",
+    "NotActivityError",
     "OutputExistsError",
     "OutputPathError",
     "ParameterError",
@@ -54,6 +55,18 @@ class InputFormatError(CadenceError, ValueError):
         self.where = where
         loc = f" ({where})" if where else ""
         super().__init__(f"{self.path}: {problem}{loc}")
+
+
+class NotActivityError(InputFormatError):
+    """A readable file that holds no activity: settings, monitoring, a workout, a course, or unknown.
+
+    A folder or archive skips such files and counts them by ``kind`` (``"settings"``, ``"monitoring"``,
+    ``"workouts"``, ``"courses"``, ``"unknown"``...); named alone, the file is an input error.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], problem: str, kind: str) -> None:
+        self.kind = kind
+        super().__init__(path, problem)
 
 
 class OutputExistsError(CadenceError, FileExistsError):

@@ -138,7 +138,7 @@ def test_good_and_bad_files_together(sample_data: Path) -> None:
     proc = run_cadence(
         "analyze", "--json", str(sample_data / "elev__portland.fit"), str(DATA / "fdec__Settings.fit")
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 0  # one activity was read: the bad file is listed, the command succeeds
     payload = json.loads(proc.stdout)
     assert len(payload["activities"]) == 1 and len(payload["errors"]) == 1
 
@@ -151,8 +151,11 @@ def test_folder_picks_accelerometer_csv_but_not_other_csv(tmp_path: Path, sample
     (tmp_path / "tracks.csv").write_text("Track Name,Artist Name(s),Tempo\nSong,Band,172\n")
     result = CliRunner().invoke(cli, ["analyze", "--json", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.output)
+    payload = json.loads(result.stdout)
     assert [Path(a["file"]).name for a in payload["activities"]] == ["phone_backpocket_walk.csv"]
+    # the other CSVs and the step list are counted, in one line
+    assert payload["skipped_files"] == {"unknown": 3}
+    assert "skipped 3 files that are not activities: 3 unknown" in result.stderr
     (act,) = payload["activities"]
     truth = len((sample_data / "phone_backpocket_walk.steps.txt").read_text().split()) - 1  # minus header
     assert abs(act["n_steps"] - truth) / truth < 0.10

@@ -207,7 +207,11 @@ def test_replay_fit_activity_gives_cadence(sample_data):
 def test_replay_unknown_file(tmp_path):
     with pytest.raises(InputFormatError, match="no such file"):
         ReplaySource(tmp_path / "none.csv")
-    bad = tmp_path / "x.gpx"
-    bad.write_text("<gpx/>")
+    bad = tmp_path / "x.xyz"
+    bad.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(InputFormatError, match="unsupported"):
         ReplaySource(bad)
+    empty = tmp_path / "x.gpx"  # GPX is read (issue 11); one without a track has nothing to replay
+    empty.write_text("<gpx/>")
+    with pytest.raises(InputFormatError, match="no session to replay"):
+        ReplaySource(empty)

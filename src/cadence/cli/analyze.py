@@ -125,7 +125,7 @@ def analyze(
     scheduler: str | None = None,
     tz_text: str | None = None,
 ) -> None:
-    """Running cadence of the activities in PATHS (files, or folders searched recursively).
+    """Running cadence of the activities in PATHS (FIT, TCX, GPX, .gz, zips and exports, or folders).
 
     Reports the running cadence over the time actually spent running (pauses, stops and walk breaks
     excluded) next to the watch's own session average, which includes them. Multisport files are analyzed
@@ -148,9 +148,9 @@ def analyze(
     import warnings
 
     from .._cache import default_cache_dir
-    from ..errors import CadenceError, ParameterError
+    from ..errors import CadenceError, NotActivityError, ParameterError
     from ..gait.analysis import AnalysisOptions
-    from ..pipeline import analyze_file, find_activity_files
+    from ..pipeline import analyze_file, describe_skipped, scan_activity_files, skipped_kind
     from ..readers.accel_csv import AccelReadOptions
     from ..report.batch import analyze_job
     from ..report.document import SCHEMA_VERSION, band_dict, result_to_dict
@@ -176,14 +176,19 @@ def analyze(
     except ParameterError as exc:
         raise click.BadParameter(str(exc)) from None
 
-    files = list(find_activity_files(paths))
-    if not files:
+    scan = scan_activity_files(paths)
+    files = list(scan.files)
+    if not files and not scan.skipped:
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
+    for member, why in scan.refused:
+        click.echo(f"cadence: skipped: {member}: {why}", err=True)
+    not_activities: dict[str, int] = dict(scan.skipped)
+    explicit = set(paths)
 
     if not (series_path or steps_path or plot_path):  # the reports alone: parallel, cached by content
         cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
         job = analyze_job(options, accel, tz=tz, units=distance_units, band=band)
-        _analyze_reports(files, job, cdir, jobs, scheduler, as_json, all_sessions)
+        _analyze_reports(files, job, cdir, jobs, scheduler, as_json, all_sessions, not_activities, explicit)
         return
     if scheduler:
         raise click.UsageError("--scheduler gives the reports only: not with --series, --plot or --steps")
@@ -199,6 +204,14 @@ def analyze(
             for w in caught:
                 if str(w.message) not in noted:  # a note in the summary is said once, there
                     click.echo(f"cadence: warning: {w.message}", err=True)
+        except NotActivityError as exc:
+            if path in explicit:  # named on its own: an input error (found in a folder: counted)
+                click.echo(f"cadence: error: {exc}", err=True)
+                errors.append({"file": path, "error": str(exc)})
+            else:
+                kind = skipped_kind(exc)
+                not_activities[kind] = not_activities.get(kind, 0) + 1
+            continue
         except CadenceError as exc:
             click.echo(f"cadence: error: {exc}", err=True)
             errors.append({"file": path, "error": str(exc)})
@@ -219,6 +232,7 @@ def analyze(
                     for r in skipped
                 ],
                 "errors": errors,
+                "skipped_files": not_activities,
             }
         )
     else:
@@ -232,6 +246,8 @@ def analyze(
                 by_file.setdefault(r.trace.source, []).append(r.trace.sport)
             for src, sports in by_file.items():
                 click.echo(f"\n{src}: skipped {len(sports)} non-running session(s): {', '.join(sports)}")
+    if not_activities:
+        click.echo(f"cadence: {describe_skipped(not_activities)}", err=True)
 
     if series_path:
         _write_series(series_path, shown, force)
@@ -249,7 +265,9 @@ def analyze(
             units=distance_units,
         ):
             click.echo(f"wrote {written}", err=True)
-    if errors:
+    if not results:  # exit 1 only when no activity was read; errors beside read ones are listed above
+        if not errors:
+            click.echo("cadence: error: no activity was read", err=True)
         raise click.exceptions.Exit(EXIT_INPUT)
 
 
@@ -261,11 +279,14 @@ def _analyze_reports(
     scheduler: str | None,
     as_json: bool,
     all_sessions: bool,
+    not_activities: dict[str, int],
+    explicit: set[str],
 ) -> None:
     """Analyze ``files`` in parallel (cached by content, like ``history``) and print them in file order."""
     import sys
 
     from .._cache import run_cached
+    from ..pipeline import describe_skipped
     from ..report.document import SCHEMA_VERSION
 
     with byte_progress(is_tty(sys.stderr) and len(files) > 1) as progress:
@@ -280,6 +301,9 @@ def _analyze_reports(
             # a warning the summary prints as a note is said once, there (text output only)
             if as_json or not any(str(w) in sess.text for sess in rep.sessions):
                 click.echo(f"cadence: warning: {w}", err=True)
+        if rep.skipped is not None and rep.file not in explicit:  # not an activity, found in a folder
+            not_activities[rep.skipped] = not_activities.get(rep.skipped, 0) + 1
+            continue
         if rep.error is not None:
             click.echo(f"cadence: error: {rep.error}", err=True)
             errors.append({"file": rep.file, "error": rep.error})
@@ -299,6 +323,7 @@ def _analyze_reports(
                 "activities": [s.document for s in shown],
                 "skipped_sessions": skipped,
                 "errors": errors,
+                "skipped_files": not_activities,
             }
         )
     else:
@@ -311,7 +336,12 @@ def _analyze_reports(
             by_file.setdefault(sk["file"], []).append(sk["sport"])
         for src, sports in by_file.items():
             click.echo(f"\n{src}: skipped {len(sports)} non-running session(s): {', '.join(sports)}")
-    if errors:
+    if not_activities:
+        click.echo(f"cadence: {describe_skipped(not_activities)}", err=True)
+    n_read = sum(1 for r in reports if r.error is None)
+    if n_read == 0:  # exit 1 only when no activity was read; errors beside read ones are listed above
+        if not errors:
+            click.echo("cadence: error: no activity was read", err=True)
         raise click.exceptions.Exit(EXIT_INPUT)
 
 

@@ -114,8 +114,11 @@ def history(
 ) -> None:
     """Show running cadence run by run and week by week for every activity in PATHS (folders: recursively).
 
-    Each run's cadence at the reference speed compares runs at different paces fairly. Files that cannot be
-    read are listed with their reason and skipped; the exit code is then 1 (0 when every file was read).
+    Each run's cadence at the reference speed compares runs at different paces fairly. PATHS may be FIT,
+    TCX or GPX files (plain or .gz), zips (Strava and Garmin Connect exports, zips inside zips) and folders.
+    Files that cannot be read are listed with their reason and skipped; files that are not activities
+    (settings, monitoring, workouts...) are counted in one line. The exit code is 0 when at least one
+    activity was read, 1 when none was.
     Results are cached by file content, so a second run over the same folder is nearly instant.
 
     \b
@@ -128,7 +131,7 @@ def history(
     from ..coach.history import build_history, collect_facts, default_cache_dir
     from ..errors import ParameterError
     from ..gait.analysis import AnalysisOptions
-    from ..pipeline import find_activity_files
+    from ..pipeline import scan_activity_files
     from ..report.charts import plot_format
 
     try:
@@ -151,8 +154,11 @@ def history(
     if since and until and since > until:
         raise click.BadParameter(f"--since {since} is after --until {until}", param_hint="--since/--until")
     refuse_existing_outputs(csv_path, plot_path, force=force)  # before the analysis, not after it
-    files = list(find_activity_files(paths))
-    if not files:
+    scan = scan_activity_files(paths)
+    files = list(scan.files)
+    for member, why in scan.refused:
+        click.echo(f"cadence: skipped: {member}: {why}", err=True)
+    if not files and not scan.skipped:
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
     cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
 
@@ -169,6 +175,7 @@ def history(
         tz=tz,
         since=since,
         until=until,
+        skipped_files=scan.skipped,
     )
 
     for e in h.errors:
@@ -177,6 +184,10 @@ def history(
         from ..coach.history import history_to_dict
 
         echo_json(history_to_dict(h))
+        if h.skipped_files:
+            from ..pipeline import describe_skipped
+
+            click.echo(f"cadence: {describe_skipped(h.skipped_files)}", err=True)
     else:
         import shutil
 
@@ -200,6 +211,9 @@ def history(
         click.echo(
             f"cadence: {len(h.errors)} of {h.n_files} files could not be read (listed above)", err=True
         )
+    n_read = sum(bool(o.sessions) for o in outcomes)
+    if n_read == 0:
+        click.echo("cadence: no activity was read", err=True)
         raise click.exceptions.Exit(EXIT_INPUT)
 
 
@@ -314,6 +328,10 @@ def format_history(h: Any, units: str = "metric", width: int | None = None) -> s
     extra.append(
         f"{h.n_files} files: {h.n_analyzed} analyzed, {h.n_from_cache} from cache, {len(h.errors)} failed"
     )
+    if h.skipped_files:
+        from ..pipeline import describe_skipped
+
+        extra.append(describe_skipped(h.skipped_files))
     lines.append("")
     lines.extend(extra)
     return "\n".join(lines)

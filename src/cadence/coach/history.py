@@ -22,8 +22,9 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,7 @@ __all__ = [
 ]
 
 #: bump when SessionFacts or the analysis behind them changes: old cache entries are then ignored
-HISTORY_VERSION = 3
+HISTORY_VERSION = 4
 DEFAULT_REFERENCE_SPEED_MS = 3.0
 #: sessions of these sports are runs; walks and hikes (other step sports) only with ``include_walks``
 RUN_SPORTS = frozenset({"running", "trail_running"})
@@ -133,6 +134,8 @@ class FileOutcome:
     sessions: tuple[SessionFacts, ...] = ()
     error: str | None = None
     from_cache: bool = False
+    #: the kind of a readable file that is not an activity ("settings", "workouts", ...): skipped, not failed
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,8 @@ class History:
     n_files: int = 0
     n_analyzed: int = 0
     n_from_cache: int = 0
+    #: files that are not activities (settings, monitoring, workouts, unknown...), counted by kind
+    skipped_files: dict[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -322,7 +327,12 @@ def _salt(options: AnalysisOptions) -> str:
 
 
 def _encode(outcome: FileOutcome) -> dict[str, Any]:
-    return {"file": outcome.file, "sessions": [s.to_json() for s in outcome.sessions], "error": outcome.error}
+    return {
+        "file": outcome.file,
+        "sessions": [s.to_json() for s in outcome.sessions],
+        "error": outcome.error,
+        "skipped": outcome.skipped,
+    }
 
 
 def _rename(outcome: FileOutcome, old: str, new: str) -> FileOutcome:
@@ -340,7 +350,9 @@ def _rename(outcome: FileOutcome, old: str, new: str) -> FileOutcome:
 
 def _decode(raw: dict[str, Any], path: str) -> FileOutcome:
     sessions = tuple(SessionFacts.from_json(d) for d in raw["sessions"])
-    cached = FileOutcome(str(raw.get("file", path)), sessions, raw.get("error"), from_cache=True)
+    cached = FileOutcome(
+        str(raw.get("file", path)), sessions, raw.get("error"), from_cache=True, skipped=raw.get("skipped")
+    )
     return _rename(cached, cached.file, path)
 
 
@@ -357,12 +369,15 @@ def analyze_for_history(path: str, options: AnalysisOptions | None = None) -> Fi
 
     Runs in a worker process: returns small picklable data, never raises for a bad file.
     """
-    from ..pipeline import analyze_file
+    from ..errors import NotActivityError
+    from ..pipeline import analyze_file, skipped_kind
 
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             results = analyze_file(path, options)
+    except NotActivityError as exc:
+        return FileOutcome(path, skipped=skipped_kind(exc))
     except CadenceError as exc:
         return FileOutcome(path, error=str(exc))
     extra = tuple(str(w.message) for w in caught)
@@ -551,6 +566,7 @@ def build_history(
     tz: dt.tzinfo | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    skipped_files: Mapping[str, int] | None = None,
 ) -> History:
     """Build the runs, ISO weeks and trend from the files' facts.
 
@@ -573,6 +589,8 @@ def build_history(
     since, until : date, optional
         Keep only the runs on or after ``since`` and on or before ``until`` (local dates; undated runs are
         then left out too).
+    skipped_files : mapping of str to int, optional
+        Files the folder scan passed over, by kind (added to the outcomes' non-activity files).
 
     Returns
     -------
@@ -600,7 +618,9 @@ def build_history(
                 )
                 continue
             if not f.running_time_s > 0:
-                skipped.append(SkippedSession(f.file, f.session_index, f.sport, "no running in this session"))
+                no_cadence = "no cadence recorded" in f.notes
+                why = "no cadence recorded" if no_cadence else "no running in this session"
+                skipped.append(SkippedSession(f.file, f.session_index, f.sport, why))
                 continue
             if f.start_time is not None:
                 ident = (f.start_time, f.sport, round(f.running_time_s))
@@ -614,6 +634,8 @@ def build_history(
     if since is not None or until is not None:
         lo, hi = since or dt.date.min, until or dt.date.max
         runs = [r for r in runs if r.start_time is not None and lo <= r.start_time.date() <= hi]
+    kinds: Counter[str] = Counter(skipped_files or {})
+    kinds.update(o.skipped for o in outcomes if o.skipped is not None)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     runs.sort(key=lambda r: (r.start_time or far, r.file, r.session_index))
     weeks = _weeks(runs)
@@ -629,6 +651,7 @@ def build_history(
         n_files=n_files,
         n_analyzed=n_analyzed,
         n_from_cache=sum(o.from_cache for o in outcomes),
+        skipped_files=dict(kinds),
     )
 
 
@@ -700,6 +723,7 @@ def history_to_dict(h: History) -> dict[str, Any]:
             "analyzed": h.n_analyzed,
             "from_cache": h.n_from_cache,
             "failed": len(h.errors),
+            "not_activities": dict(h.skipped_files),
         },
     }
 

@@ -35,12 +35,16 @@ __all__ = [
     "fit_cadence_vs_speed",
     "record_weights_s",
     "repair_doubled_cadence",
+    "repair_doubled_walk",
     "time_in_band_s",
     "weighted_mean",
     "weighted_quantiles",
 ]
 
 GAIT_UNKNOWN, GAIT_STOPPED, GAIT_WALKING, GAIT_RUNNING = -1, 0, 1, 2
+#: in a walking or hiking session, a "running" step longer than this is a GPS jump, not running (a 1.6 m
+#: step at 150 spm would be 4 m/s)
+MAX_WALK_SESSION_STEP_M = 1.6
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,17 @@ class AnalysisOptions:
     max_record_gap_s : float
         Longest time one record may stand for (default 30 s; longer gaps in the recording are dropouts).
     repair_doubling : bool
-        Halve isolated readings that are double the local walking cadence (a known watch artefact).
+        Halve isolated readings that are double the local walking cadence (a known watch artefact), and
+        readings of 140+ spm at walking speed whose step would be too short for running (see
+        :func:`repair_doubled_walk`).
     bin_width_spm : float
         Width of the cadence histogram bins (default 5 spm).
+    walk_run_speed_ms : float
+        The walk-to-run transition speed (default 2.0 m/s, Hreljac 1993: 2.06 m/s). Below it, a step rate
+        of 140+ spm with a step shorter than ``min_running_step_m`` is a doubled walk; in a session the
+        watch labels walking or hiking, running needs this speed where the speed is known.
+    min_running_step_m : float
+        Shortest step (speed / step rate) counted as running below ``walk_run_speed_ms`` (default 0.55 m).
 
     """
 
@@ -70,6 +82,8 @@ class AnalysisOptions:
     max_record_gap_s: float = 30.0
     repair_doubling: bool = True
     bin_width_spm: float = 5.0
+    walk_run_speed_ms: float = 2.0
+    min_running_step_m: float = 0.55
 
     def __post_init__(self) -> None:
         if not 0 < self.walk_threshold_spm < self.run_threshold_spm:
@@ -83,6 +97,10 @@ class AnalysisOptions:
             raise ParameterError(f"{self.max_record_gap_s=} must be > 0")
         if self.bin_width_spm <= 0:
             raise ParameterError(f"{self.bin_width_spm=} must be > 0")
+        if not 0 < self.walk_run_speed_ms <= 4:
+            raise ParameterError(f"{self.walk_run_speed_ms=} must be in (0, 4] m/s")
+        if not 0 <= self.min_running_step_m < 2:
+            raise ParameterError(f"{self.min_running_step_m=} must be in [0, 2) m")
 
 
 @dataclass(frozen=True)
@@ -181,6 +199,11 @@ class CadenceSummary:
     step_length_source: str = ""
     dynamics: dict[str, float] = field(default_factory=dict)
     laps: tuple[LapSummary, ...] = ()
+    #: why readings were repaired or reclassified, and how many: ``doubled_burst`` (short bursts at double
+    #: the walking cadence, halved), ``doubled_at_walking_speed`` (140+ spm at walking speed with a step
+    #: too short for running, halved), ``walking_not_running`` (a walking/hiking session's 140+ spm below
+    #: the walk-to-run speed: walking, value kept)
+    repairs: dict[str, int] = field(default_factory=dict)
     record_cadence_spm: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0), repr=False)
     record_gait: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8), repr=False)
     record_weight_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0), repr=False)
@@ -277,6 +300,92 @@ def repair_doubled_cadence(
     out = c.copy()
     out[flagged] /= 2.0
     return out, flagged
+
+
+def repair_doubled_walk(
+    cadence_spm: NDArray[np.float64],
+    speed_ms: NDArray[np.float64],
+    *,
+    walk_run_speed_ms: float = 2.0,
+    min_running_step_m: float = 0.55,
+    run_threshold_spm: float = 140.0,
+    smooth_records: int = 9,
+    t_s: NDArray[np.float64] | None = None,
+    context_s: float = 30.0,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Halve readings that are a doubled walk: 140+ spm at walking speed with a step too short to run.
+
+    A reading is repaired when the speed (median over ``smooth_records`` records) is known, at least
+    0.5 m/s (a standing or wrong treadmill speed is no evidence) and below ``walk_run_speed_ms`` all
+    through the ``context_s`` around it (a runner speeding up from a stop reaches running speed within
+    seconds; a walk stays slow), the step rate is at least ``run_threshold_spm``, the step length
+    ``speed / (step rate / 60)`` is below ``min_running_step_m``, and half the step rate is a walking one
+    (50-140 spm, a step of 0.4-1.3 m).
+
+    Parameters
+    ----------
+    cadence_spm, speed_ms : ndarray, shape (n,)
+        Per-record step rate (spm) and speed (m/s, ``nan`` where unknown).
+    walk_run_speed_ms, min_running_step_m, run_threshold_spm, smooth_records, context_s
+        See above.
+    t_s : ndarray, shape (n,), optional
+        Record times, to size the ``context_s`` window (default: one record per second).
+
+    Returns
+    -------
+    repaired : ndarray, shape (n,)
+        Copy of ``cadence_spm`` with the flagged readings halved.
+    flagged : ndarray of bool, shape (n,)
+        Which readings were halved.
+
+    Notes
+    -----
+    People change from walking to running near 2 m/s (preferred transition speed 2.06 m/s, Hreljac 1993,
+    Med Sci Sports Exerc 25:1158). Just above it, runners take steps of about 0.7-0.8 m (2.2 m/s at 160 spm
+    is a 0.83 m step; recreational runners at 2.5-3 m/s take 0.85-1.05 m, Cavanagh & Kram 1989, Med Sci
+    Sports Exerc 21:467), while a walk read at double its cadence gives half its step: 0.35-0.5 m (a FR255
+    hike at 1.7 m/s and 218 spm: 0.47 m). 0.55 m sits between the two.
+    """
+    c = np.asarray(cadence_spm, dtype=float)
+    v_raw = np.asarray(speed_ms, dtype=float)
+    flagged = np.zeros(c.size, dtype=bool)
+    if c.size == 0 or not np.isfinite(v_raw).any():
+        return c.copy(), flagged
+    size = max(1, min(smooth_records, c.size) | 1)
+    v = _running(np.where(np.isfinite(v_raw), v_raw, np.nan), size, lambda w: _nanmedian_rows(w))
+    dt = float(np.median(np.diff(t_s))) if t_s is not None and len(t_s) > 1 else 1.0
+    ctx = int(np.clip(round(context_s / max(dt, 1e-3)), 1, 121)) | 1
+    v_max = _running(np.where(np.isfinite(v), v, -np.inf), min(ctx, c.size) | 1, lambda w: np.max(w, axis=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step_m = v / (c / 60.0)
+        half = c / 2.0
+    flagged = (
+        (v_max < walk_run_speed_ms)
+        & np.isfinite(v)
+        & np.isfinite(c)
+        & (v >= 0.5)
+        & (v < walk_run_speed_ms)
+        & (c >= run_threshold_spm)
+        & (step_m < min_running_step_m)
+        & (half >= 50.0)
+        & (half < 140.0)
+        & (2 * step_m >= 0.4)
+        & (2 * step_m <= 1.3)
+    )
+    out = c.copy()
+    out[flagged] /= 2.0
+    return out, flagged
+
+
+def _nanmedian_rows(w: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Median of each row ignoring ``nan`` (``nan`` for an all-``nan`` row), without a RuntimeWarning."""
+    srt = np.sort(w, axis=-1)  # nan sorts last
+    n_ok = np.isfinite(srt).sum(axis=-1)
+    rows = np.arange(srt.shape[0])
+    lo = np.maximum((n_ok - 1) // 2, 0)
+    hi = np.maximum(n_ok // 2, 0)
+    med = 0.5 * (srt[rows, lo] + srt[rows, hi])
+    return np.where(n_ok > 0, med, np.nan)
 
 
 def _running(
@@ -566,15 +675,50 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
     cadence = trace.cadence_spm.astype(float)
     notes = list(trace.notes)
     flagged = np.zeros(cadence.size, dtype=bool)
+    repairs: dict[str, int] = {}
+    speed = np.asarray(trace.speed_ms, dtype=float)
     if opts.repair_doubling and trace.is_step_sport:
         cadence, flagged = repair_doubled_cadence(cadence, walking_max_spm=opts.run_threshold_spm)
         if flagged.any():
+            repairs["doubled_burst"] = int(flagged.sum())
             notes.append(
                 f"repaired {int(flagged.sum())} readings that were double the walking cadence "
                 "(watch artefact)"
             )
+        cadence, walk_flagged = repair_doubled_walk(
+            cadence,
+            speed,
+            walk_run_speed_ms=opts.walk_run_speed_ms,
+            min_running_step_m=opts.min_running_step_m,
+            run_threshold_spm=opts.run_threshold_spm,
+            t_s=t,
+        )
+        if walk_flagged.any():
+            repairs["doubled_at_walking_speed"] = int(walk_flagged.sum())
+            n, thr = int(walk_flagged.sum()), opts.run_threshold_spm
+            notes.append(
+                f"repaired {n} readings of {thr:.0f}+ spm at walking speed (under {opts.walk_run_speed_ms:g}"
+                f" m/s) with a step under {opts.min_running_step_m:g} m: a walk the watch read at double its"
+                " cadence, halved"
+            )
+            flagged = flagged | walk_flagged
 
     gait = classify_gait(cadence, opts)
+    if trace.is_step_sport and _is_walk_session(trace):
+        # a walk or hike: running only where the speed says so (or is unknown)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step_m = speed / (cadence / 60.0)
+        # below the walk-to-run speed, or a step no runner at this step rate takes (a GPS jump)
+        implausible = (speed < opts.walk_run_speed_ms) | (step_m > MAX_WALK_SESSION_STEP_M)
+        slow = np.isfinite(speed) & implausible & (gait == GAIT_RUNNING)
+        if slow.any():
+            gait[slow] = GAIT_WALKING
+            repairs["walking_not_running"] = int(slow.sum())
+            n, thr = int(slow.sum()), opts.run_threshold_spm
+            notes.append(
+                f"{n} readings of {thr:.0f}+ spm in this {trace.sport} session were below the walk-to-run"
+                f" speed ({opts.walk_run_speed_ms:g} m/s): counted as fast walking"
+            )
     running = gait == GAIT_RUNNING
     walking = gait == GAIT_WALKING
     run_w = np.where(running, weights, 0.0)
@@ -649,11 +793,18 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
         step_length_source=step_source,
         dynamics=dynamics,
         laps=_laps(trace, weights, run_w, cadence, step_source),
+        repairs=repairs,
         record_cadence_spm=cadence,
         record_gait=gait,
         record_weight_s=weights,
         notes=tuple(notes),
     )
+
+
+def _is_walk_session(trace: CadenceTrace) -> bool:
+    """Whether the file labels the session a walk or a hike."""
+    walk = {"walking", "hiking", "casual_walking", "speed_walking"}
+    return trace.sport in walk or trace.sub_sport in walk
 
 
 def time_in_band_s(

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..datatypes import STEP_SPORTS, CadenceTrace, DeviceSummary
-from ..errors import CadenceWarning, InputFormatError
+from ..errors import CadenceWarning, InputFormatError, NotActivityError
 
 __all__ = ["read_fit"]
 
@@ -398,7 +398,8 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
     """Turn what one pass collected into traces (pure: no I/O), one per session."""
     activity_types = [k for k in raw.file_types if k not in _NOT_ACTIVITY]
     if raw.file_types and not activity_types and len(raw.t) == 0:
-        raise InputFormatError(spath, f"is {_NOT_ACTIVITY[raw.file_types[0]]}, not an activity")
+        kind = raw.file_types[0]
+        raise NotActivityError(spath, f"is {_NOT_ACTIVITY[kind]}, not an activity", kind=kind)
     if len(raw.t) == 0 and not raw.sessions:
         if broke:
             raise InputFormatError(spath, f"no activity data before the file broke off: {broke}")

@@ -25,7 +25,7 @@ from ..readers.accel_csv import AccelReadOptions
 __all__ = ["ANALYZE_CACHE_VERSION", "FileReport", "SessionReport", "analyze_for_report", "analyze_job"]
 
 #: bump when a report's content changes for the same file and options: old cache entries are then ignored
-ANALYZE_CACHE_VERSION = 2
+ANALYZE_CACHE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class FileReport:
     sessions: tuple[SessionReport, ...] = ()
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    #: the kind of a readable file that is not an activity ("settings", "workouts", ...): skipped, not failed
+    skipped: str | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -73,7 +75,8 @@ def analyze_for_report(
 
     Runs in a worker process. A bug in the analysis becomes an ``"internal error: ..."`` error.
     """
-    from ..pipeline import analyze_file
+    from ..errors import NotActivityError
+    from ..pipeline import analyze_file, skipped_kind
     from .document import band_dict, result_to_dict
     from .text import format_summary
 
@@ -89,6 +92,8 @@ def analyze_for_report(
             )
             for r in results
         )
+    except NotActivityError as exc:
+        return FileReport(path, error=str(exc), skipped=skipped_kind(exc))
     except CadenceError as exc:
         return FileReport(path, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one file's bug must not stop a folder of runs
@@ -122,7 +127,7 @@ def _rename(report: FileReport, old: str, new: str) -> FileReport:
         for s in report.sessions
     )
     error = text(report.error) if report.error else None
-    return FileReport(new, sessions, tuple(text(w) for w in report.warnings), error)
+    return FileReport(new, sessions, tuple(text(w) for w in report.warnings), error, report.skipped)
 
 
 def _decode(raw: dict[str, Any], path: str) -> FileReport:
@@ -130,7 +135,13 @@ def _decode(raw: dict[str, Any], path: str) -> FileReport:
     sessions = tuple(
         SessionReport(bool(s["is_step_sport"]), dict(s["document"]), str(s["text"])) for s in raw["sessions"]
     )
-    cached = FileReport(str(raw["file"]), sessions, tuple(str(w) for w in raw["warnings"]), raw.get("error"))
+    cached = FileReport(
+        str(raw["file"]),
+        sessions,
+        tuple(str(w) for w in raw["warnings"]),
+        raw.get("error"),
+        raw.get("skipped"),
+    )
     return _rename(cached, cached.file, path)
 
 

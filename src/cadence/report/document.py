@@ -113,6 +113,7 @@ def result_to_dict(result: ActivityResult, tz: dt.tzinfo | None = None) -> dict[
         ],
         "n_records": s.n_records,
         "n_doubled_repaired": s.n_doubled_repaired,
+        "repairs": dict(s.repairs),
         "n_steps": result.steps.n_steps if result.steps is not None else None,
         "step_confidence": step_confidence(result),
         "notes": list(s.notes),

@@ -142,7 +142,7 @@ def format_summary(
     avg_label = "overall average" if result.steps is not None else "watch average"
     if s.running_time_s <= 0:
         if not np.isfinite(tr.cadence_spm).any():
-            lines.append("  no cadence data in this recording")
+            lines.append("  no cadence recorded")
         else:
             lines.append(
                 f"  no running found (walking cadence {_f(s.walking_cadence_spm, '.0f', ' spm')}; "
