@@ -697,9 +697,8 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
             repairs["doubled_at_walking_speed"] = int(walk_flagged.sum())
             n, thr = int(walk_flagged.sum()), opts.run_threshold_spm
             notes.append(
-                f"repaired {n} readings of {thr:.0f}+ spm at walking speed (under {opts.walk_run_speed_ms:g}"
-                f" m/s) with a step under {opts.min_running_step_m:g} m: a walk the watch read at double its"
-                " cadence, halved"
+                f"halved {n} readings: {thr:.0f}+ spm below {opts.walk_run_speed_ms:g} m/s,"
+                " a walk read double"
             )
             flagged = flagged | walk_flagged
 
