@@ -54,6 +54,8 @@ TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".tcx", ".gpx", ".xml")
 #: seeds are kept small so that the decoders run fast; text seeds are cut to this many lines
 MAX_SEED_BYTES = 64_000
 MAX_SEED_LINES = 3000
+#: files beside the recordings that are not recordings (ground truth, phyphox metadata)
+NOT_RECORDINGS = (".events.csv", ".steps.txt", "__meta__device.csv", "__meta__time.csv")
 
 
 # ----------------------------------------------------------------------------------------------- seeds
@@ -110,9 +112,10 @@ def collect_seeds(folders: list[Path]) -> list[Seed]:
     with tempfile.TemporaryDirectory() as tmp:
         for folder in folders:
             for path in sorted(folder.rglob("*")):
-                if not path.is_file() or path.name.startswith(("SOURCES", "README")) or path.suffix in (".md",):
+                skip = ("SOURCES", "README")
+                if not path.is_file() or path.name.startswith(skip) or path.suffix == ".md":
                     continue
-                if path.name.endswith((".events.csv", ".steps.txt", "__meta__device.csv", "__meta__time.csv")):
+                if path.name.endswith(NOT_RECORDINGS):
                     continue
                 data = _seed_bytes(path)
                 if not data:

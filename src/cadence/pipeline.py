@@ -6,7 +6,9 @@ This module is the edge between files and the pure analysis: it picks a reader f
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .datatypes import CadenceTrace
-from .errors import InputFormatError
+from .errors import InputFormatError, ParameterError
 from .gait.analysis import AnalysisOptions, CadenceSummary, analyze_trace
 
 if TYPE_CHECKING:
@@ -54,12 +56,45 @@ def _is_fit(path: str) -> bool:
     return len(head) >= 12 and head[8:12] == b".FIT"
 
 
+def _check_regular_file(spath: str) -> None:
+    """Refuse what is not a regular file before any reader opens it (a named pipe would block forever)."""
+    try:
+        mode = os.stat(spath).st_mode
+    except FileNotFoundError:
+        raise InputFormatError(spath, "no such file") from None
+    except OSError as exc:
+        raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputFormatError(spath, "is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise InputFormatError(spath, f"is {kind}, not a regular file: give a recording saved as a file")
+
+
+@contextlib.contextmanager
+def _about_file(spath: str) -> Iterator[None]:
+    """Gait analysis of a file's data: its complaints about the data (``ParameterError``) name the file.
+
+    The options were checked when they were built, so what the analysis refuses here is the data: an
+    input error of this file (exit 1), not a usage error.
+    """
+    try:
+        yield
+    except ParameterError as exc:
+        raise InputFormatError(spath, str(exc)) from None
+
+
 def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace, StepResult | None]]:
     """Read ``spath`` with the reader its content or suffix calls for: traces, with steps where detected."""
-    if not os.path.exists(spath):
-        raise InputFormatError(spath, "no such file")
-    if os.path.isdir(spath):
-        raise InputFormatError(spath, "is a folder, not a file")
+    _check_regular_file(spath)
     try:
         is_fit = _is_fit(spath)
     except OSError as exc:
@@ -75,8 +110,9 @@ def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace
     if suffix in ACCEL_SUFFIXES:
         from .gait.accel import accel_trace
 
-        acc = analyze_accel_csv(spath, read_options=accel)
-        return [(accel_trace(acc), acc.steps)]
+        acc = _analyze_accel_csv(spath, read_options=accel)
+        with _about_file(spath):
+            return [(accel_trace(acc), acc.steps)]
     known = ", ".join([FIT_SUFFIX, *ACCEL_SUFFIXES])
     raise InputFormatError(
         spath, f"unsupported file type {suffix or '(no suffix)'!r}: expected one of {known}"
@@ -94,8 +130,9 @@ def _fit_accel(path: str, first_index: int) -> list[tuple[CadenceTrace, StepResu
         return []
     from .gait.accel import accel_trace, analyze_recording
 
-    acc = analyze_recording(rec)
-    return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
+    with _about_file(path):
+        acc = analyze_recording(rec)
+        return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
 
 
 def analyze_accel_csv(
@@ -133,14 +170,34 @@ def analyze_accel_csv(
         The file cannot be read as an accelerometer CSV.
 
     """
+    spath = os.fspath(path)
+    _check_regular_file(spath)
+    return _analyze_accel_csv(
+        spath, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz, options=options,
+        read_options=read_options,
+    )
+
+
+def _analyze_accel_csv(
+    spath: str,
+    *,
+    units: Units | str = "auto",
+    columns: tuple[str, str, str, str] | None = None,
+    time_unit: str = "auto",
+    fs_hz: float | None = None,
+    options: StepOptions | None = None,
+    read_options: AccelReadOptions | None = None,
+) -> AccelAnalysis:
+    """:func:`analyze_accel_csv` of a path already checked to be a regular file."""
     if read_options is not None:
         units, columns = read_options.units, read_options.columns
         time_unit, fs_hz = read_options.time_unit, read_options.fs_hz
     from .gait.accel import analyze_recording
     from .readers.accel_csv import read_accel_csv
 
-    rec = read_accel_csv(path, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
-    return analyze_recording(rec, options)
+    rec = read_accel_csv(spath, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
+    with _about_file(spath):
+        return analyze_recording(rec, options)
 
 
 def load_traces(path: str | os.PathLike[str], *, accel: AccelReadOptions | None = None) -> list[CadenceTrace]:
@@ -180,10 +237,10 @@ def analyze_file(
         In file order; sessions of any sport (a cycling session has a ``nan`` step rate). Accelerometer
         results carry their :class:`~cadence.gait.steps.StepResult` in ``steps``.
     """
-    return [
-        ActivityResult(trace, analyze_trace(trace, options), steps=steps)
-        for trace, steps in _load(os.fspath(path), accel)
-    ]
+    spath = os.fspath(path)
+    loaded = _load(spath, accel)
+    with _about_file(spath):
+        return [ActivityResult(trace, analyze_trace(trace, options), steps=steps) for trace, steps in loaded]
 
 
 def find_activity_files(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..datatypes import Recording
-from ..errors import InputFormatError, ParameterError
+from ..errors import CadenceWarning, InputFormatError, ParameterError
 from ._accel import (
     UNIT_SCALE_MS2,
     TimeSteps,
@@ -43,6 +44,26 @@ from ._accel import (
 __all__ = ["AccelReadOptions", "looks_like_accel_csv", "read_accel_csv"]
 
 _SNIFF_BYTES = 65536
+#: what of a file's own text an error message echoes, at most (a line of junk can be 100 MB)
+_ECHO_CHARS = 80
+#: rows out of time order are sorted when they are few (this share of the rows at most) ...
+_DISORDER_SHARE = 0.01
+#: ... and step back at most this far (a swapped pair of rows); anything more is time travel: an error
+_DISORDER_MAX_S = 1.0
+
+
+def _echo(value: object) -> str:
+    """``repr`` of a value from the file for a message, cut to about 80 characters."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > _ECHO_CHARS:
+        return repr(text[:_ECHO_CHARS]) + f"... ({len(text)} characters)"
+    return repr(text)
+
+
+def _echo_names(names: list[str]) -> str:
+    """The header's column names for a message, each and all of them cut short."""
+    shown = ", ".join(_echo(n) for n in names[:12])
+    return f"[{shown}{', ...' if len(names) > 12 else ''}]"
 
 
 @dataclass(frozen=True)
@@ -176,7 +197,9 @@ def _sniff(path: str) -> tuple[str, str, bool, list[str]]:
             text = head.decode("latin-1")
         except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes anything
             raise InputFormatError(path, "not a CSV text file") from None
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in text.splitlines()[:10] if ln.strip()]
+    if not lines:
+        raise InputFormatError(path, "empty file (no text, only a byte-order mark or blank lines)")
     header = lines[0]
     counts = {d: header.count(d) for d in (",", ";", "\t")}
     delim = max(counts, key=lambda d: counts[d])
@@ -317,7 +340,9 @@ def _column_indices(
         lookup = {n: i for i, n in enumerate(names)}
         missing = [c for c in columns if c and c not in lookup]
         if missing:
-            raise InputFormatError(spath, f"no column named {missing[0]!r}; the header has {names}", "line 1")
+            raise InputFormatError(
+                spath, f"no column named {missing[0]!r}; the header has {_echo_names(names)}", "line 1"
+            )
         i_t: int | None = lookup[columns[0]] if columns[0] else None
         i_xyz = [lookup[c] for c in columns[1:]]
     else:
@@ -325,7 +350,7 @@ def _column_indices(
         if any(i is None for i in found):
             raise InputFormatError(
                 spath,
-                f"cannot find x, y, z acceleration columns in the header {names}; "
+                f"cannot find x, y, z acceleration columns in the header {_echo_names(names)}; "
                 "name them with --columns TIME,X,Y,Z",
                 "line 1",
             )
@@ -366,12 +391,15 @@ def _read_frame(  # noqa: PLR0913
 
 def _iso_seconds(pl: Any, column: Any, spath: str) -> NDArray[np.float64]:
     """Unix seconds of an ISO 8601 time column; the first value that is not a time is an error."""
-    parsed = column.str.to_datetime(strict=False, time_unit="us")
-    bad = parsed.is_null() & column.is_not_null()
-    if bad.any():
+    try:
+        parsed = column.str.to_datetime(strict=False, time_unit="us")
+    except pl.exceptions.PolarsError:  # no ISO format fits the first values
+        parsed = None
+    bad = parsed.is_null() & column.is_not_null() if parsed is not None else column.is_not_null()
+    if bad.any() or parsed is None:
         row = int(bad.arg_max() or 0)
         raise InputFormatError(
-            spath, f"time {column[row]!r} is neither a number nor an ISO timestamp", f"line {row + 2}"
+            spath, f"time {_echo(column[row])} is neither a number nor an ISO timestamp", f"line {row + 2}"
         )
     return np.asarray(parsed.dt.epoch("us").cast(pl.Float64).to_numpy(), dtype=np.float64) * 1e-6
 
@@ -411,8 +439,27 @@ class _Rows:
     def check_time(
         self, t: NDArray[np.float64], acc: NDArray[np.float64], spath: str
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], TimeSteps]:
-        """Refuse time going backwards, drop repeated time stamps (one chunked pass over the intervals)."""
+        """Sort a few rows out of order, refuse time going back further, drop repeated time stamps.
+
+        A pair of rows swapped by a logger (a step back of under a second, at most 1 % of the rows) is put
+        back in time order with a warning; a larger step back is time travel: an error naming the row.
+        """
         steps = time_steps(t)
+        if (
+            steps.first_backwards >= 0
+            and steps.max_backwards_s <= _DISORDER_MAX_S
+            and steps.n_backwards <= max(1.0, _DISORDER_SHARE * len(t))
+        ):
+            order = np.argsort(t, kind="stable")
+            self.kept = order if self.kept is None else self.kept[order]
+            t, acc = t[order], acc[order]
+            warnings.warn(
+                f"{spath}: {steps.n_backwards} rows out of time order (by up to {steps.max_backwards_s:.3g} s) "
+                "were sorted",
+                CadenceWarning,
+                stacklevel=4,
+            )
+            steps = time_steps(t)
         if steps.first_backwards >= 0:
             i = steps.first_backwards
             raise InputFormatError(
@@ -521,7 +568,7 @@ def _locate_bad_value(pl, path, delim, decimal_comma, col_names, names, cols, ex
         if bad.any():
             row = int(bad.arg_max() or 0)
             return InputFormatError(
-                path, f"non-numeric value {c[row]!r} in column {names[i]!r}", f"line {row + 2}"
+                path, f"non-numeric value {_echo(c[row])} in column {_echo(names[i])}", f"line {row + 2}"
             )
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return InputFormatError(path, f"cannot parse the CSV: {first[:200]}")

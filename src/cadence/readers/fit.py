@@ -13,8 +13,8 @@ FIT stores running cadence in strides per minute; it is converted once, here:
 from __future__ import annotations
 
 import os
-import struct
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from ..datatypes import STEP_SPORTS, CadenceTrace, DeviceSummary
 from ..errors import CadenceWarning, InputFormatError
 
-__all__ = ["read_fit"]
+__all__ = ["data_messages", "describe_break", "read_fit"]
 
 #: seconds between the Unix epoch and the FIT epoch (1989-12-31 00:00 UTC)
 FIT_EPOCH_UNIX_S = 631065600
@@ -87,12 +87,17 @@ def _num(value: Any) -> float:
     return float(value)
 
 
-def _collect(path: str) -> tuple[_Raw, str | None]:
-    """One pass of fitdecode over ``path``; returns the data and, if the file broke off, why."""
+def data_messages(path: str, breaks: list[Exception]) -> Iterator[Any]:
+    """Yield fitdecode's data messages from ``path``; a decoder exception ends them and goes to ``breaks``.
+
+    fitdecode raises its own errors for a bad header or a truncated file, and builtin ones (``AssertionError``
+    when a message runs past the header's data size or in an HR event, ``ValueError``, ``struct.error``...)
+    for corrupt content. Whatever the decoder raises, the messages read before it are kept: the caller
+    decides from ``breaks`` whether that is a warning or an error. Only the decoder runs inside the ``try``:
+    an exception in the caller's own handling of a message is not hidden.
+    """
     import fitdecode
 
-    raw = _Raw()
-    broke: str | None = None
     try:
         with fitdecode.FitReader(
             path,
@@ -100,63 +105,92 @@ def _collect(path: str) -> tuple[_Raw, str | None]:
             error_handling=fitdecode.ErrorHandling.IGNORE,
         ) as reader:
             for frame in reader:
-                if not isinstance(frame, fitdecode.FitDataMessage):
-                    continue
-                raw.n_messages += 1
-                name = frame.name
-                if name == "record":
-                    values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
-                    t = _fit_seconds(values.get("timestamp"))
-                    if t is None:
-                        continue
-                    raw.t.append(t)
-                    raw.cadence.append(values.get("cadence"))
-                    raw.fractional.append(values.get("fractional_cadence"))
-                    speed = values.get("enhanced_speed")
-                    raw.speed.append(speed if speed is not None else values.get("speed"))
-                    raw.distance.append(values.get("distance"))
-                    raw.heart_rate.append(values.get("heart_rate"))
-                elif name == "event":
-                    if frame.get_value("event", fallback=None) == "timer":
-                        t = _fit_seconds(frame.get_value("timestamp", fallback=None))
-                        kind = frame.get_value("event_type", fallback=None)
-                        if t is not None and isinstance(kind, str):
-                            raw.timer_events.append((t, kind))
-                elif name == "session":
-                    raw.sessions.append({f.name: f.value for f in frame.fields})
-                elif name == "lap":
-                    start = _fit_seconds(frame.get_value("start_time", fallback=None))
-                    if start is not None:
-                        raw.lap_starts.append(start)
-                elif name == "file_id":
-                    kind = frame.get_value("type", fallback=None)
-                    raw.file_types.append(str(kind) if kind is not None else "unknown")
-                    if not raw.device_name:
-                        maker = frame.get_value("manufacturer", fallback=None)
-                        product = frame.get_value("garmin_product", fallback=None) or frame.get_value(
-                            "product", fallback=None
-                        )
-                        raw.device_name = " ".join(str(v) for v in (maker, product) if v is not None)
-                elif name == "sport":
-                    raw.sports.append(
-                        (
-                            str(frame.get_value("sport", fallback="unknown")),
-                            str(frame.get_value("sub_sport", fallback="unknown")),
-                        )
-                    )
-    except fitdecode.FitHeaderError as exc:
-        if raw.n_messages == 0:
-            raise InputFormatError(path, f"not a FIT file or corrupt header ({exc})") from None
-        broke = f"corrupt header of a chained file ({exc})"
-    except fitdecode.FitEOFError as exc:
-        if raw.n_messages == 0:
-            raise InputFormatError(path, f"truncated FIT file with no readable message ({exc})") from None
-        broke = f"file is truncated ({exc})"
-    except (fitdecode.FitError, ValueError, KeyError, IndexError, TypeError, struct.error) as exc:
-        if raw.n_messages == 0:
-            raise InputFormatError(path, f"corrupt FIT file ({type(exc).__name__}: {exc})") from None
-        broke = f"corrupt data ({type(exc).__name__}: {exc})"
-    return raw, broke
+                if isinstance(frame, fitdecode.FitDataMessage):
+                    yield frame
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a corrupt file, see above
+        breaks.append(exc)
+
+
+def describe_break(exc: Exception, n_read: int) -> str:
+    """Say in plain words why the decoder stopped (``n_read``: messages read before it)."""
+    import fitdecode
+
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    if isinstance(exc, fitdecode.FitHeaderError):
+        if n_read:
+            return f"corrupt header of a chained file ({text})"
+        return f"not a FIT file or corrupt header ({text})"
+    if isinstance(exc, fitdecode.FitEOFError):
+        if n_read:
+            return f"file is truncated ({text})"
+        return f"truncated FIT file with no readable message ({text})"
+    if isinstance(exc, AssertionError):
+        return "corrupt data (a message runs past the end given in the header, or an inconsistent message)"
+    return f"corrupt data ({type(exc).__name__}{': ' + text if text else ''})"
+
+
+def _scalar(value: Any) -> Any:
+    """Return a record field's value if it is one number, else ``None`` (several values or text: invalid)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def _collect(path: str) -> tuple[_Raw, str | None]:
+    """One pass of fitdecode over ``path``; returns the data and, if the file broke off, why."""
+    raw = _Raw()
+    breaks: list[Exception] = []
+    for frame in data_messages(path, breaks):
+        raw.n_messages += 1
+        name = frame.name
+        if name == "record":
+            values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
+            t = _fit_seconds(values.get("timestamp"))
+            if t is None or not np.isfinite(t):
+                continue
+            raw.t.append(t)
+            raw.cadence.append(_scalar(values.get("cadence")))
+            raw.fractional.append(_scalar(values.get("fractional_cadence")))
+            speed = _scalar(values.get("enhanced_speed"))
+            raw.speed.append(speed if speed is not None else _scalar(values.get("speed")))
+            raw.distance.append(_scalar(values.get("distance")))
+            raw.heart_rate.append(_scalar(values.get("heart_rate")))
+        elif name == "event":
+            if frame.get_value("event", fallback=None) == "timer":
+                t = _fit_seconds(frame.get_value("timestamp", fallback=None))
+                kind = frame.get_value("event_type", fallback=None)
+                if t is not None and isinstance(kind, str):
+                    raw.timer_events.append((t, kind))
+        elif name == "session":
+            raw.sessions.append({f.name: f.value for f in frame.fields})
+        elif name == "lap":
+            start = _fit_seconds(frame.get_value("start_time", fallback=None))
+            if start is not None:
+                raw.lap_starts.append(start)
+        elif name == "file_id":
+            kind = frame.get_value("type", fallback=None)
+            raw.file_types.append(str(kind) if kind is not None else "unknown")
+            if not raw.device_name:
+                maker = frame.get_value("manufacturer", fallback=None)
+                product = frame.get_value("garmin_product", fallback=None) or frame.get_value(
+                    "product", fallback=None
+                )
+                raw.device_name = " ".join(str(v) for v in (maker, product) if v is not None)
+        elif name == "sport":
+            raw.sports.append(
+                (
+                    str(frame.get_value("sport", fallback="unknown")),
+                    str(frame.get_value("sub_sport", fallback="unknown")),
+                )
+            )
+    if not breaks:
+        return raw, None
+    why = describe_break(breaks[0], raw.n_messages)
+    if raw.n_messages == 0:
+        raise InputFormatError(path, why)
+    return raw, why
 
 
 def _timer_intervals(events: list[tuple[float, str]], start: float, end: float) -> NDArray[np.float64]:
