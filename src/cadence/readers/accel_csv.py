@@ -61,7 +61,7 @@ def _echo(value: object) -> str:
 
 
 def _echo_names(names: list[str]) -> str:
-    """The header's column names for a message, each and all of them cut short."""
+    """Show the header's column names for a message, each and all of them cut short."""
     shown = ", ".join(_echo(n) for n in names[:12])
     return f"[{shown}{', ...' if len(names) > 12 else ''}]"
 
@@ -454,8 +454,8 @@ class _Rows:
             self.kept = order if self.kept is None else self.kept[order]
             t, acc = t[order], acc[order]
             warnings.warn(
-                f"{spath}: {steps.n_backwards} rows out of time order (by up to {steps.max_backwards_s:.3g} s) "
-                "were sorted",
+                f"{spath}: {steps.n_backwards} rows out of time order "
+                f"(by up to {steps.max_backwards_s:.3g} s) were sorted",
                 CadenceWarning,
                 stacklevel=4,
             )

@@ -106,12 +106,12 @@ def _walk_records(data: bytes, i: int, end: int) -> bool:
             continue
         else:
             local = head & 0x0F
-        size = sizes.get(local)
-        if size is None:
+        data_size = sizes.get(local)
+        if data_size is None:
             return False  # data before its definition: the structure is broken here
-        if local_global[local] == _FIELD_DESCRIPTION and _DEV_NAME.search(data, i, i + size):
+        if local_global[local] == _FIELD_DESCRIPTION and _DEV_NAME.search(data, i, i + data_size):
             return True
-        i += size
+        i += data_size
     return False
 
 
