@@ -52,8 +52,8 @@ OUTCOMES = ("ok", "warned", "ours", *FAILURES)
 MAX_MESSAGE = 2000
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".tcx", ".gpx", ".xml")
 #: seeds are kept small so that the decoders run fast; text seeds are cut to this many lines
-MAX_SEED_BYTES = 64_000
-MAX_SEED_LINES = 3000
+MAX_SEED_BYTES = 30_000
+MAX_SEED_LINES = 2000
 #: files beside the recordings that are not recordings (ground truth, phyphox metadata)
 NOT_RECORDINGS = (".events.csv", ".steps.txt", "__meta__device.csv", "__meta__time.csv")
 
@@ -425,6 +425,12 @@ class Worker:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None:
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
             self.proc = None
 
     def run(self, path: Path, timeout_s: float) -> tuple[str, str]:
@@ -444,7 +450,7 @@ class Worker:
         line = self.proc.stdout.readline()
         if not line:
             code = self.proc.wait()
-            self.proc = None
+            self.stop()
             return "memory", f"worker died (exit {code})"
         res = json.loads(line)
         return res["outcome"], res["detail"]
