@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
 import warnings
 from typing import Any
@@ -25,14 +26,42 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
     click.echo(f"warning: {message}", err=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C (temporary files removed, workers stopped), exit 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _install_signal_handlers() -> None:
+    """SIGTERM and SIGHUP raise :class:`Terminated` so that every ``finally`` runs (not for a library user)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, None):
+            signal.signal(sig, _terminate)
+
+
 def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     """Invoke ``group`` and map every outcome to an exit code, printing at most one line per error."""
     warnings.showwarning = _show_warning
+    _install_signal_handlers()
     try:
         rv = group.main(args=argv, prog_name="cadence", standalone_mode=False)
         if isinstance(rv, int):  # click returns Exit codes instead of raising when not standalone
             return rv
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, Terminated) as exc:  # click turns KeyboardInterrupt into Abort
+        cause = exc if isinstance(exc, Terminated) else exc.__cause__
+        if isinstance(cause, Terminated):
+            click.echo(f"stopped by {signal.Signals(cause.signum).name}", err=True)
+            return 128 + cause.signum
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
