@@ -36,7 +36,7 @@ def _kind(mode: int) -> str:
 
 
 def _resolve(dest: Path, force: bool) -> tuple[Path, os.stat_result | None]:
-    """The regular file to write for ``dest`` (a symlink's target) and its stat, or ``None`` if new.
+    """Return the regular file to write for ``dest`` (a symlink's target) and its stat, or ``None`` if new.
 
     Raises
     ------
@@ -93,7 +93,7 @@ def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> N
 
 
 def write_error(path: str | os.PathLike[str], exc: OSError) -> OutputPathError:
-    """The one-line output error for an ``OSError`` met while writing ``path`` (disk full, quota, I/O)."""
+    """Return the one-line output error for an ``OSError`` met writing ``path`` (disk full, quota, I/O)."""
     what = (exc.strerror or os.strerror(exc.errno)) if exc.errno else (str(exc) or type(exc).__name__)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         what = f"{what} (the partial file was removed; free some space and try again)"
@@ -101,7 +101,7 @@ def write_error(path: str | os.PathLike[str], exc: OSError) -> OutputPathError:
 
 
 def _new_file_mode(existing: os.stat_result | None) -> int:
-    """An existing file's permission bits, else what ``open()`` would give a new file under the umask."""
+    """Return an existing file's mode bits, else what ``open()`` gives a new file under the umask."""
     if existing is not None:
         return stat.S_IMODE(existing.st_mode)
     umask = os.umask(0)

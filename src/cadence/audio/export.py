@@ -92,8 +92,8 @@ def _signals_held() -> Iterator[None]:
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
-        for sig in dict.fromkeys(noted):
-            signal.raise_signal(sig)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)
 
 
 def _encode(sf: Any, guard: _GuardedFile, samples: Any) -> None:

@@ -27,7 +27,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP: unwinds like Ctrl-C (temporary files removed, workers stopped), exit 128 + signal."""
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C (temporary files removed, workers stopped); exit 128 + n."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -39,7 +39,7 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def _install_signal_handlers() -> None:
-    """SIGTERM and SIGHUP raise :class:`Terminated` so that every ``finally`` runs (not for a library user)."""
+    """Make SIGTERM and SIGHUP raise :class:`Terminated`, so that every ``finally`` runs (CLI only)."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():

@@ -114,12 +114,103 @@ class SessionFacts:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SessionFacts:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json`.
+
+        Raises
+        ------
+        ValueError
+            ``d`` does not match the schema (a damaged or planted cache entry): see :func:`check_facts_json`.
+        """
+        check_facts_json(d)
         d = dict(d)
         d["speed"] = SpeedStats(**d["speed"])
         for k in ("cadence_values_spm", "cadence_time_s", "notes"):
             d[k] = tuple(d[k])
         return cls(**d)
+
+
+#: plausible bounds of a cached session (a planted or damaged entry outside them is dropped)
+_MAX_SPM = 400.0
+_MAX_VALUES = 50_000
+_MAX_NOTES = 100
+_MAX_TEXT = 4000
+_MAX_SECONDS = 30 * 86400.0
+_MAX_METRES = 1e7
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _number_in(v: Any, lo: float, hi: float, *, nan: bool = True) -> bool:
+    """Whether ``v`` is a JSON number in ``[lo, hi]`` (or nan where allowed)."""
+    if not _is_number(v):
+        return False
+    return (nan and math.isnan(v)) or lo <= v <= hi
+
+
+def check_facts_json(d: Any) -> None:
+    """Check one cached session against the :class:`SessionFacts` schema and plausible bounds.
+
+    Raises
+    ------
+    ValueError
+        Saying which field is wrong.
+    """
+    names = {f.name for f in dataclasses.fields(SessionFacts)}
+    if not isinstance(d, dict) or set(d) != names:
+        raise ValueError("not a session entry")
+    problems = []
+    if not isinstance(d["file"], str) or len(d["file"]) > _MAX_TEXT:
+        problems.append("file")
+    if not isinstance(d["session_index"], int) or isinstance(d["session_index"], bool) or not (
+        0 <= d["session_index"] < 10_000
+    ):
+        problems.append("session_index")
+    if not isinstance(d["sport"], str) or len(d["sport"]) > 100:
+        problems.append("sport")
+    if not isinstance(d["is_step_sport"], bool):
+        problems.append("is_step_sport")
+    if d["start_time"] is not None:
+        try:
+            dt.datetime.fromisoformat(d["start_time"])
+        except (TypeError, ValueError):
+            problems.append("start_time")
+    for key, hi in (
+        ("distance_m", _MAX_METRES),
+        ("running_time_s", _MAX_SECONDS),
+        ("running_distance_m", _MAX_METRES),
+        ("step_length_m", 10.0),
+    ):
+        if not _number_in(d[key], 0.0, hi):
+            problems.append(key)
+    if not _number_in(d["running_cadence_spm"], 0.0, _MAX_SPM):
+        problems.append("running_cadence_spm")
+    speed = d["speed"]
+    speed_names = {f.name for f in dataclasses.fields(SpeedStats)}
+    if not isinstance(speed, dict) or set(speed) != speed_names or not all(
+        _is_number(v) and not math.isinf(v) for v in speed.values()
+    ):
+        problems.append("speed")
+    values, times = d["cadence_values_spm"], d["cadence_time_s"]
+    if (
+        not isinstance(values, list)
+        or not isinstance(times, list)
+        or len(values) != len(times)
+        or len(values) > _MAX_VALUES
+        or not all(_number_in(v, 0.0, _MAX_SPM, nan=False) for v in values)
+        or not all(_number_in(t, 0.0, _MAX_SECONDS, nan=False) for t in times)
+    ):
+        problems.append("cadence_values_spm/cadence_time_s")
+    elif times and _is_number(d["running_time_s"]) and not sum(times) <= 1.01 * d["running_time_s"] + 1.0:
+        problems.append("cadence_time_s (more running time than the run has)")
+    notes = d["notes"]
+    if not isinstance(notes, list) or len(notes) > _MAX_NOTES or not all(
+        isinstance(n, str) and len(n) <= _MAX_TEXT for n in notes
+    ):
+        problems.append("notes")
+    if problems:
+        raise ValueError(f"cache entry fields out of schema: {', '.join(problems)}")
 
 
 @dataclass(frozen=True)
@@ -359,11 +450,26 @@ def _cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / f"history-v{HISTORY_VERSION}" / key[:2] / f"{key}.json"
 
 
+#: a cache entry larger than this is not read (one file's facts are a few kB)
+_MAX_ENTRY_BYTES = 4 * 1024 * 1024
+
+
 def _cache_read(cache_dir: Path, key: str, path: str) -> FileOutcome | None:
+    """Return the cached outcome of a file, or ``None`` when missing, too big, damaged or out of schema."""
+    entry = _cache_path(cache_dir, key)
     try:
-        raw = json.loads(_cache_path(cache_dir, key).read_text(encoding="utf-8"))
+        if entry.stat().st_size > _MAX_ENTRY_BYTES:
+            return None
+        raw = json.loads(entry.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or set(raw) != {"sessions", "error"}:
+            return None
+        if not isinstance(raw["sessions"], list) or len(raw["sessions"]) > 1000:
+            return None
+        error = raw["error"]
+        if error is not None and not (isinstance(error, str) and len(error) <= _MAX_TEXT):
+            return None
         sessions = tuple(SessionFacts.from_json(d) for d in raw["sessions"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None  # missing or damaged entry: analyze again (and overwrite it)
     # the same bytes may sit under another name: the cached facts name the file they were made from
     sessions = tuple(dataclasses.replace(s, file=path) for s in sessions)
@@ -494,18 +600,45 @@ def collect_facts(
                 except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the history
                     outcome = FileOutcome(path, error=f"internal error: {type(exc).__name__}: {exc}")
                 done(path, key, outcome)
-        except BaseException:  # Ctrl-C: drop the queued files, let the workers finish theirs quietly
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # Ctrl-C, SIGTERM: drop the queued files and stop the workers now
+            _stop_pool(pool)
             raise
         pool.shutdown()
+    if cdir is not None and cache_ok[0] and todo:
+        from .._cache import prune
+
+        stale = tuple(p.name for p in cdir.glob("history-v*") if p.name != f"history-v{HISTORY_VERSION}")
+        prune(cdir, stale=stale)
     return [outcomes[p] for p in files], len(todo)
 
 
+def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers at once (not after the file each is analyzing)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+    else:
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            if proc.is_alive():
+                proc.terminate()
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.join(timeout=5)
+
+
 def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process (no traceback from every worker)."""
+    """Workers leave Ctrl-C to the main process, end quietly on SIGTERM, and die with it (Linux)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process stops its workers with SIGTERM
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:  # no orphans even if the main process is killed outright: PR_SET_PDEATHSIG
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _size(path: str) -> int:
