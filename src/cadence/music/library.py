@@ -484,8 +484,13 @@ def read_library(source: str | os.PathLike[str], **scan_options: Any) -> MusicLi
 # --- output -------------------------------------------------------------------------------------------------
 
 
+#: what an M3U line cannot hold: C0 and C1 controls, DEL, and every line or paragraph separator
+_M3U_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _extinf_title(track: Track) -> str:
-    return " ".join(track.display_name.split())  # no newlines or commas problems: one line
+    # one line: whitespace runs (line breaks, VT, NEL, U+2028 included) become one space, controls go
+    return _M3U_UNSAFE.sub("", " ".join(track.display_name.split()))
 
 
 def write_m3u(
@@ -531,8 +536,18 @@ def write_m3u(
             entry = track.uri
         else:
             continue
-        if "\n" in entry or "\r" in entry:
-            continue  # a line break in a file name cannot be written in M3U
+        if _M3U_UNSAFE.search(entry):  # a line break or control character in a name: M3U cannot hold it
+            import warnings
+
+            from ..errors import CadenceWarning
+
+            warnings.warn(
+                f"{dest}: skipped {entry.encode('unicode_escape').decode('ascii')[:120]!s}: "
+                "its name holds a line break or control character, which an M3U playlist cannot hold",
+                CadenceWarning,
+                stacklevel=2,
+            )
+            continue
         if entry.startswith("#"):
             entry = f"./{entry}"  # "#1 hit.mp3" would read as a comment line
         seconds = round(track.duration_s) if math.isfinite(track.duration_s) else -1
@@ -585,6 +600,34 @@ _ESTIMATE_MAX_S = 60.0
 #: estimates below this confidence are not written into tags
 MIN_TAG_CONFIDENCE = 0.6
 _CACHE_NAME = "tempo-estimates-v1.json"
+#: the tempo cache keeps at most this many entries (stale ones, then the oldest, go first)
+MAX_TEMPO_ENTRIES = 20_000
+_MAX_TEMPO_CACHE_BYTES = 64 * 1024 * 1024
+
+
+def _valid_tempo_entry(key: Any, entry: Any) -> bool:
+    """Whether a tempo cache entry matches what :func:`estimate_track_tempo` writes."""
+    if not isinstance(key, str) or len(key) > 8192 or not isinstance(entry, dict):
+        return False
+    if set(entry) == {"problem"}:
+        return isinstance(entry["problem"], str) and len(entry["problem"]) <= 2000
+    if set(entry) != {"tempo_bpm", "confidence", "n_beats", "analysed_s"}:
+        return False
+
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    tempo, conf, beats, secs = (entry[k] for k in ("tempo_bpm", "confidence", "n_beats", "analysed_s"))
+    return (
+        (tempo is None or (number(tempo) and 20.0 <= tempo <= 400.0))
+        and number(conf)
+        and 0.0 <= conf <= 1.0
+        and isinstance(beats, int)
+        and not isinstance(beats, bool)
+        and 0 <= beats <= 100_000
+        and number(secs)
+        and 0.0 <= secs <= 86400.0
+    )
 
 
 class TempoCache:
@@ -603,10 +646,12 @@ class TempoCache:
         self._entries: dict[str, dict[str, Any]] = {}
         self._dirty = False
         try:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self._entries = loaded
-        except (OSError, ValueError):
+            if self.path.stat().st_size <= _MAX_TEMPO_CACHE_BYTES:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):  # each entry checked: a damaged or planted one is dropped
+                    self._entries = {k: v for k, v in loaded.items() if _valid_tempo_entry(k, v)}
+                    self._dirty = len(self._entries) != len(loaded)
+        except (OSError, ValueError, RecursionError):
             pass  # no cache yet, or a damaged one: start afresh
 
     @staticmethod
@@ -621,8 +666,22 @@ class TempoCache:
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
         """Store an entry (written on :meth:`save`)."""
+        self._entries.pop(key, None)  # newest last: pruning drops from the front
         self._entries[key] = entry
         self._dirty = True
+
+    def _prune(self) -> None:
+        """Keep at most :data:`MAX_TEMPO_ENTRIES`: drop those of changed or missing files, then the oldest."""
+        if len(self._entries) <= MAX_TEMPO_ENTRIES:
+            return
+        fresh = {}
+        for key, entry in self._entries.items():
+            try:
+                if TempoCache.key(Path(key.rsplit("|", 2)[0])) == key:
+                    fresh[key] = entry
+            except OSError:
+                continue
+        self._entries = dict(list(fresh.items())[-MAX_TEMPO_ENTRIES:])
 
     def save(self) -> None:
         """Write the cache atomically if anything changed."""
@@ -630,6 +689,7 @@ class TempoCache:
 
         if not self._dirty:
             return
+        self._prune()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(self.path, force=True) as fh:
             json.dump(self._entries, fh)
