@@ -19,6 +19,7 @@ __all__ = ["main"]
 #: ``cadence --help`` stays fast and no command pays for another's imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze:analyze", "Running cadence from FIT files and accelerometer recordings."),
+    "cache": ("cache:cache", "What the cache holds, and clearing it."),
     "check": (
         "check:check",
         "How much of a run was within a cadence target band (per lap, silent segments).",
