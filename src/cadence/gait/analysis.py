@@ -41,6 +41,10 @@ __all__ = [
 GAIT_UNKNOWN, GAIT_STOPPED, GAIT_WALKING, GAIT_RUNNING = -1, 0, 1, 2
 
 
+#: no runner steps faster than this (sprinters reach about 300): thresholds beyond it are mistakes
+MAX_STEP_RATE_SPM = 400.0
+
+
 @dataclass(frozen=True)
 class AnalysisOptions:
     """How running is told from walking and stops.
@@ -70,9 +74,9 @@ class AnalysisOptions:
     bin_width_spm: float = 5.0
 
     def __post_init__(self) -> None:
-        if not 0 < self.walk_threshold_spm < self.run_threshold_spm:
+        if not 0 < self.walk_threshold_spm < self.run_threshold_spm <= MAX_STEP_RATE_SPM:
             raise ParameterError(
-                f"need 0 < walk_threshold_spm < run_threshold_spm, got "
+                f"need 0 < walk_threshold_spm < run_threshold_spm <= {MAX_STEP_RATE_SPM:g}, got "
                 f"{self.walk_threshold_spm=}, {self.run_threshold_spm=}"
             )
         if self.smooth_records < 1 or self.smooth_records % 2 == 0:
