@@ -1,7 +1,9 @@
-"""The per-record data every analysis starts from: :class:`CadenceTrace`.
+"""The data that flows between stages: :class:`Recording` (raw acceleration) and :class:`CadenceTrace`.
 
-A reader (FIT, accelerometer CSV) turns a file into one trace per activity or multisport session. The trace
-carries its own time base, the timer state and what the reader repaired, so the analysis never touches a file.
+A watch-file reader (FIT) turns a file into one trace per activity or multisport session; an accelerometer
+reader turns a file into a uniformly sampled :class:`Recording`, whose detected steps ``gait/`` turns into a
+trace. Each carries its own time base (and the trace its timer state and what the reader repaired), so the
+analysis never touches a file.
 """
 
 from __future__ import annotations

@@ -65,7 +65,11 @@ def test_no_overwrite_without_force(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "duration_s", "match"),
-    [("a.mp3", 1.0, "use .wav or .flac"), ("a", 1.0, "use .wav or .flac"), ("a.wav", None, "open-ended")],
+    [
+        ("a.aiff", 1.0, "use .wav, .flac, .mp3"),
+        ("a", 1.0, "use .wav, .flac, .mp3"),
+        ("a.wav", None, "open-ended"),
+    ],
 )
 def test_export_errors(tmp_path: Path, name: str, duration_s: float | None, match: str) -> None:
     with pytest.raises(ParameterError, match=match):

@@ -94,7 +94,7 @@ def test_ramp_half_time_and_accents_reach_the_file(tmp_path: Path) -> None:
         (("172", "--level", "3"), 2, "level_db"),
         (("172", "--sound", "cowbell"), 2, "cowbell"),
         (("172", "-o", "x.wav"), 2, "open-ended"),
-        (("172", "-d", "5", "-o", "x.ogg"), 2, "use .wav or .flac"),
+        (("172", "-d", "5", "-o", "x.aiff"), 2, "use .wav, .flac, .mp3"),
         (("172", "-d", "5", "-o", "x.wav", "--samplerate", "100"), 2, "fs_hz"),
         (("172", "--latency", "fast", "-d", "1"), 2, "latency"),
         (("172", "--channels", "0", "-d", "1"), 2, "--channels"),

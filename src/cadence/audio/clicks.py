@@ -448,6 +448,23 @@ class ClickTrack:
             out[max(0, self.n_samples - start) :] = 0.0
         return out
 
+    def cue_changes(self) -> tuple[tuple[int, bool], ...]:
+        """Where the clicks stop or come back: ``(sample, cue_on)`` at each switch between clicks and rest.
+
+        ``sample`` is the first (silent or clicked) beat of the new block, on the sample grid; ``cue_on`` is
+        True where the clicks come back (a rest, or the lead-in silence, ends). Switches at or after the end
+        of the session are left out.
+        """
+        out: list[tuple[int, bool]] = []
+        muted = self._pieces[0].muted if self._pieces else False
+        for piece in self._pieces[1:]:
+            if piece.muted != muted:
+                sample = int(_onset(np.array([piece.start_smp]))[0])
+                if self.n_samples is None or sample < self.n_samples:
+                    out.append((sample, not piece.muted))
+                muted = piece.muted
+        return tuple(out)
+
     def position(self, sample: int) -> TrackPosition:
         """Segment, tempo and beat at ``sample``."""
         piece = self._pieces[-1]

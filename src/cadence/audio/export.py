@@ -1,4 +1,9 @@
-"""Write a click track to an audio file (WAV or FLAC) with ``soundfile``, block by block.
+"""Write a click track to an audio file (WAV, FLAC, MP3, Ogg Opus, Ogg Vorbis) with ``soundfile``, by blocks.
+
+MP3 and Ogg/Opus need libsndfile >= 1.1 (the ``soundfile`` wheels bundle 1.2); the version is checked when
+such a file is asked for. Both codecs delay the audio (MP3 by 1105 samples, Opus by its 312-sample pre-skip),
+and both files say by how much (the LAME header, the Opus pre-skip), so decoders that honour it (libsndfile,
+ffmpeg) give back every click on its exact sample; see docs/metronome.md for the measurements.
 
 libsndfile writes through Python callbacks into the atomic temporary file. An exception raised inside such a
 callback is printed by cffi ("Exception ignored from cffi callback") and lost, so nothing may be raised
@@ -14,19 +19,38 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from .._atomic import atomic_output
-from ..errors import ParameterError
+from ..errors import AudioUnavailableError, ParameterError
+from .announce import AnnouncedTrack
 from .clicks import ClickTrack
 
-__all__ = ["ExportReport", "write_click_track"]
+__all__ = ["ExportReport", "check_codec", "default_fs_hz", "write_click_track"]
 
-#: file suffix -> libsndfile major format; both hold 16-bit PCM, which every phone and watch plays
-FORMATS = {".wav": "WAV", ".flac": "FLAC"}
+#: file suffix -> (libsndfile major format, subtype); WAV/FLAC hold 16-bit PCM, the others are lossy codecs
+#: every phone plays (MP3 everywhere; Ogg Opus/Vorbis on Android and in most players)
+FORMATS = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+    ".opus": ("OGG", "OPUS"),
+    ".ogg": ("OGG", "VORBIS"),
+}
+#: formats libsndfile writes only from 1.1 on
+NEEDS_LIBSNDFILE_1_1 = {".mp3", ".opus"}
+#: sampling rates each lossy codec takes (Opus runs at these only; MP3 has MPEG-1/2/2.5 rates)
+CODEC_RATES_HZ = {
+    ".mp3": (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000),
+    ".opus": (8000, 12000, 16000, 24000, 48000),
+}
+#: the sampling rate an export uses when none is given: 48 kHz, but MP3 at 24 kHz (MPEG-2), which halves its
+#: size (30 min at 172 BPM: 5.3 MB, not 9.9 MB) with the clicks as exact (their partials are below 12 kHz)
+DEFAULT_FS_HZ = 48000
+DEFAULT_FS_HZ_BY_SUFFIX = {".mp3": 24000}
 BLOCK_S = 10.0
 _HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
@@ -109,6 +133,61 @@ def _encode(sf: Any, guard: _GuardedFile, samples: Any) -> None:
     guard.raise_error()
 
 
+#: the text tags :func:`write_click_track` writes (libsndfile's string fields)
+TAG_NAMES = ("title", "artist", "album", "tracknumber", "comment", "date")
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def default_fs_hz(path: str | os.PathLike[str]) -> int:
+    """Return the sampling rate to export ``path`` at when none is given (by its suffix)."""
+    return DEFAULT_FS_HZ_BY_SUFFIX.get(Path(path).suffix.lower(), DEFAULT_FS_HZ)
+
+
+def check_codec(suffix: str, fs_hz: int) -> tuple[str, str]:
+    """Return the ``(format, subtype)`` for ``suffix``, after checking libsndfile can write it at ``fs_hz``.
+
+    Raises
+    ------
+    ParameterError
+        An unsupported suffix, or a sampling rate the codec does not take.
+    AudioUnavailableError
+        libsndfile is older than 1.1 (no MP3/Opus writer) or lacks the codec; says what to install.
+    """
+    import soundfile
+
+    if suffix not in FORMATS:
+        raise ParameterError(
+            f"unsupported audio file type {suffix or '(none)'!r}; use .wav, .flac, .mp3, .opus or .ogg"
+        )
+    fmt, subtype = FORMATS[suffix]
+    found = str(getattr(soundfile, "__libsndfile_version__", "0"))
+    if suffix in NEEDS_LIBSNDFILE_1_1 and _version_tuple(found) < (1, 1):
+        raise AudioUnavailableError(
+            f"writing {suffix} needs libsndfile >= 1.1, found {found}: `pip install -U soundfile` "
+            "(its wheels bundle libsndfile 1.2) or install libsndfile 1.1+ from your system; "
+            "or write .wav / .flac"
+        )
+    if not soundfile.check_format(fmt, subtype):
+        raise AudioUnavailableError(
+            f"this libsndfile ({found}) was built without {subtype} in {fmt}: "
+            "`pip install -U soundfile` (its wheels bundle one with MP3 and Opus), or write .wav / .flac"
+        )
+    rates = CODEC_RATES_HZ.get(suffix)
+    if rates is not None and fs_hz not in rates:
+        raise ParameterError(
+            f"{suffix} files take sampling rates {', '.join(str(r) for r in rates)} Hz, not {fs_hz}: "
+            "give --samplerate 48000"
+        )
+    return fmt, subtype
+
+
 @dataclass(frozen=True)
 class ExportReport:
     """What was written.
@@ -144,17 +223,26 @@ class ExportReport:
         return self.duration_s / self.elapsed_s if self.elapsed_s > 0 else float("inf")
 
 
-def write_click_track(track: ClickTrack, path: str | os.PathLike[str], force: bool = False) -> ExportReport:
-    """Render ``track`` into a mono 16-bit WAV or FLAC file, exactly as live playback would send it.
+def write_click_track(
+    track: ClickTrack | AnnouncedTrack,
+    path: str | os.PathLike[str],
+    force: bool = False,
+    tags: Mapping[str, str] | None = None,
+) -> ExportReport:
+    """Render ``track`` into a mono audio file, exactly as live playback would send it.
 
     Parameters
     ----------
-    track : ClickTrack
+    track : ClickTrack or AnnouncedTrack
         A track with a length (``track.n_samples`` not ``None``).
     path : str or os.PathLike
-        Destination; the suffix (``.wav`` or ``.flac``) chooses the format.
+        Destination; the suffix chooses the format: ``.wav``/``.flac`` (16-bit PCM), ``.mp3``, ``.opus``
+        (Ogg Opus) or ``.ogg`` (Ogg Vorbis).
     force : bool
         Overwrite an existing file.
+    tags : mapping, optional
+        Text tags (``title``, ``artist``, ``album``, ``tracknumber``, ``comment``, ``date``), written as
+        ID3 (MP3), Vorbis comments (Ogg, FLAC) or INFO chunks (WAV), so that phones list files in order.
 
     Returns
     -------
@@ -163,17 +251,19 @@ def write_click_track(track: ClickTrack, path: str | os.PathLike[str], force: bo
     Raises
     ------
     ParameterError
-        For an open-ended track or an unsupported suffix.
+        For an open-ended track, an unsupported suffix or a rate the codec does not take.
+    AudioUnavailableError
+        MP3/Opus asked of a libsndfile older than 1.1 (the message says what to install).
     OutputExistsError
         When ``path`` exists and ``force`` is not set.
     """
     import soundfile
 
     suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
-        raise ParameterError(
-            f"{os.fspath(path)!r}: unsupported audio file type {suffix or '(none)'!r}; use .wav or .flac"
-        )
+    try:
+        fmt, subtype = check_codec(suffix, track.fs_hz)
+    except ParameterError as exc:
+        raise ParameterError(f"{os.fspath(path)!r}: {exc}") from None
     if track.n_samples is None:
         raise ParameterError(
             "the session is open-ended: give --duration (e.g. 45:00) "
@@ -185,15 +275,19 @@ def write_click_track(track: ClickTrack, path: str | os.PathLike[str], force: bo
         guard = _GuardedFile(fh)
         with _signals_held():
             sf = soundfile.SoundFile(
-                guard, mode="w", samplerate=track.fs_hz, channels=1, format=FORMATS[suffix], subtype="PCM_16"
+                guard, mode="w", samplerate=track.fs_hz, channels=1, format=fmt, subtype=subtype
             )
         try:
+            for key, value in (tags or {}).items():
+                if key not in TAG_NAMES:
+                    raise ParameterError(f"unknown audio tag {key!r}; use one of {', '.join(TAG_NAMES)}")
+                setattr(sf, key, value)
             for start in range(0, track.n_samples, block):
                 _encode(sf, guard, track.render(start, min(start + block, track.n_samples)))
         finally:
             try:
                 with _signals_held():
-                    sf.close()  # FLAC's last frames and the WAV header are written here
+                    sf.close()  # the last frames and the WAV header are written here
             except (soundfile.SoundFileError, AssertionError):
                 guard.raise_error()
                 raise

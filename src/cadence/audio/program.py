@@ -22,7 +22,18 @@ from dataclasses import dataclass
 from .._timefmt import DURATION_PATTERN, parse_duration_s
 from ..errors import ParameterError
 
-__all__ = ["MAX_BPM", "MAX_PROGRAM_S", "MIN_BPM", "Program", "Segment", "check_bpm", "parse_program"]
+__all__ = [
+    "MAX_BPM",
+    "MAX_PROGRAM_S",
+    "MIN_BPM",
+    "Program",
+    "Repeat",
+    "Segment",
+    "check_bpm",
+    "expand_blocks",
+    "parse_program",
+    "parse_program_blocks",
+]
 
 MIN_BPM = 30.0
 MAX_BPM = 300.0
@@ -115,6 +126,37 @@ class Program:
         )
 
 
+@dataclass(frozen=True)
+class Repeat:
+    """``COUNT x (...)`` in a program, kept as written (:func:`parse_program_blocks`).
+
+    Attributes
+    ----------
+    count : int
+        How many times the body runs in all (``3x(...)`` runs it three times), >= 1.
+    body : tuple of Segment or Repeat
+        The blocks inside the parentheses, in order; a repeat may hold repeats.
+    text : str
+        The repeat as written (``"3x(4m@172, 1m@rest)"``).
+    """
+
+    count: int
+    body: tuple[Segment | Repeat, ...]
+    text: str
+
+    def expanded(self) -> tuple[Segment, ...]:
+        """Return the body's segments, ``count`` times over (inner repeats expanded too)."""
+        return expand_blocks(self.body) * self.count
+
+
+def expand_blocks(blocks: tuple[Segment | Repeat, ...]) -> tuple[Segment, ...]:
+    """Flatten blocks from :func:`parse_program_blocks` into the segments they play, in order."""
+    out: list[Segment] = []
+    for block in blocks:
+        out.extend(block.expanded() if isinstance(block, Repeat) else (block,))
+    return tuple(out)
+
+
 def check_bpm(bpm: float, where: str = "") -> None:
     """Raise :class:`ParameterError` unless ``bpm`` is a tempo the metronome plays (30-300 BPM)."""
     if not (math.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM):
@@ -154,21 +196,21 @@ class _Parser:
         self.skip_ws()
         return self.text.startswith(s, self.i)
 
-    def parse(self) -> list[Segment]:
-        segments = self.program(depth=0)
+    def parse(self) -> list[Segment | Repeat]:
+        blocks = self.program(depth=0)
         self.skip_ws()
         if self.i != len(self.text):
             raise self.fail("',' between segments")
-        return segments
+        return blocks
 
-    def program(self, depth: int) -> list[Segment]:
-        segments = self.item(depth)
+    def program(self, depth: int) -> list[Segment | Repeat]:
+        blocks = self.item(depth)
         while self.peek(","):
             self.i += 1
-            segments += self.item(depth)
-        return segments
+            blocks += self.item(depth)
+        return blocks
 
-    def item(self, depth: int) -> list[Segment]:
+    def item(self, depth: int) -> list[Segment | Repeat]:
         self.skip_ws()
         start = self.i
         if m := self._RE_REPEAT.match(self.text, self.i):
@@ -176,14 +218,16 @@ class _Parser:
             if count < 1:
                 raise self.fail("a repeat count >= 1", at=start)
             self.i = m.end()
+            before = self.n_segments
             inner = self.program(depth + 1)
             if not self.peek(")"):
                 raise self.fail(f"')' closing the repeat opened at column {start + 1}")
             self.i += 1
-            if len(inner) * count + self.n_segments > MAX_SEGMENTS:
+            n_inner = self.n_segments - before
+            if n_inner * count + before > MAX_SEGMENTS:
                 raise ParameterError(f"program {self.text!r} expands to more than {MAX_SEGMENTS} segments")
-            self.n_segments += len(inner) * (count - 1)
-            return inner * count
+            self.n_segments += n_inner * (count - 1)
+            return [Repeat(count, tuple(inner), self.text[start : self.i].strip())]
         return [self.segment()]
 
     def segment(self) -> Segment:
@@ -270,15 +314,35 @@ def parse_program(text: str) -> Program:
     ParameterError
         With the column and what was expected, when ``text`` is not a valid program.
     """
+    return Program(expand_blocks(parse_program_blocks(text)), text)
+
+
+def parse_program_blocks(text: str) -> tuple[Segment | Repeat, ...]:
+    """Parse a tempo program keeping its repeats, for writers that have repeats of their own (FIT workouts).
+
+    Parameters
+    ----------
+    text : str
+        The program, in the notation of :func:`parse_program`.
+
+    Returns
+    -------
+    tuple of Segment or Repeat
+        The top-level blocks as written; :func:`expand_blocks` gives the segments :func:`parse_program` gives.
+
+    Raises
+    ------
+    ParameterError
+        Exactly as :func:`parse_program` does.
+    """
     if not text.strip():
         raise ParameterError("program is empty: give segments like '5m@160, 20m@172'")
-    segments = _Parser(text).parse()
-    program = Program(tuple(segments), text)
+    blocks = tuple(_Parser(text).parse())
+    segments = expand_blocks(blocks)
+    Program(segments, text)  # only the last segment may be open-ended
     total = sum(s.duration_s or 0.0 for s in segments)
     if total > MAX_PROGRAM_S:
         raise ParameterError(
             f"program {text!r} lasts {total / 3600:.1f} h; the limit is {MAX_PROGRAM_S / 3600:g} h"
         )
-    return program
-
-
+    return blocks

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "playlist": ("playlist:playlist", "BPM windows for a step rate and the tracks of your music that fit."),
     "target": ("target:target", "Cadence target: +5-10 % over your running cadence, optionally at a speed."),
+    "workout": ("workout:workout", "A FIT workout with cadence targets for the watch, from a program."),
 }
 
 

@@ -79,14 +79,25 @@ def _parse_latency(value: str) -> str | float:
 @click.option("--half-time", is_flag=True, help="Click on every other step (half the BPM, same grid).")
 @click.option("--duration", "-d", metavar="DURATION", help="Stop after this long (seconds, m:ss, 45m, ...).")
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False), help="Write a .wav or .flac file instead of playing."
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write a .wav, .flac, .mp3, .opus or .ogg file instead of playing.",
 )
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+@click.option(
+    "--announce",
+    is_flag=True,
+    help="With --output: two rising beeps before the clicks come back, two falling when they stop.",
+)
 @click.option(
     "--device", metavar="ID", help="Output device: index or part of its name (see `cadence devices`)."
 )
 @click.option(
-    "--samplerate", type=int, metavar="HZ", help="Sampling rate [device default; 48000 for --output]."
+    "--samplerate",
+    type=int,
+    metavar="HZ",
+    help="Sampling rate [device default; for --output 48000, MP3 24000].",
 )
 @click.option("--latency", default="0.2", show_default=True, help="Output latency: seconds, high or low.")
 @click.option(
@@ -109,6 +120,7 @@ def metronome(
     duration: str | None,
     output: str | None,
     force: bool,
+    announce: bool,
     device: str | None,
     samplerate: int | None,
     latency: str,
@@ -118,7 +130,8 @@ def metronome(
     """Play a sample-accurate metronome at BPM (steps per minute), or a tempo program.
 
     Clicks stay on the exact sample grid for as long as it runs. With --output the same session is written
-    to a WAV or FLAC file (faster than real time) to play from a phone or watch.
+    to an audio file (faster than real time) to play from a phone: WAV or FLAC, or MP3 / Ogg Opus at a
+    tenth of the size or less, every click still on its sample.
     """
     from .._timefmt import parse_duration_s as parse_duration
     from ..audio.clicks import ClickOptions, ClickSound, click_track
@@ -157,10 +170,16 @@ def metronome(
     duration_s = parse_duration(duration) if duration is not None else None
 
     if output is not None:
-        from ..audio.export import write_click_track
+        from ..audio.export import default_fs_hz, write_click_track
 
-        track = click_track(the_program, 48000 if samplerate is None else samplerate, options, duration_s)
-        export = write_click_track(track, output, force=force)
+        fs_out = default_fs_hz(output) if samplerate is None else samplerate
+        track = click_track(the_program, fs_out, options, duration_s)
+        if announce:
+            from ..audio.announce import announced
+
+            export = write_click_track(announced(track), output, force=force)
+        else:
+            export = write_click_track(track, output, force=force)
         if as_json:
             echo_json(
                 {
@@ -179,6 +198,8 @@ def metronome(
             )
         return
 
+    if announce:
+        raise click.UsageError("--announce works with --output (an exported file), not live playback")
     from ..audio.playback import Player, output_device
 
     latency_s = _parse_latency(latency)  # bad options are usage errors, before any audio device is asked

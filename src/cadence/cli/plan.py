@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ._common import echo_json, refuse_existing_outputs
 from ._runs import resolve_baseline
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..coach.plan import Plan, PlanSession
 
 SCHEMA_VERSION = 1
 
@@ -45,7 +52,41 @@ SCHEMA_VERSION = 1
 @click.option(
     "--time", "time_text", metavar="HH:MM", help="Time of day of the --ics events (default: all-day)."
 )
-@click.option("--force", is_flag=True, help="Overwrite the --ics file if it exists.")
+@click.option(
+    "--workouts",
+    "workouts_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Also write one FIT workout per session (cadence targets for the watch) into this folder.",
+)
+@click.option(
+    "--workout-cadence-unit",
+    "unit_text",
+    type=click.Choice(["strides", "steps"]),
+    default="strides",
+    show_default=True,
+    help="Unit of the --workouts cadence targets: strides/min (what running watches record) or steps/min.",
+)
+@click.option(
+    "--audio",
+    "audio_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Also write each session's click track (warm-up, cued and silent blocks) into this folder.",
+)
+@click.option(
+    "--audio-format",
+    type=click.Choice(["mp3", "opus", "ogg", "flac", "wav"]),
+    default="mp3",
+    show_default=True,
+    help="File type of the --audio tracks (MP3 plays on every phone).",
+)
+@click.option(
+    "--announce",
+    is_flag=True,
+    help="In the --audio tracks: two rising beeps before the clicks come back, two falling when they stop.",
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite the --ics, --workouts and --audio files if they exist."
+)
 def plan(
     baseline_or_runs: tuple[str, ...],
     increase: str,
@@ -61,6 +102,11 @@ def plan(
     as_json: bool,
     ics_path: str | None,
     time_text: str | None,
+    workouts_dir: str | None,
+    unit_text: str,
+    audio_dir: str | None,
+    audio_format: str,
+    announce: bool,
     force: bool,
 ) -> None:
     """Plan a progression from your cadence (e.g. 160) or your runs to +7.5 %.
@@ -76,6 +122,7 @@ def plan(
       cadence plan 160
       cadence plan run.fit --increase 10 --start-date 2026-01-05
       cadence plan 160 --ics cadence.ics
+      cadence plan 160 --workouts watch/ --audio phone/ --announce
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
     refuse_existing_outputs(ics_path, force=force)  # before printing a plan it would not save
     from ..coach.plan import PlanOptions, check_command, make_plan, plan_ics
@@ -120,6 +167,13 @@ def plan(
     p = make_plan(
         resolved.baseline_spm, options, start_date=start, max_sustained_spm=resolved.max_sustained_spm
     )
+    workout_files = _session_paths(p, p.sessions, workouts_dir, ".fit", force=force)
+    played = [s for s in p.sessions if s.cued_s > 0]  # a silent session has no click track to play
+    if audio_dir:
+        from ..audio.export import check_codec, default_fs_hz
+
+        check_codec(f".{audio_format}", default_fs_hz(f"x.{audio_format}"))
+    audio_files = _session_paths(p, played, audio_dir, f".{audio_format}", force=force)
 
     warns = list(resolved.warnings) + list(p.warnings)
     if as_json:
@@ -205,3 +259,65 @@ def plan(
         with atomic_output(ics_path, force=force, binary=True) as fh:
             fh.write(plan_ics(p, start_time=start_time))
         click.echo(f"wrote {ics_path} ({len(p.sessions)} events)", err=True)
+    if workouts_dir:
+        _write_workouts(p, workout_files, unit_text, force=force)
+        click.echo(f"wrote {len(workout_files)} FIT workouts to {workouts_dir}", err=True)
+    if audio_dir:
+        _write_audio(p, played, audio_files, announce, force=force)
+        skipped = len(p.sessions) - len(played)
+        note = f" ({skipped} silent session(s) have no clicks to play)" if skipped else ""
+        click.echo(f"wrote {len(audio_files)} click tracks to {audio_dir}{note}", err=True)
+
+
+def _session_paths(
+    p: Plan, sessions: Sequence[PlanSession], folder: str | None, suffix: str, *, force: bool
+) -> list[Path]:
+    """One file per session in ``folder`` (made if missing), named to sort in order; checked before work."""
+    if not folder:
+        return []
+    from ..coach.workouts import session_file_stem
+    from ..errors import OutputPathError
+
+    where = Path(folder)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputPathError(where, exc.strerror or str(exc)) from None
+    paths = [where / f"{session_file_stem(s, len(p.sessions))}{suffix}" for s in sessions]
+    refuse_existing_outputs(*paths, force=force)
+    return paths
+
+
+def _write_workouts(p: Plan, paths: list[Path], unit_text: str, *, force: bool) -> None:
+    from .._atomic import atomic_output
+    from ..coach.workouts import CadenceUnit, workout_fit_bytes, workout_from_session
+
+    unit = CadenceUnit(unit_text)
+    for s, path in zip(p.sessions, paths, strict=True):
+        wkt = workout_from_session(s, p.options.tolerance_spm, n_sessions=len(p.sessions), unit=unit)
+        with atomic_output(path, force=force, binary=True) as fh:
+            fh.write(workout_fit_bytes(wkt))
+
+
+def _write_audio(
+    p: Plan, sessions: Sequence[PlanSession], paths: list[Path], announce: bool, *, force: bool
+) -> None:
+    from ..audio.announce import announced
+    from ..audio.clicks import click_track
+    from ..audio.export import default_fs_hz, write_click_track
+    from ..coach.workouts import session_title
+
+    album = f"Cadence plan {p.baseline_spm:.0f} -> {p.final_target_spm} spm"
+    for s, path in zip(sessions, paths, strict=True):
+        track = click_track(s.program, default_fs_hz(path))
+        tags = {
+            "title": session_title(s, len(p.sessions)),
+            "album": album,
+            "artist": "cadence",
+            "tracknumber": f"{s.index}/{len(p.sessions)}",
+            "date": s.date.isoformat(),
+            "comment": f"{s.program} ({s.feedback.label})",
+        }
+        report = write_click_track(announced(track) if announce else track, path, force=force, tags=tags)
+        size_mb = path.stat().st_size / 1e6
+        click.echo(f"  {path.name}: {report.duration_s / 60:.0f} min, {size_mb:.1f} MB", err=True)
