@@ -53,7 +53,7 @@ def _resolve(dest: Path, force: bool) -> tuple[Path, os.stat_result | None]:
     if link is not None and stat.S_ISLNK(link.st_mode):
         real = Path(os.path.realpath(dest))
         try:
-            st: os.stat_result | None = os.stat(real)
+            st: os.stat_result | None = os.stat(dest)  # what the link leads to (/dev/stdout: a pipe or tty)
         except FileNotFoundError:
             if not force:
                 raise OutputExistsError(dest) from None

@@ -690,9 +690,15 @@ class TempoCache:
         if not self._dirty:
             return
         self._prune()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(self.path, force=True) as fh:
-            json.dump(self._entries, fh)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_output(self.path, force=True) as fh:
+                json.dump(self._entries, fh)
+        except OSError as exc:  # a full or read-only cache never stops the playlist
+            import warnings
+
+            warnings.warn(f"tempo cache not written ({self.path}): {exc}", stacklevel=2)
+            return
         self._dirty = False
 
 
