@@ -614,16 +614,17 @@ def collect_facts(
 
 def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
     """Cancel what is queued and end the workers at once (not after the file each is analyzing)."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+    for future in list(getattr(pool, "_pending_work_items", {}).values()):
+        future.future.cancel()
+    for proc in workers:
+        if proc.is_alive():
+            proc.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-    else:
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            if proc.is_alive():
-                proc.terminate()
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    for proc in workers:
         proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
 
 
 def _worker_init() -> None:
