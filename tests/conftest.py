@@ -62,3 +62,9 @@ def shared_fit_traces(shared_dir: Path) -> dict[str, object]:
         except CadenceError as exc:
             out[path.name] = exc
     return out
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that cache (``analyze``, ``history``) write to a temporary folder, never the user's cache."""
+    monkeypatch.setenv("CADENCE_CACHE_DIR", str(tmp_path_factory.mktemp("cadence-cache")))

@@ -328,6 +328,7 @@ def test_cli_exit_0_when_every_file_reads(tmp_path: Path, sample_data: Path) -> 
 def test_cli_respects_xdg_cache_home(
     tmp_path: Path, sample_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("CADENCE_CACHE_DIR")  # set for every test by conftest: here the default is tested
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     proc = run_cadence("history", str(sample_data / "elev__portland.fit"), "--json")
     assert proc.returncode == 0, proc.stderr

@@ -121,3 +121,28 @@ def test_implausible_units_are_an_error(tmp_path, wrist_run):
                            *[(2 + k, 0x84, [5000] * 25) for k in range(3)]])  # fmt: skip
     with pytest.raises(InputFormatError, match="not g, milli-g or m/s"):
         read_fit_accel(w.save(tmp_path / "odd.fit"))
+
+
+@pytest.mark.parametrize("calibrated", [False, True])
+def test_fast_decoder_reads_accelerometer_messages_as_fitdecode_does(
+    tmp_path, wrist_run, calibrated, monkeypatch
+):
+    """The accelerometer messages come from the fast decoder; the same Recording as with fitdecode."""
+    from cadence.readers import fit_fast
+
+    path = raw_fit(tmp_path / "raw.fit", wrist_run, calibrated=calibrated, with_records=True)
+    fast = fit_fast.decode_fit(path, fit_fast.ACCEL_MESSAGES)
+    assert {m.name for m in fast.messages} == (
+        {"accelerometer_data"} if calibrated else {"accelerometer_data", "three_d_sensor_calibration"}
+    )
+    via_fast = read_fit_accel(path)
+    monkeypatch.setenv("CADENCE_FIT_DECODER", "fitdecode")
+    via_fitdecode = read_fit_accel(path)
+    assert via_fast is not None and via_fitdecode is not None
+    np.testing.assert_array_equal(via_fast.t_s, via_fitdecode.t_s)
+    np.testing.assert_array_equal(via_fast.acc_ms2, via_fitdecode.acc_ms2)
+    assert (via_fast.fs_hz, via_fast.n_rows, via_fast.units_in_file) == (
+        via_fitdecode.fs_hz,
+        via_fitdecode.n_rows,
+        via_fitdecode.units_in_file,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -10,6 +11,7 @@ import re
 import signal
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -115,6 +117,14 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     _install_signal_handlers()
     _guard_terminals()
+    if os.environ.get("CADENCE_DEBUG"):  # the library's debug notes (e.g. which FIT decoder read a file)
+        import logging
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("cadence: debug: %(message)s"))
+        logger = logging.getLogger("cadence")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     try:
         rv = group.main(args=argv, prog_name="cadence", standalone_mode=False)
         if isinstance(rv, int):  # click returns Exit codes instead of raising when not standalone
@@ -211,3 +221,29 @@ def refuse_existing_outputs(*paths: str | os.PathLike[str] | None, force: bool) 
     for path in paths:
         if path:
             check_output_path(path, force=force)
+
+
+@contextlib.contextmanager
+def byte_progress(show: bool, label: str = "analyzing") -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done_bytes, total_bytes)`` callback drawing one bar on stderr when ``show``.
+
+    The bar measures bytes of the files left to analyze (cached files are not in it), so its time estimate
+    is weighted by file size, not by file count.
+    """
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if not show:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+            bar.__enter__()
+            state["bar"] = bar
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)

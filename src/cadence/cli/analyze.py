@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import EXIT_INPUT, echo_json, refuse_existing_outputs
+from ._common import EXIT_INPUT, byte_progress, echo_json, is_tty, refuse_existing_outputs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,6 +74,22 @@ if TYPE_CHECKING:
 @click.option(
     "--all-sessions", is_flag=True, help="Also describe non-running sessions (cycling, swimming...)."
 )
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: all CPUs]."
+)
+@click.option("--no-cache", is_flag=True, help="Analyze every file again; read and write no cache.")
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    default=None,
+    help="Analyze on this Dask distributed cluster instead of local processes (needs cadence[dask]).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Cache folder, shared with `history` [default: $XDG_CACHE_HOME/cadence].",
+)
 def analyze(
     paths: tuple[str, ...],
     as_json: bool,
@@ -88,6 +104,10 @@ def analyze(
     columns: str | None = None,
     time_unit: str = "auto",
     fs_hz: float | None = None,
+    jobs: int | None = None,
+    no_cache: bool = False,
+    cache_dir: str | None = None,
+    scheduler: str | None = None,
 ) -> None:
     """Running cadence of the activities in PATHS (FIT files, or folders searched recursively).
 
@@ -107,12 +127,15 @@ def analyze(
       cadence analyze run.fit --series run.csv
       cadence analyze run.fit --plot run.png --target 168-176
     """
+    import os
     import warnings
 
+    from .._cache import default_cache_dir
     from ..errors import CadenceError, ParameterError
     from ..gait.analysis import AnalysisOptions
     from ..pipeline import analyze_file, find_activity_files
     from ..readers.accel_csv import AccelReadOptions
+    from ..report.batch import analyze_job
     from ..report.document import SCHEMA_VERSION, result_to_dict
     from ..report.text import format_summary
 
@@ -136,6 +159,13 @@ def analyze(
     files = list(find_activity_files(paths))
     if not files:
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
+
+    if not (series_path or steps_path or plot_path):  # the reports alone: parallel, cached by content
+        cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
+        _analyze_reports(files, analyze_job(options, accel), cdir, jobs, scheduler, as_json, all_sessions)
+        return
+    if scheduler:
+        raise click.UsageError("--scheduler gives the reports only: not with --series, --plot or --steps")
 
     results = []
     errors: list[dict[str, str]] = []
@@ -191,6 +221,66 @@ def analyze(
             plot_path, [r for r in shown if r.trace.is_step_sport], band, force=force
         ):
             click.echo(f"wrote {written}", err=True)
+    if errors:
+        raise click.exceptions.Exit(EXIT_INPUT)
+
+
+def _analyze_reports(
+    files: list[str],
+    job: Any,
+    cache_dir: str | None,
+    jobs: int | None,
+    scheduler: str | None,
+    as_json: bool,
+    all_sessions: bool,
+) -> None:
+    """Analyze ``files`` in parallel (cached by content, like ``history``) and print them in file order."""
+    import sys
+
+    from .._cache import run_cached
+    from ..report.document import SCHEMA_VERSION
+
+    with byte_progress(is_tty(sys.stderr) and len(files) > 1) as progress:
+        reports, _ = run_cached(
+            job, files, cache_dir=cache_dir, jobs=jobs, progress=progress, scheduler=scheduler
+        )
+    errors: list[dict[str, str]] = []
+    shown: list[Any] = []
+    skipped: list[dict[str, Any]] = []
+    for rep in reports:
+        for w in rep.warnings:
+            click.echo(f"cadence: warning: {w}", err=True)
+        if rep.error is not None:
+            click.echo(f"cadence: error: {rep.error}", err=True)
+            errors.append({"file": rep.file, "error": rep.error})
+            continue
+        if not rep.sessions:
+            click.echo(f"cadence: warning: {rep.file}: no records in this activity", err=True)
+        for s in rep.sessions:
+            if all_sessions or s.is_step_sport:
+                shown.append(s)
+            else:
+                doc = s.document
+                skipped.append({k: doc[k] for k in ("file", "session_index", "sport")})
+    if as_json:
+        echo_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "activities": [s.document for s in shown],
+                "skipped_sessions": skipped,
+                "errors": errors,
+            }
+        )
+    else:
+        for i, s in enumerate(shown):
+            if i:
+                click.echo()
+            click.echo(s.text)
+        by_file: dict[str, list[str]] = {}
+        for sk in skipped:
+            by_file.setdefault(sk["file"], []).append(sk["sport"])
+        for src, sports in by_file.items():
+            click.echo(f"\n{src}: skipped {len(sports)} non-running session(s): {', '.join(sports)}")
     if errors:
         raise click.exceptions.Exit(EXIT_INPUT)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._common import EXIT_INPUT, echo_json, is_tty, refuse_existing_outputs
+from ._common import EXIT_INPUT, byte_progress, echo_json, is_tty, refuse_existing_outputs
 
 
 @click.command()
@@ -57,6 +57,12 @@ from ._common import EXIT_INPUT, echo_json, is_tty, refuse_existing_outputs
 )
 @click.option("--no-cache", is_flag=True, help="Analyze every file again; read and write no cache.")
 @click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    default=None,
+    help="Analyze on this Dask distributed cluster instead of local processes (needs cadence[dask]).",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=str),
     default=None,
@@ -84,6 +90,7 @@ def history(
     no_cache: bool,
     cache_dir: str | None,
     run_threshold_spm: float,
+    scheduler: str | None = None,
 ) -> None:
     """Show running cadence run by run and week by week for every activity in PATHS (folders: recursively).
 
@@ -123,13 +130,10 @@ def history(
         raise click.UsageError(f"no activity files found in {', '.join(paths)}")
     cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
 
-    if is_tty(sys.stderr) and len(files) > 1:
-        with click.progressbar(length=len(files), label="analyzing", file=sys.stderr) as bar:
-            outcomes, n_analyzed = collect_facts(
-                files, options=options, cache_dir=cdir, jobs=jobs, progress=lambda _p: bar.update(1)
-            )
-    else:
-        outcomes, n_analyzed = collect_facts(files, options=options, cache_dir=cdir, jobs=jobs)
+    with byte_progress(is_tty(sys.stderr) and len(files) > 1) as progress:
+        outcomes, n_analyzed = collect_facts(
+            files, options=options, cache_dir=cdir, jobs=jobs, progress=progress, scheduler=scheduler
+        )
     h = build_history(
         outcomes,
         band=target,

@@ -15,22 +15,20 @@ The rules (cadence at the reference speed, weeks, trend) are documented in docs/
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
 import datetime as dt
-import hashlib
+import functools
 import json
 import math
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._cache import default_cache_dir
+from .._cache import CachedJob, default_cache_dir, file_digest, run_cached
 from ..errors import CadenceError, ParameterError
 from ..gait.analysis import AnalysisOptions, weighted_mean, weighted_quantiles
 from .band import TargetBand
@@ -433,64 +431,51 @@ def cadence_at_reference(speed: SpeedStats, reference_speed_ms: float) -> tuple[
 # 2. files -> facts (hashing, cache, process pool)
 
 
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """BLAKE2b (128-bit) hex digest of the file's bytes."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
-
-
-def _cache_key(digest: str, options: AnalysisOptions) -> str:
+def _salt(options: AnalysisOptions) -> str:
     from .. import __version__
 
-    salt = json.dumps([HISTORY_VERSION, __version__, dataclasses.asdict(options)], sort_keys=True)
-    return hashlib.blake2b(f"{digest}:{salt}".encode(), digest_size=16).hexdigest()
+    return json.dumps([HISTORY_VERSION, __version__, dataclasses.asdict(options)], sort_keys=True)
 
 
-def _cache_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / f"history-v{HISTORY_VERSION}" / key[:2] / f"{key}.json"
+def _encode(outcome: FileOutcome) -> dict[str, Any]:
+    return {"file": outcome.file, "sessions": [s.to_json() for s in outcome.sessions], "error": outcome.error}
 
 
-#: a cache entry larger than this is not read (one file's facts are a few kB)
-_MAX_ENTRY_BYTES = 4 * 1024 * 1024
+def _rename(outcome: FileOutcome, old: str, new: str) -> FileOutcome:
+    """Return the outcome as if made from ``new`` (the same bytes under another name, or a worker's copy)."""
+
+    def text(t: str) -> str:
+        return t.replace(old, new) if old != new else t
+
+    sessions = tuple(
+        dataclasses.replace(s, file=new, notes=tuple(text(n) for n in s.notes)) for s in outcome.sessions
+    )
+    error = text(outcome.error) if outcome.error else outcome.error
+    return dataclasses.replace(outcome, file=new, sessions=sessions, error=error)
 
 
-def _cache_read(cache_dir: Path, key: str, path: str) -> FileOutcome | None:
-    """Return the cached outcome of a file, or ``None`` when missing, too big, damaged or out of schema."""
-    entry = _cache_path(cache_dir, key)
-    try:
-        if entry.stat().st_size > _MAX_ENTRY_BYTES:
-            return None
-        raw = json.loads(entry.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict) or set(raw) != {"sessions", "error"}:
-            return None
-        if not isinstance(raw["sessions"], list) or len(raw["sessions"]) > 1000:
-            return None
-        error = raw["error"]
-        if error is not None and not (isinstance(error, str) and len(error) <= _MAX_TEXT):
-            return None
-        sessions = tuple(SessionFacts.from_json(d) for d in raw["sessions"])
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
-        return None  # missing or damaged entry: analyze again (and overwrite it)
-    # the same bytes may sit under another name: the cached facts name the file they were made from
-    sessions = tuple(dataclasses.replace(s, file=path) for s in sessions)
-    return FileOutcome(path, sessions, raw.get("error"), from_cache=True)
+def _decode(raw: dict[str, Any], path: str) -> FileOutcome:
+    """Return the cached outcome for ``path``; ``ValueError`` when the entry is out of schema (dropped)."""
+    if not isinstance(raw, dict) or not {"sessions", "error"} <= set(raw) <= {"sessions", "error", "file"}:
+        raise ValueError("not a history cache entry")
+    if not isinstance(raw["sessions"], list) or len(raw["sessions"]) > 1000:
+        raise ValueError("not a list of sessions")
+    error, file = raw["error"], raw.get("file", path)
+    if error is not None and not (isinstance(error, str) and len(error) <= _MAX_TEXT):
+        raise ValueError("error is not a line of text")
+    if not isinstance(file, str) or len(file) > _MAX_TEXT:
+        raise ValueError("file is not a path")
+    sessions = tuple(SessionFacts.from_json(d) for d in raw["sessions"])
+    cached = FileOutcome(str(raw.get("file", path)), sessions, raw.get("error"), from_cache=True)
+    return _rename(cached, cached.file, path)
 
 
-def _cache_write(cache_dir: Path, key: str, outcome: FileOutcome) -> bool:
-    """Write one cache entry; on failure warn and return False (the caller stops writing: one warning)."""
-    from .._atomic import atomic_output
+def _cacheable(outcome: FileOutcome) -> bool:
+    return outcome.error is None or not outcome.error.startswith("internal error")
 
-    dest = _cache_path(cache_dir, key)
-    payload = {"sessions": [s.to_json() for s in outcome.sessions], "error": outcome.error}
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(dest, force=True) as fh:
-            json.dump(payload, fh)
-    except OSError as exc:  # a read-only or full cache never stops the history
-        problem = exc.strerror or exc
-        warnings.warn(f"cache not written, continuing without it ({dest}): {problem}", stacklevel=2)
-        return False
-    return True
+
+def _crashed(path: str, exc: BaseException) -> FileOutcome:
+    return FileOutcome(path, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
 def analyze_for_history(path: str, options: AnalysisOptions | None = None) -> FileOutcome:
@@ -514,11 +499,19 @@ def analyze_for_history(path: str, options: AnalysisOptions | None = None) -> Fi
     return FileOutcome(path, tuple(facts))
 
 
-def _default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+def history_job(options: AnalysisOptions | None = None) -> CachedJob[FileOutcome]:
+    """Return the per-file work of the history and its cache rules, for :func:`~cadence._cache.run_cached`."""
+    opts = options or AnalysisOptions()
+    return CachedJob(
+        work=functools.partial(_guarded, options=opts),
+        namespace=f"history-v{HISTORY_VERSION}",
+        salt=_salt(opts),
+        encode=_encode,
+        decode=_decode,
+        rename=_rename,
+        cacheable=_cacheable,
+        crashed=_crashed,
+    )
 
 
 def collect_facts(
@@ -527,7 +520,8 @@ def collect_facts(
     options: AnalysisOptions | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     jobs: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> tuple[list[FileOutcome], int]:
     """Facts of every file: from the cache when its content is known, otherwise analyzed in parallel.
 
@@ -542,7 +536,10 @@ def collect_facts(
     jobs : int, optional
         Worker processes (default: the CPUs this process may use); 1 analyzes in this process.
     progress : callable, optional
-        Called with each file's path when it is done (cached or analyzed), in completion order.
+        ``progress(done_bytes, total_bytes)`` after each analyzed file (see
+        :func:`~cadence._cache.run_cached`).
+    scheduler : str, optional
+        A Dask distributed scheduler address (``tcp://HOST:PORT``) to analyze on instead of local processes.
 
     Returns
     -------
@@ -552,101 +549,13 @@ def collect_facts(
         How many files were analyzed (the rest came from the cache).
 
     """
-    opts = options or AnalysisOptions()
     if jobs is not None and jobs < 1:
         raise ParameterError(f"{jobs=} must be >= 1")
-    cdir = Path(cache_dir) if cache_dir is not None else None
-    outcomes: dict[str, FileOutcome] = {}
-    todo: list[tuple[str, str | None]] = []
-    for path in files:
-        key = None
-        if cdir is not None:
-            try:
-                key = _cache_key(file_digest(path), opts)
-            except OSError:
-                key = None  # unreadable: let the reader name the problem
-            cached = _cache_read(cdir, key, path) if key else None
-            if cached is not None:
-                outcomes[path] = cached
-                if progress:
-                    progress(path)
-                continue
-        todo.append((path, key))
-
-    cache_ok = [cdir is not None]  # cleared after the first failed write: one warning, not one per file
-
-    def done(path: str, key: str | None, outcome: FileOutcome) -> None:
-        outcomes[path] = outcome
-        cacheable = outcome.error is None or not outcome.error.startswith("internal error")
-        if cache_ok[0] and cdir is not None and key is not None and cacheable:
-            cache_ok[0] = _cache_write(cdir, key, outcome)
-        if progress:
-            progress(path)
-
-    n_jobs = min(jobs or _default_jobs(), len(todo))
-    if n_jobs <= 1:
-        for path, key in todo:
-            done(path, key, _guarded(path, opts))
-    else:
-        # biggest files first: a long file started last would leave the other workers idle at the end
-        todo.sort(key=lambda item: -_size(item[0]))
-        pool = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init)
-        try:
-            futures = {pool.submit(_guarded, path, opts): (path, key) for path, key in todo}
-            for fut in cf.as_completed(futures):
-                path, key = futures[fut]
-                try:
-                    outcome = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the history
-                    outcome = FileOutcome(path, error=f"internal error: {type(exc).__name__}: {exc}")
-                done(path, key, outcome)
-        except BaseException:  # Ctrl-C, SIGTERM: drop the queued files and stop the workers now
-            _stop_pool(pool)
-            raise
-        pool.shutdown()
-    if cdir is not None and cache_ok[0] and todo:
-        from .._cache import prune
-
-        stale = tuple(p.name for p in cdir.glob("history-v*") if p.name != f"history-v{HISTORY_VERSION}")
-        prune(cdir, stale=stale)
-    return [outcomes[p] for p in files], len(todo)
-
-
-def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel what is queued and end the workers at once (not after the file each is analyzing)."""
-    workers = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
-    for future in list(getattr(pool, "_pending_work_items", {}).values()):
-        future.future.cancel()
-    for proc in workers:
-        if proc.is_alive():
-            proc.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in workers:
-        proc.join(timeout=5)
-        if proc.is_alive():
-            proc.kill()
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process, end quietly on SIGTERM, and die with it (Linux)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process stops its workers with SIGTERM
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    try:  # no orphans even if the main process is killed outright: PR_SET_PDEATHSIG
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
+    job = history_job(options)
+    outcomes, cached = run_cached(
+        job, files, cache_dir=cache_dir, jobs=jobs, progress=progress, scheduler=scheduler
+    )
+    return outcomes, len(dict.fromkeys(p for p, c in zip(files, cached, strict=True) if not c))
 
 
 def _guarded(path: str, options: AnalysisOptions) -> FileOutcome:

@@ -12,9 +12,11 @@ FIT stores running cadence in strides per minute; it is converted once, here:
 
 from __future__ import annotations
 
+import logging
 import os
+import struct
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +27,9 @@ from numpy.typing import NDArray
 from ..datatypes import STEP_SPORTS, CadenceTrace, DeviceSummary
 from ..errors import CadenceWarning, InputFormatError
 
-__all__ = ["data_messages", "describe_break", "read_fit"]
+__all__ = ["data_messages", "describe_break", "fitdecode_errors", "read_fit"]
+
+_log = logging.getLogger(__name__)
 
 #: seconds between the Unix epoch and the FIT epoch (1989-12-31 00:00 UTC)
 FIT_EPOCH_UNIX_S = 631065600
@@ -58,12 +62,13 @@ class _Raw:
     """Everything collected from one pass over the file (mutable while reading)."""
 
     file_types: list[str] = field(default_factory=list)
-    t: list[float] = field(default_factory=list)
-    cadence: list[Any] = field(default_factory=list)
-    fractional: list[Any] = field(default_factory=list)
-    speed: list[Any] = field(default_factory=list)
-    distance: list[Any] = field(default_factory=list)
-    heart_rate: list[Any] = field(default_factory=list)
+    # record columns: lists (fitdecode) or float arrays (fast decoder)
+    t: Any = field(default_factory=list)
+    cadence: Any = field(default_factory=list)
+    fractional: Any = field(default_factory=list)
+    speed: Any = field(default_factory=list)
+    distance: Any = field(default_factory=list)
+    heart_rate: Any = field(default_factory=list)
     timer_events: list[tuple[float, str]] = field(default_factory=list)
     sessions: list[dict[str, Any]] = field(default_factory=list)
     lap_starts: list[float] = field(default_factory=list)
@@ -85,6 +90,53 @@ def _num(value: Any) -> float:
     if value is None or isinstance(value, str | tuple | bytes):
         return np.nan
     return float(value)
+
+
+def _absorb(raw: _Raw, frame: Any) -> None:
+    """Add one non-record data message (a fitdecode ``FitDataMessage``) to what was collected."""
+    name = frame.name
+    if name == "event":
+        if frame.get_value("event", fallback=None) == "timer":
+            t = _fit_seconds(frame.get_value("timestamp", fallback=None))
+            kind = frame.get_value("event_type", fallback=None)
+            if t is not None and isinstance(kind, str):
+                raw.timer_events.append((t, kind))
+    elif name == "session":
+        raw.sessions.append({f.name: f.value for f in frame.fields})
+    elif name == "lap":
+        start = _fit_seconds(frame.get_value("start_time", fallback=None))
+        if start is not None:
+            raw.lap_starts.append(start)
+    elif name == "file_id":
+        kind = frame.get_value("type", fallback=None)
+        raw.file_types.append(str(kind) if kind is not None else "unknown")
+        if not raw.device_name:
+            maker = frame.get_value("manufacturer", fallback=None)
+            product = frame.get_value("garmin_product", fallback=None) or frame.get_value(
+                "product", fallback=None
+            )
+            raw.device_name = " ".join(str(v) for v in (maker, product) if v is not None)
+    elif name == "sport":
+        raw.sports.append(
+            (
+                str(frame.get_value("sport", fallback="unknown")),
+                str(frame.get_value("sub_sport", fallback="unknown")),
+            )
+        )
+
+
+def _broke(path: str, exc: BaseException, n_messages: int) -> str:
+    """Why the file broke off (fitdecode's exception, or the same one from the fast path), in words.
+
+    Raises
+    ------
+    InputFormatError
+        Nothing was read before the break.
+    """
+    why = describe_break(exc, n_messages)
+    if n_messages == 0:
+        raise InputFormatError(path, why)
+    return why
 
 
 def data_messages(path: str, breaks: list[Exception]) -> Iterator[Any]:
@@ -113,7 +165,7 @@ def data_messages(path: str, breaks: list[Exception]) -> Iterator[Any]:
         breaks.append(exc)
 
 
-def describe_break(exc: Exception, n_read: int) -> str:
+def describe_break(exc: BaseException, n_read: int) -> str:
     """Say in plain words why the decoder stopped (``n_read``: messages read before it)."""
     import fitdecode
 
@@ -139,13 +191,71 @@ def _scalar(value: Any) -> Any:
 
 
 def _collect(path: str) -> tuple[_Raw, str | None]:
+    """Read ``path`` with the fast decoder, or with fitdecode where the fast one cannot; data and break."""
+    from .fit_fast import FallbackNeeded, decode_fit
+
+    if os.environ.get("CADENCE_FIT_DECODER") == "fitdecode":  # the escape hatch, and the benchmark's "before"
+        return _collect_fitdecode(path)
+    try:
+        fast = decode_fit(path)
+    except FallbackNeeded as exc:
+        _log.debug("%s: decoded with fitdecode (the fast FIT decoder does not handle %s)", path, exc)
+        return _collect_fitdecode(path)
+    raw = _Raw(n_messages=fast.n_messages)
+    rec = fast.records
+    t = rec.get("timestamp")
+    if t is not None:
+        keep = np.isfinite(t)
+        nothing = np.full(int(keep.sum()), np.nan)
+
+        def col(name: str) -> NDArray[np.float64]:
+            values = rec.get(name)
+            return values[keep] if values is not None else nothing
+
+        raw.t = t[keep]
+        raw.cadence = col("cadence")
+        raw.fractional = col("fractional_cadence")
+        enhanced, speed = col("enhanced_speed"), col("speed")
+        # enhanced_speed where it is a number, else speed (nan: missing, or not a number in the file)
+        raw.speed = np.where(np.isnan(enhanced), speed, enhanced)
+        raw.distance = col("distance")
+        raw.heart_rate = col("heart_rate")
+    for frame in fast.messages:
+        _absorb(raw, frame)
+    broke = _broke(path, fast.error, raw.n_messages) if fast.error is not None else None
+    return raw, broke
+
+
+def _collect_fitdecode(path: str) -> tuple[_Raw, str | None]:
     """One pass of fitdecode over ``path``; returns the data and, if the file broke off, why."""
-    raw = _Raw()
     breaks: list[Exception] = []
-    for frame in data_messages(path, breaks):
+    raw = _collect_frames(data_messages(path, breaks))
+    return raw, _broke(path, breaks[0], raw.n_messages) if breaks else None
+
+
+def fitdecode_errors() -> tuple[type[BaseException], ...]:
+    """Return what fitdecode raises on a broken file (the records before the break are kept)."""
+    import fitdecode
+
+    return (
+        fitdecode.FitError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        OverflowError,
+        AssertionError,  # fitdecode asserts that a message ends within the data size its header gives
+        struct.error,
+    )
+
+
+def _collect_frames(frames: Iterable[Any]) -> _Raw:
+    """Collect fitdecode's data messages (a decoder failure ends ``frames``: see :func:`data_messages`)."""
+    raw = _Raw()
+    for frame in frames:
         raw.n_messages += 1
-        name = frame.name
-        if name == "record":
+        if frame.name == "record":
             values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
             t = _fit_seconds(values.get("timestamp"))
             if t is None or not np.isfinite(t):
@@ -153,44 +263,13 @@ def _collect(path: str) -> tuple[_Raw, str | None]:
             raw.t.append(t)
             raw.cadence.append(_scalar(values.get("cadence")))
             raw.fractional.append(_scalar(values.get("fractional_cadence")))
-            speed = _scalar(values.get("enhanced_speed"))
+            speed = _scalar(values.get("enhanced_speed"))  # None, or an array (FR55 writes 2 x uint32)
             raw.speed.append(speed if speed is not None else _scalar(values.get("speed")))
             raw.distance.append(_scalar(values.get("distance")))
             raw.heart_rate.append(_scalar(values.get("heart_rate")))
-        elif name == "event":
-            if frame.get_value("event", fallback=None) == "timer":
-                t = _fit_seconds(frame.get_value("timestamp", fallback=None))
-                kind = frame.get_value("event_type", fallback=None)
-                if t is not None and isinstance(kind, str):
-                    raw.timer_events.append((t, kind))
-        elif name == "session":
-            raw.sessions.append({f.name: f.value for f in frame.fields})
-        elif name == "lap":
-            start = _fit_seconds(frame.get_value("start_time", fallback=None))
-            if start is not None:
-                raw.lap_starts.append(start)
-        elif name == "file_id":
-            kind = frame.get_value("type", fallback=None)
-            raw.file_types.append(str(kind) if kind is not None else "unknown")
-            if not raw.device_name:
-                maker = frame.get_value("manufacturer", fallback=None)
-                product = frame.get_value("garmin_product", fallback=None) or frame.get_value(
-                    "product", fallback=None
-                )
-                raw.device_name = " ".join(str(v) for v in (maker, product) if v is not None)
-        elif name == "sport":
-            raw.sports.append(
-                (
-                    str(frame.get_value("sport", fallback="unknown")),
-                    str(frame.get_value("sub_sport", fallback="unknown")),
-                )
-            )
-    if not breaks:
-        return raw, None
-    why = describe_break(breaks[0], raw.n_messages)
-    if raw.n_messages == 0:
-        raise InputFormatError(path, why)
-    return raw, why
+        else:
+            _absorb(raw, frame)
+    return raw
 
 
 def _timer_intervals(events: list[tuple[float, str]], start: float, end: float) -> NDArray[np.float64]:
@@ -270,9 +349,9 @@ def read_fit(path: str | os.PathLike[str]) -> list[CadenceTrace]:
 def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTrace]:
     """Turn what one pass collected into traces (pure: no I/O), one per session."""
     activity_types = [k for k in raw.file_types if k not in _NOT_ACTIVITY]
-    if raw.file_types and not activity_types and not raw.t:
+    if raw.file_types and not activity_types and len(raw.t) == 0:
         raise InputFormatError(spath, f"is {_NOT_ACTIVITY[raw.file_types[0]]}, not an activity")
-    if not raw.t and not raw.sessions:
+    if len(raw.t) == 0 and not raw.sessions:
         if broke:
             raise InputFormatError(spath, f"no activity data before the file broke off: {broke}")
         raise InputFormatError(spath, "contains no activity records (no record or session messages)")
@@ -322,11 +401,13 @@ class _RecordColumns:
         t_abs, group_start = np.unique(t_sorted, return_index=True)
         positions = np.arange(t_sorted.size)
 
-        def column(values: list[Any]) -> NDArray[np.float64]:
-            if not values:
+        def column(values: Any) -> NDArray[np.float64]:
+            if len(values) == 0:  # a list (fitdecode) or an array (fast decoder)
                 return np.full(t_abs.size, np.nan)
             try:
                 arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
+                if arr.ndim != 1:  # every value an array of the same size
+                    raise ValueError("not one number per record")
             except (TypeError, ValueError):  # a malformed file put a tuple or text in a numeric field
                 arr = np.array([v if isinstance(v, int | float) else np.nan for v in values], dtype=float)
             arr = arr[order]

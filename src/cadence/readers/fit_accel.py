@@ -18,8 +18,10 @@ accelerometer data cost nothing extra. Only this module and :mod:`cadence.reader
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +38,8 @@ __all__ = ["has_accel_data", "read_fit_accel"]
 #: a developer field named accel_x/y/z (in a field_description message)
 _DEV_NAME = re.compile(rb"accel_[xyzXYZ]")
 _DEV_AXES = {"accel_x": 0, "accel_y": 1, "accel_z": 2}
+_DEV_NAMES = _DEV_NAME
+_log = logging.getLogger(__name__)
 _ACCELEROMETER_DATA = 165
 _FIELD_DESCRIPTION = 206
 
@@ -155,6 +159,33 @@ def _calibrate(raw: NDArray[np.float64], cal: dict[str, Any]) -> NDArray[np.floa
     return g
 
 
+def _frames(spath: str) -> tuple[Iterable[Any], BaseException | list[Exception] | None]:
+    """Return the messages to read (and where the file broke off): the fast decoder's, else fitdecode's.
+
+    Connect IQ ``accel_*`` developer fields sit in records as arrays: those files are read by fitdecode.
+    """
+    from .fit_fast import ACCEL_MESSAGES, FallbackNeeded, decode_fit_bytes
+
+    try:
+        with open(spath, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
+    if os.environ.get("CADENCE_FIT_DECODER") != "fitdecode" and _DEV_NAMES.search(data) is None:
+        try:
+            fast = decode_fit_bytes(data, ACCEL_MESSAGES)
+            return fast.messages, fast.error
+        except FallbackNeeded as exc:
+            _log.debug("%s: accelerometer data decoded with fitdecode (fast decoder: %s)", spath, exc)
+    breaks: list[Exception] = []
+    return _fitdecode_frames(spath, breaks), breaks
+
+
+def _fitdecode_frames(spath: str, breaks: list[Exception]) -> Iterator[Any]:
+    """Yield fitdecode's data messages; a decoder exception goes to ``breaks`` (see ``fit.data_messages``)."""
+    yield from data_messages(spath, breaks)
+
+
 def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
     """Read the accelerometer samples of a FIT file.
 
@@ -175,6 +206,8 @@ def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
         The samples are there but unusable (e.g. time going backwards, units that are not g or milli-g).
 
     """
+    import fitdecode
+
     spath = os.fspath(path)
     times: list[NDArray[np.float64]] = []
     values: list[NDArray[np.float64]] = []
@@ -182,10 +215,10 @@ def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
     cal: dict[str, Any] | None = None
     dev_t: list[float] = []
     dev_v: list[NDArray[np.float64]] = []
-    breaks: list[Exception] = []
-    n_messages = 0
-    for frame in data_messages(spath, breaks):
-        n_messages += 1
+    frames, broke = _frames(spath)
+    for frame in frames:
+        if not isinstance(frame, fitdecode.FitDataMessage):
+            continue
         if frame.name == "three_d_sensor_calibration":
             fields = {f.name: f.value for f in frame.fields}
             if fields.get("sensor_type") in ("accelerometer", 0):
@@ -195,7 +228,7 @@ def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
             t0 = _seconds(fields.get("timestamp"))
             if t0 is None:
                 continue
-            t0 += float(fields.get("timestamp_ms") or 0) / 1000.0
+            t0 += _number(fields.get("timestamp_ms"), 0.0) / 1000.0
             axes = [_as_array(fields.get(f"calibrated_accel_{a}")) for a in "xyz"]
             calibrated = all(x is not None for x in axes)
             if not calibrated:
@@ -228,8 +261,10 @@ def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
                         n = min(c.size for c in cols if c is not None)
                         dev_t.append(t_rec)
                         dev_v.append(np.column_stack([c[:n] for c in cols if c is not None]))
-    if breaks and n_messages == 0:
-        raise InputFormatError(spath, describe_break(breaks[0], 0))
+    if isinstance(broke, list):  # fitdecode: filled while iterating
+        broke = broke[0] if broke else None
+    if broke is not None and not (times or raw_pending or dev_t):
+        raise InputFormatError(spath, describe_break(broke, 0)) from None
     if raw_pending and cal is None:
         # raw counts without a calibration message: calibrate against gravity below
         times.extend(t for t, _ in raw_pending)
