@@ -156,12 +156,24 @@ def data_messages(path: str, breaks: list[Exception]) -> Iterator[Any]:
             check_crc=fitdecode.CrcCheck.DISABLED,
             error_handling=fitdecode.ErrorHandling.IGNORE,
         ) as reader:
-            for frame in reader:
-                if isinstance(frame, fitdecode.FitDataMessage):
-                    yield frame
+            yield from guarded_messages(reader, breaks)
     except MemoryError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any decoder failure is a corrupt file, see above
+    except Exception as exc:  # noqa: BLE001 - opening or closing the reader failed: a corrupt file
+        breaks.append(exc)
+
+
+def guarded_messages(frames: Iterable[Any], breaks: list[Exception]) -> Iterator[Any]:
+    """Yield the data messages of fitdecode ``frames``; what the iteration raises ends them (in ``breaks``)."""
+    import fitdecode
+
+    try:
+        for frame in frames:
+            if isinstance(frame, fitdecode.FitDataMessage):
+                yield frame
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a corrupt file, see data_messages
         breaks.append(exc)
 
 
@@ -229,7 +241,14 @@ def _collect(path: str) -> tuple[_Raw, str | None]:
 def _collect_fitdecode(path: str) -> tuple[_Raw, str | None]:
     """One pass of fitdecode over ``path``; returns the data and, if the file broke off, why."""
     breaks: list[Exception] = []
-    raw = _collect_frames(data_messages(path, breaks))
+    raw = _gather(data_messages(path, breaks))
+    return raw, _broke(path, breaks[0], raw.n_messages) if breaks else None
+
+
+def _collect_frames(path: str, frames: Iterable[Any]) -> tuple[_Raw, str | None]:
+    """Collect fitdecode ``frames`` (e.g. replayed by a test), stopping where their iteration raises."""
+    breaks: list[Exception] = []
+    raw = _gather(guarded_messages(frames, breaks))
     return raw, _broke(path, breaks[0], raw.n_messages) if breaks else None
 
 
@@ -250,7 +269,7 @@ def fitdecode_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-def _collect_frames(frames: Iterable[Any]) -> _Raw:
+def _gather(frames: Iterable[Any]) -> _Raw:
     """Collect fitdecode's data messages (a decoder failure ends ``frames``: see :func:`data_messages`)."""
     raw = _Raw()
     for frame in frames:
