@@ -164,7 +164,7 @@ def data_messages(path: str, breaks: list[Exception]) -> Iterator[Any]:
 
 
 def guarded_messages(frames: Iterable[Any], breaks: list[Exception]) -> Iterator[Any]:
-    """Yield the data messages of fitdecode ``frames``; what the iteration raises ends them (in ``breaks``)."""
+    """Yield the data messages of fitdecode ``frames``; what their iteration raises goes to ``breaks``."""
     import fitdecode
 
     try:
