@@ -168,3 +168,21 @@ def test_history_stops_its_workers_at_once(tmp_path, shared_dir, sig):
     time.sleep(0.5)
     alive = [k for k in kids if Path(f"/proc/{k}").exists() and ") Z " not in _stat(k)]
     assert not alive, f"orphaned workers: {alive}"
+
+
+def test_analyze_cache_entries_out_of_schema_are_refused():
+    from cadence.report.batch import FileReport, SessionReport, _decode, _encode
+
+    report = FileReport("/a.fit", (SessionReport(True, {"file": "/a.fit"}, "summary"),), ("w",), None)
+    raw = json.loads(json.dumps(_encode(report)))
+    assert _decode(raw, "/b.fit").file == "/b.fit"
+    for damage in (
+        lambda r: r["sessions"][0].update(is_step_sport="yes"),
+        lambda r: r["sessions"][0].update(text=["not", "text"]),
+        lambda r: r.update(warnings="w"),
+        lambda r: r.update(sessions=[{}] * 2000),
+    ):
+        bad = json.loads(json.dumps(raw))
+        damage(bad)
+        with pytest.raises(ValueError):
+            _decode(bad, "/b.fit")
