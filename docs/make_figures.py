@@ -28,13 +28,14 @@ def architecture_figure():  # noqa: ANN201 - a matplotlib Figure
     ax.axis("off")
     boxes = {  # name: (x, y, w, h, title, modules, colour)
         "files": (2, 52, 24, 11, "your files", "FIT  TCX  GPX  CSV\nzip  .gz  exports", "#eeeeee"),
-        "readers": (36, 52, 28, 11, "readers/", "fit  fit_accel  accel_csv\n_accel (units, grid)", "#dbe8f6"),
+        "readers": (36, 52, 28, 11, "readers/", "fit  fit_fast  fit_accel\naccel_csv  steps_csv  _accel", "#dbe8f6"),
         "types": (72, 52, 26, 11, "datatypes", "Recording\nCadenceTrace", "#fff3c4"),
         "pipeline": (36, 35, 28, 11, "pipeline", "analyze_file\nload_traces", "#fde2c8"),
-        "gait": (72, 35, 26, 11, "gait/", "steps  analysis\naccel  synth", "#dbe8f6"),
-        "coach": (2, 18, 30, 11, "coach/", "target  plan  adherence\nband  history", "#dff2dc"),
-        "audio": (38, 18, 24, 11, "audio/", "program  clicks\nexport  playback", "#dff2dc"),
-        "music": (72, 18, 26, 11, "music/", "library  matching\ntempo", "#dff2dc"),
+        "gait": (72, 35, 26, 11, "gait/", "steps  analysis  accel\nstreaming  synth", "#dbe8f6"),
+        "coach": (2, 18, 23, 11, "coach/", "target  plan  check\nhistory  workouts", "#dff2dc"),
+        "audio": (27.5, 18, 21, 11, "audio/", "program  clicks\nexport  playback", "#dff2dc"),
+        "music": (51, 18, 21, 11, "music/", "library  matching\ntempo", "#dff2dc"),
+        "live": (75, 18, 23, 11, "live/", "sources  rsc\nsession  feedback", "#d5eef0"),
         "report": (10, 2, 30, 11, "report/", "text  document (JSON)\ncharts", "#ecdff5"),
         "cli": (56, 2, 32, 11, "cli/", "one module per command\nthe only code that prints", "#f6d5d5"),
     }
@@ -57,10 +58,11 @@ def architecture_figure():  # noqa: ANN201 - a matplotlib Figure
         (("pipeline", "b", 0.2), ("coach", "t", 0.7), False),
         (("audio", "l", 0.5), ("coach", "r", 0.5), True),  # coach uses the program notation only
         (("coach", "b", 0.5), ("report", "t", 0.4), False),
-        (("pipeline", "l", 0.3), ("report", "t", 0.9), False),
         (("report", "r", 0.5), ("cli", "l", 0.5), False),
         (("audio", "b", 0.6), ("cli", "t", 0.3), False),
-        (("music", "b", 0.4), ("cli", "t", 0.8), False),
+        (("music", "b", 0.5), ("cli", "t", 0.6), False),
+        (("gait", "b", 0.5), ("live", "t", 0.5), False),
+        (("live", "b", 0.3), ("cli", "t", 0.9), False),
     ]
     for (a, sa, ta), (b, sb, tb), dashed in arrows:
         ax.add_patch(

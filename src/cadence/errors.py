@@ -17,6 +17,7 @@ __all__ = [
     "OutputExistsError",
     "OutputPathError",
     "ParameterError",
+    "StreamError",
 ]
 
 #: an error message is one readable line: what a reader quotes from a file is cut to this
@@ -80,6 +81,10 @@ class AudioUnavailableError(CadenceError, RuntimeError):
     """No audio output: PortAudio is missing or there is no usable output device."""
 
     exit_code = 3
+
+
+class StreamError(CadenceError, ConnectionError):
+    """A live source cannot be used: wrong address, no answer, or data that is not what it should be."""
 
 
 class CadenceWarning(UserWarning):

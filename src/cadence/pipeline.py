@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from .readers._accel import Units
     from .readers.accel_csv import AccelReadOptions
 
-__all__ = ["ActivityResult", "analyze_accel_csv", "analyze_file", "find_activity_files", "load_traces"]
+__all__ = [
+    "ActivityResult",
+    "analyze_accel_csv",
+    "analyze_file",
+    "analyze_steps_csv",
+    "find_activity_files",
+    "load_traces",
+]
 
 #: FIT files are recognised by their header whatever their name, and by this suffix
 FIT_SUFFIX = ".fit"
@@ -109,8 +116,12 @@ def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace
         return loaded
     if suffix in ACCEL_SUFFIXES:
         from .gait.accel import accel_trace
+        from .readers.steps_csv import looks_like_steps_csv
 
-        acc = _analyze_accel_csv(spath, read_options=accel)
+        if looks_like_steps_csv(spath):  # a saved live session (cadence live --steps)
+            acc = analyze_steps_csv(spath)
+        else:
+            acc = _analyze_accel_csv(spath, read_options=accel)
         with _about_file(spath):
             return [(accel_trace(acc), acc.steps)]
     known = ", ".join([FIT_SUFFIX, *ACCEL_SUFFIXES])
@@ -133,6 +144,24 @@ def _fit_accel(path: str, first_index: int) -> list[tuple[CadenceTrace, StepResu
     with _about_file(path):
         acc = analyze_recording(rec)
         return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
+
+
+def analyze_steps_csv(path: str | os.PathLike[str]) -> AccelAnalysis:
+    """Read a saved step list (``cadence live --steps``) and compute its per-second cadence.
+
+    Raises
+    ------
+    InputFormatError
+        The file is not a step list.
+    """
+    from .gait.accel import analyze_step_times
+    from .readers.steps_csv import read_steps_csv
+
+    spath = os.fspath(path)
+    steps = read_steps_csv(spath)
+    end = float(steps.t_s[-1]) + 1.0 if steps.t_s.size else 0.0
+    with _about_file(spath):
+        return analyze_step_times(steps.t_s, end, steps.source)
 
 
 def analyze_accel_csv(
@@ -264,8 +293,9 @@ def find_activity_files(
                     yield str(found)
                 elif suffix in accel:
                     from .readers.accel_csv import looks_like_accel_csv
+                    from .readers.steps_csv import looks_like_steps_csv
 
-                    if looks_like_accel_csv(found):
+                    if looks_like_accel_csv(found) or looks_like_steps_csv(found):
                         yield str(found)
         else:
             yield sp

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "devices": ("metronome:devices", "List audio output devices for the metronome."),
     "history": ("history:history", "Running cadence run by run and week by week over many activities."),
+    "live": ("live:live", "Live cadence from a phone or footpod against the band; the metronome as cue."),
     "metronome": ("metronome:metronome", "Play or export a sample-accurate metronome (BPM or program)."),
     "plan": (
         "plan:plan",

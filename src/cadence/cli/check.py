@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ._common import echo_json, load_plan_session
 from ._runs import clock, load_runs
+
+if TYPE_CHECKING:
+    from ..coach.adherence import Adherence
 
 SCHEMA_VERSION = 1
 
@@ -137,33 +142,39 @@ def check(
     for i, c in enumerate(checks):
         if i:
             click.echo()
-        o = c.overall
-        click.echo(f"{c.source}" + (f"  (session {c.session_index})" if c.session_index else ""))
+        echo_adherence(c)
+
+
+def echo_adherence(c: Adherence) -> None:
+    """Print one run's adherence the way ``cadence check`` does (``cadence live`` ends with it too)."""
+    low, high = c.low_spm, c.high_spm
+    o = c.overall
+    click.echo(f"{c.source}" + (f"  (session {c.session_index})" if c.session_index else ""))
+    click.echo(
+        f"  band {low:g}-{high:g} spm   running {clock(o.running_time_s)} at {o.cadence_spm:.1f} spm"
+    )
+    click.echo(
+        f"  in band {o.in_band_pct:5.1f} %   below {o.below_pct:5.1f} %   above {o.above_pct:5.1f} %"
+    )
+    if c.laps:
+        head = f"{'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
+        click.echo(f"  {'lap':<6} {'start':>8} {head}")
+        for lap in c.laps:
+            click.echo(f"  {lap.label[4:]:<6} {clock(lap.start_s):>8} " + _row(lap))
+    if c.silent:
+        click.echo("  without the metronome:")
         click.echo(
-            f"  band {low:g}-{high:g} spm   running {clock(o.running_time_s)} at {o.cadence_spm:.1f} spm"
+            f"  {'segment':<17} {'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
         )
-        click.echo(
-            f"  in band {o.in_band_pct:5.1f} %   below {o.below_pct:5.1f} %   above {o.above_pct:5.1f} %"
+        for s in c.silent:
+            verdict = {True: "held", False: "dropped", None: "too little running to tell"}[s.held]
+            click.echo(f"  {s.share.label:<17} " + _row(s.share) + f"  {verdict}")
+        cued_txt = (
+            f"; {c.cued_cadence_spm:.1f} spm with the metronome"
+            if c.cued_cadence_spm == c.cued_cadence_spm
+            else ""
         )
-        if c.laps:
-            head = f"{'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
-            click.echo(f"  {'lap':<6} {'start':>8} {head}")
-            for lap in c.laps:
-                click.echo(f"  {lap.label[4:]:<6} {clock(lap.start_s):>8} " + _row(lap))
-        if c.silent:
-            click.echo("  without the metronome:")
-            click.echo(
-                f"  {'segment':<17} {'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
-            )
-            for s in c.silent:
-                verdict = {True: "held", False: "dropped", None: "too little running to tell"}[s.held]
-                click.echo(f"  {s.share.label:<17} " + _row(s.share) + f"  {verdict}")
-            cued_txt = (
-                f"; {c.cued_cadence_spm:.1f} spm with the metronome"
-                if c.cued_cadence_spm == c.cued_cadence_spm
-                else ""
-            )
-            click.echo(f"  held in {c.n_held} of {c.n_judged} silent segments{cued_txt}")
+        click.echo(f"  held in {c.n_held} of {c.n_judged} silent segments{cued_txt}")
 
 
 def _row(share: object) -> str:

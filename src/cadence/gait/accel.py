@@ -14,7 +14,7 @@ from ..datatypes import CadenceTrace, Recording
 from ..errors import InputFormatError
 from .steps import MIN_FS_HZ, StepOptions, StepResult, estimate_steps
 
-__all__ = ["AccelAnalysis", "accel_trace", "analyze_recording"]
+__all__ = ["AccelAnalysis", "accel_trace", "analyze_recording", "analyze_step_times"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,57 @@ def analyze_recording(rec: Recording, options: StepOptions | None = None) -> Acc
     )
 
 
+#: ``AccelAnalysis.format`` of steps that come as a list of times (a saved live session), not a signal
+STEP_LIST_FORMAT = "steps"
+
+
+def analyze_step_times(
+    step_times_s: NDArray[np.floating],
+    duration_s: float,
+    source: str,
+    *,
+    start_unix_s: float | None = None,
+    options: StepOptions | None = None,
+) -> AccelAnalysis:
+    """Per-second cadence of a list of step times from 0 to ``duration_s`` (a live session, saved or not).
+
+    Parameters
+    ----------
+    step_times_s : ndarray, shape (n,)
+        Step times, seconds from the start of the session.
+    duration_s : float
+        Length of the session (>= the last step).
+    source : str
+        Where the steps come from (a file name, or a live source).
+    start_unix_s : float, optional
+        Wall-clock start of the session.
+    options : StepOptions, optional
+        Running threshold and slowest step rate.
+
+    Returns
+    -------
+    AccelAnalysis
+        With ``format`` ``"steps"``; :func:`accel_trace` turns it into a trace like any recording.
+
+    """
+    from .steps import steps_from_times
+
+    st = np.asarray(step_times_s, dtype=np.float64)
+    end = max(float(duration_s), float(st.max()) if st.size else 0.0)
+    steps = steps_from_times(st, 0.0, end, options)
+    return AccelAnalysis(
+        source=source,
+        steps=steps,
+        fs_hz=float("nan"),
+        duration_s=end,
+        format=STEP_LIST_FORMAT,
+        units_in_file="",
+        gaps=(),
+        n_dropped=0,
+        start_unix_s=start_unix_s,
+    )
+
+
 def accel_trace(analysis: AccelAnalysis) -> CadenceTrace:
     """Turn the per-second cadence of an accelerometer analysis into a :class:`CadenceTrace`.
 
@@ -151,10 +202,13 @@ def accel_trace(analysis: AccelAnalysis) -> CadenceTrace:
     t = st.t_s - t0
     cad = np.where(np.isfinite(st.cadence_spm), st.cadence_spm, 0.0)
     nan = np.full(len(t), np.nan)
-    notes = [
-        f"accelerometer ({analysis.format}) at {analysis.fs_hz:.4g} Hz, {analysis.units_in_file}: "
-        f"{st.n_steps} steps detected"
-    ]
+    if analysis.format == STEP_LIST_FORMAT:
+        notes = [f"step list (a live session): {st.n_steps} steps"]
+    else:
+        notes = [
+            f"accelerometer ({analysis.format}) at {analysis.fs_hz:.4g} Hz, {analysis.units_in_file}: "
+            f"{st.n_steps} steps detected"
+        ]
     if analysis.gaps:
         total = sum(d for _, d in analysis.gaps)
         notes.append(
@@ -175,7 +229,9 @@ def accel_trace(analysis: AccelAnalysis) -> CadenceTrace:
         sport="running" if st.running_time_s > 0 else "walking",
         sub_sport="accelerometer",
         source=analysis.source,
-        device_name=f"accelerometer ({analysis.format})",
+        device_name="live session (step list)"
+        if analysis.format == STEP_LIST_FORMAT
+        else f"accelerometer ({analysis.format})",
         start_time=start,
         notes=tuple(notes),
     )

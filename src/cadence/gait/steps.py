@@ -36,6 +36,7 @@ __all__ = [
     "StepOptions",
     "StepResult",
     "estimate_steps",
+    "steps_from_times",
 ]
 
 _G_MS2 = 9.80665
@@ -452,6 +453,51 @@ def estimate_steps(
         signal_fs_hz=fs,
         signal_t0_s=t0_s,
         **per,
+    )
+
+
+def steps_from_times(
+    step_times_s: NDArray[np.floating],
+    t_start_s: float,
+    t_end_s: float,
+    options: StepOptions | None = None,
+) -> StepResult:
+    """Wrap step times found elsewhere (a live session, a saved step list) in a :class:`StepResult`.
+
+    The per-second cadence, walking and running time are computed as for :func:`estimate_steps`; there are
+    no analysis windows and no signal.
+
+    Parameters
+    ----------
+    step_times_s : ndarray, shape (n,)
+        Step times in seconds (sorted or not).
+    t_start_s, t_end_s : float
+        The stretch of time the steps come from.
+    options : StepOptions, optional
+        For the running threshold and the slowest step rate (long pauses).
+
+    Raises
+    ------
+    ParameterError
+        If a time is not finite or ``t_end_s < t_start_s``.
+
+    """
+    opt = options if options is not None else StepOptions()
+    st = np.sort(np.asarray(step_times_s, dtype=np.float64).reshape(-1))
+    if not (np.isfinite(st).all() and np.isfinite(t_start_s) and np.isfinite(t_end_s)):
+        raise ParameterError("step times and the stretch they come from must be finite")
+    if t_end_s < t_start_s:
+        raise ParameterError(f"{t_end_s=} must not be before {t_start_s=}")
+    f = np.empty(0)
+    return StepResult(
+        step_times_s=st,
+        window_t_s=f,
+        window_cadence_spm=f,
+        window_confidence=f,
+        window_stepping=np.empty(0, bool),
+        n_steps=len(st),
+        options=opt,
+        **_per_second(st, float(t_start_s), float(t_end_s), opt),
     )
 
 
