@@ -493,6 +493,7 @@ def run(
     for _ in range(jobs):
         cases.put(None)
     tally = Tally()
+    retry_lock = threading.Lock()
     done = [0]
     t0 = time.monotonic()
 
@@ -506,6 +507,11 @@ def run(
                 case = folder / f"case{seed.suffix}"
                 case.write_bytes(data)
                 outcome, detail = worker.run(case, timeout_s)
+                if outcome in ("hang", "memory"):  # a shared machine can stall: once more, fresh and alone
+                    with retry_lock:
+                        outcome, detail = worker.run(case, 2 * timeout_s)
+                        if outcome == "hang":
+                            detail = f"no answer in {timeout_s:g} s, nor in {2 * timeout_s:g} s on a retry"
                 label = f"{seed.path.name}#{i} [{'+'.join(names)}]"
                 with tally.lock:
                     tally.counts[kind][outcome] += 1

@@ -223,3 +223,13 @@ def test_gait_complaints_about_the_data_name_the_file(tmp_path):
     with pytest.raises(InputFormatError) as err, _about_file(str(tmp_path / "slow.csv")):
         estimate_steps(acc, 2.0)
     assert str(tmp_path / "slow.csv") in str(err.value) and err.value.exit_code == 1
+
+
+def test_one_column_read_as_time_and_an_axis_is_refused(tmp_path):
+    # a lost delimiter joins "Time (s)" and the x column into one header cell (found by bench/fuzz.py)
+    path = tmp_path / "joined.csv"
+    header = '"Time (s)""Acceleration x (m/s^2)","Acceleration y (m/s^2)","Acceleration z (m/s^2)"'
+    path.write_text(header + "\n1,2,3\n")
+    with pytest.raises(InputFormatError, match="one column would be read as two") as err:
+        read_accel_csv(path)
+    assert str(path) in str(err.value)

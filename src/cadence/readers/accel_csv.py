@@ -358,6 +358,14 @@ def _column_indices(
         i_t = _time_column(names)
     if i_t is None and fs_hz is None:
         raise InputFormatError(spath, "no time column; give the sampling rate (fs_hz / --fs)", "line 1")
+    used = [i for i in (i_t, *i_xyz) if i is not None]
+    if len(set(used)) != len(used):  # e.g. a lost delimiter merged "Time (s)" and "x" into one name
+        raise InputFormatError(
+            spath,
+            f"one column would be read as two of time, x, y, z in the header {_echo_names(names)}; "
+            "name them with --columns TIME,X,Y,Z",
+            "line 1",
+        )
     return i_t, i_xyz
 
 
