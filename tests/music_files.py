@@ -177,3 +177,83 @@ def tagged_track(
     path = write_audio(folder / f"{name}.{fmt}", tone(seconds, fs_hz), fs_hz)
     tag(path, tempo_bpm=tempo_bpm, title=name, artist=artist)
     return path
+
+
+# --- music-like drum patterns with a known tempo ------------------------------------------------------------
+
+#: onsets per bar as (instrument, position in beats, velocity); ``bar_beats`` beats per bar. The positions
+#: of "shuffle" and "twelve_eight" sit on a triplet grid, "tresillo" groups 16ths 3+3+2 (a 1.5-beat
+#: period): the 2:3-prone cases.
+PATTERNS: dict[str, tuple[float, tuple[tuple[str, float, float], ...]]] = {
+    # rock: kick on 1 and 3, snare on 2 and 4, closed hats on the eighths
+    "rock": (4, (("kick", 0, 1), ("kick", 2, 0.9), ("snare", 1, 1), ("snare", 3, 1),
+                 *(("hat", i / 2, 0.5 if i % 2 else 0.7) for i in range(8)))),
+    # four on the floor: kick every beat, open hat off the beat, clap on 2 and 4
+    "four_on_floor": (4, (*(("kick", i, 1) for i in range(4)), *(("hat", i + 0.5, 0.8) for i in range(4)),
+                          ("snare", 1, 0.8), ("snare", 3, 0.8))),
+    # half-time: kick on 1, snare on 3 only, hats on the eighths (sounds like half the tempo)
+    "halftime": (4, (("kick", 0, 1), ("kick", 2.5, 0.6), ("snare", 2, 1),
+                     *(("hat", i / 2, 0.6) for i in range(8)))),
+    # shuffle: swung hats on the first and third triplet of each beat, kick 1 and 3, snare 2 and 4
+    "shuffle": (4, (("kick", 0, 1), ("kick", 2, 0.9), ("snare", 1, 1), ("snare", 3, 1),
+                    *(("hat", i + f, 0.7 if f == 0 else 0.5) for i in range(4) for f in (0, 2 / 3)))),
+    # 12/8: four dotted-quarter beats of three triplet eighths, kick on 1 and 3, snare on 2 and 4
+    "twelve_eight": (4, (("kick", 0, 1), ("kick", 2, 0.9), ("snare", 1, 1), ("snare", 3, 1),
+                         *(("hat", i + f, 0.7 if f == 0 else 0.45) for i in range(4)
+                           for f in (0, 1 / 3, 2 / 3)))),
+    # tresillo: kick on 16ths 0, 3, 6 of every 2 beats (3+3+2), snare on 2 and 4, hats on the beat
+    "tresillo": (4, (*(("kick", b + s / 4, 1) for b in (0, 2) for s in (0, 3, 6)), ("snare", 1, 1),
+                     ("snare", 3, 1), *(("hat", i, 0.5) for i in range(4)))),
+    # waltz: kick on 1, hats (and a chord) on 2 and 3
+    "waltz": (3, (("kick", 0, 1), ("snare", 1, 0.6), ("snare", 2, 0.6),
+                  *(("hat", i / 2, 0.4) for i in range(6)))),
+}
+
+
+def _drum(kind: str, fs_hz: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(round((0.25 if kind == "kick" else 0.12) * fs_hz)) / fs_hz
+    if kind == "kick":  # a pitch-dropping sine thump
+        freq = 50 + 90 * np.exp(-t / 0.03)
+        return np.sin(2 * np.pi * np.cumsum(freq) / fs_hz) * np.exp(-t / 0.08)
+    noise = rng.standard_normal(t.size)
+    if kind == "snare":
+        return (0.6 * noise + 0.4 * np.sin(2 * np.pi * 190 * t)) * np.exp(-t / 0.05)
+    return np.diff(noise, prepend=0.0) * 0.3 * np.exp(-t / 0.015)  # hat: high-passed noise, short
+
+
+def drum_track(
+    tempo_bpm: float,
+    seconds: float,
+    pattern: str = "rock",
+    fs_hz: int = 22050,
+    *,
+    seed: int = 0,
+    jitter_s: float = 0.004,
+) -> np.ndarray:
+    """A music-like drum loop with a bass and chord pad at ``tempo_bpm`` (beats of the pattern), mono float32.
+
+    Every bar plays :data:`PATTERNS` ``[pattern]``; hits get +/- ``jitter_s`` random timing and 20 %
+    velocity variation (a human drummer, not a click), over a bass note on each beat and a chord that
+    changes every bar, so the onset envelope is not a clean pulse train.
+    """
+    rng = np.random.default_rng(seed)
+    bar_beats, hits = PATTERNS[pattern]
+    beat_s = 60.0 / tempo_bpm
+    n = round(seconds * fs_hz)
+    y = np.zeros(n + fs_hz, dtype=np.float64)
+    sounds = {k: _drum(k, fs_hz, rng) for k in ("kick", "snare", "hat")}
+    n_bars = int(seconds / (bar_beats * beat_s)) + 1
+    for bar in range(n_bars):
+        for kind, pos, vel in hits:
+            t0 = (bar * bar_beats + pos) * beat_s + rng.uniform(-jitter_s, jitter_s)
+            i = round(max(t0, 0.0) * fs_hz)
+            if i >= n:
+                continue
+            s = sounds[kind] * vel * rng.uniform(0.8, 1.0)
+            y[i : i + s.size] += s[: y.size - i]
+    t = np.arange(y.size) / fs_hz
+    roots = (110.0, 146.8, 123.5, 98.0)  # A, D, B, G: a chord change every bar
+    root = np.asarray(roots)[(t // (bar_beats * beat_s)).astype(int) % len(roots)]
+    pad = sum(np.sin(2 * np.pi * root * r * t) for r in (1.0, 1.25, 1.5)) * 0.04
+    y += pad
+    return (0.5 * y[:n] / np.max(np.abs(y[:n]))).astype(np.float32)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cadence.cli.playlist import playlist
 from conftest import REPO, run_cadence
-from music_files import FORMATS, click_track, tagged_track
+from music_files import FORMATS, click_track, drum_track, tagged_track
 
 FIT = {"fit172": 172, "fit171": 171, "fit173": 173, "fit86": 86, "fit344": 344}
 MISS = {"miss178": 178, "miss160": 160, "miss120": 120, "miss95": 95, "miss300": 300}
@@ -206,8 +206,8 @@ def test_estimate_and_write_tags(tmp_path, monkeypatch):
     (est,) = data["tracks"]
     assert est["path"] == "clicks.wav" and est["tempo_source"] == "estimate"
     assert est["tempo_bpm"] == pytest.approx(172, abs=0.5) and est["confidence"] > 0.9
-    assert data["tags_written"] == [] and data["untagged"] == []
-    assert (tmp_path / "cache" / "tempo-estimates-v1.json").is_file()
+    assert data["tags_written"] == [] and data["untagged"] == [] and data["tempo_uncertain"] == []
+    assert (tmp_path / "cache" / "tempo-estimates-v2.json").is_file()
 
     table = run_cadence("playlist", str(music), "--spm", "172", "--estimate", "--write-tags")
     assert table.returncode == 0, table.stderr
@@ -218,6 +218,33 @@ def test_estimate_and_write_tags(tmp_path, monkeypatch):
     (tagged,) = rescan["tracks"]
     assert tagged["tempo_source"] == "tag"
     assert tagged["tempo_bpm"] in (86, 172)  # the raw (unfolded) estimate, whole BPM
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("librosa") is None, reason="needs the 'tempo' extra (librosa)")
+def test_uncertain_tempo_is_listed_not_matched(tmp_path, monkeypatch):
+    """A track whose tempo changes 120 -> 160 BPM (3:4) is listed as uncertain and matches no window."""
+    import numpy as np
+    import soundfile as sf
+
+    music = tmp_path / "music"
+    music.mkdir()
+    halves = [drum_track(120.0, 20.0, "rock", seed=1), drum_track(160.0, 20.0, "rock", seed=2)]
+    sf.write(music / "change.wav", np.concatenate(halves), 22050, subtype="PCM_16")
+    sf.write(music / "steady.wav", drum_track(160.0, 20.0, "rock", seed=3), 22050, subtype="PCM_16")
+    monkeypatch.setenv("CADENCE_CACHE_DIR", str(tmp_path / "cache"))
+    # 160 spm: the steady track fits at 1x, and one candidate of the changing track would too
+    result = CliRunner().invoke(playlist, [str(music), "--spm", "160", "--estimate", "--jobs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [t["path"] for t in data["tracks"]] == ["steady.wav"]
+    (unsure,) = data["tempo_uncertain"]
+    assert unsure["path"] == "change.wav" and unsure["confidence"] < 0.5
+    assert data["untagged"] == [] and data["estimate_failed"] == []
+    table = CliRunner().invoke(playlist, [str(music), "--spm", "160", "--estimate", "--write-tags"])
+    assert table.exit_code == 0, table.output
+    assert "1 track with an uncertain tempo" in table.output and "change.wav: " in table.output
+    assert "BPM tags written into 1 file" in table.output  # the steady one only
 
 
 def test_playlist_takes_its_step_rate_from_a_plan_session(tmp_path) -> None:  # noqa: ANN001

@@ -87,7 +87,7 @@ def test_prune_removes_the_oldest_beyond_the_cap_and_stale_versions(tmp_path):
 def test_cache_clear_removes_only_cadences_entries(tmp_path):
     env_dir = tmp_path / "cache"
     _collect(env_dir)
-    (env_dir / "tempo-estimates-v1.json").write_text("{}")
+    (env_dir / "tempo-estimates-v2.json").write_text("{}")
     (env_dir / "mine.txt").write_text("not cadence's")
     env = {"CADENCE_CACHE_DIR": str(env_dir)}
     old = {k: os.environ.get(k) for k in env}
@@ -108,8 +108,11 @@ def test_cache_clear_removes_only_cadences_entries(tmp_path):
 
 
 def test_tempo_cache_entries_are_checked(tmp_path):
-    good = {"tempo_bpm": 170.0, "confidence": 0.9, "n_beats": 100, "analysed_s": 60.0}
-    (tmp_path / "tempo-estimates-v1.json").write_text(
+    good = {
+        "tempo_bpm": 170.0, "confidence": 0.9, "uncertain": False, "alternative_bpm": 85.0, "runner_up": 0.3,
+        "stability": 0.95, "analysed_s": 60.0, "decoder": "soundfile",
+    }
+    (tmp_path / "tempo-estimates-v2.json").write_text(
         json.dumps(
             {
                 "/a.mp3|1|2": good,

@@ -77,6 +77,11 @@ def _progress(total: int, label: str) -> Any:
     "--estimate", is_flag=True, help="Estimate the tempo of untagged tracks (needs cadence[tempo])."
 )
 @click.option("--write-tags", is_flag=True, help="With --estimate: write confident estimates into BPM tags.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="With --estimate: worker processes for tracks not in the cache (default: all CPUs).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def playlist(
     library: Path | None,
@@ -89,6 +94,7 @@ def playlist(
     force: bool,
     estimate: bool,
     write_tags: bool,
+    jobs: int | None,
     as_json: bool,
 ) -> None:
     """BPM windows for a step rate, and the tracks of LIBRARY that fit them.
@@ -148,19 +154,22 @@ def playlist(
 
     failed: list[tuple[str, str]] = []
     raw_bpm: dict[Path, float] = {}
+    uncertain: tuple[music.UncertainTempo, ...] = ()
     if estimate:
         cache = music.TempoCache(music.default_cache_dir())
         try:
             with _progress(len(lib.untagged), "estimating") as bar:
-                lib, raw_bpm, estimate_failed = music.estimate_untagged(
+                found = music.estimate_untagged(
                     lib,
                     cadence_spm,
                     cache=cache,
+                    jobs=jobs,
                     progress=None if bar is None else (lambda _t: bar.update(1)),
                 )
         finally:
             cache.save()
-        failed += estimate_failed
+        lib, raw_bpm, uncertain = found.library, found.raw_bpm, found.uncertain
+        failed += found.failed
 
     tags_written: list[str] = []
     if write_tags:
@@ -207,7 +216,8 @@ def playlist(
                 "offset_spm": matches.offset_spm[i],
             }
         )
-    untagged = [t for t in lib.tracks if not math.isfinite(t.tempo_bpm)]
+    uncertain_paths = {u.track.path for u in uncertain}
+    untagged = [t for t in lib.tracks if not math.isfinite(t.tempo_bpm) and t.path not in uncertain_paths]
     payload.update(
         {
             "library": {
@@ -223,6 +233,17 @@ def playlist(
             ],
             "unreadable": [
                 {"path": _display_path(Path(p), root), "problem": why} for p, why in lib.unreadable
+            ],
+            "tempo_uncertain": [
+                {
+                    "path": _display_path(u.track.path, root) or None,
+                    "title": u.track.title,
+                    "artist": u.track.artist,
+                    "estimate_bpm": u.estimate_bpm,
+                    "alternative_bpm": u.alternative_bpm,
+                    "confidence": u.confidence,
+                }
+                for u in uncertain
             ],
             "estimate_failed": [{"path": _display_path(Path(p), root), "problem": why} for p, why in failed],
             "tags_written": tags_written,
@@ -266,6 +287,15 @@ def _print_tracks(payload: dict[str, Any], estimate: bool) -> None:
                 f"{t['track_spm']:>6.1f}  {t['offset_spm']:>+5.1f}  {src:<8}  {name}"
                 + (f"  [{where}]" if where and where != name else "")
             )
+    if payload["tempo_uncertain"]:
+        click.echo("")
+        n = len(payload["tempo_uncertain"])
+        why = "candidates disagree beyond x2; not matched"
+        click.echo(f"{_count(n, 'track')} with an uncertain tempo ({why}):")
+        for u in payload["tempo_uncertain"]:
+            alt = f" or {u['alternative_bpm']:.1f}" if math.isfinite(u["alternative_bpm"]) else ""
+            name = u["path"] or u["title"]
+            click.echo(f"  {name}: {u['estimate_bpm']:.1f}{alt} BPM (confidence {u['confidence']:.0%})")
     if payload["untagged"]:
         hint = "" if estimate else "; --estimate guesses their tempo from the audio"
         click.echo("")

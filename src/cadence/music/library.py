@@ -36,6 +36,8 @@ __all__ = [
     "TempoCache",
     "TempoSource",
     "Track",
+    "UncertainTempo",
+    "UntaggedEstimates",
     "audio_files",
     "default_cache_dir",
     "estimate_track_tempo",
@@ -595,38 +597,44 @@ def write_tempo_tag(path: str | os.PathLike[str], tempo_bpm: float) -> None:
 
 # --- tempo estimation of untagged tracks (optional 'tempo' extra) ------------------------------------------
 
-#: longest stretch of a track analysed, from its middle (seconds)
-_ESTIMATE_MAX_S = 60.0
 #: estimates below this confidence are not written into tags
 MIN_TAG_CONFIDENCE = 0.6
-_CACHE_NAME = "tempo-estimates-v1.json"
+#: v2: the issue-18 estimator (cyclic tempogram, uncertain flag); v1 entries are ignored
+_CACHE_NAME = "tempo-estimates-v2.json"
 #: the tempo cache keeps at most this many entries (stale ones, then the oldest, go first)
 MAX_TEMPO_ENTRIES = 20_000
 _MAX_TEMPO_CACHE_BYTES = 64 * 1024 * 1024
+_TEMPO_FIELDS = {"tempo_bpm", "confidence", "uncertain", "alternative_bpm", "runner_up", "stability"} | {
+    "analysed_s",
+    "decoder",
+}
 
 
 def _valid_tempo_entry(key: Any, entry: Any) -> bool:
-    """Whether a tempo cache entry matches what :func:`estimate_track_tempo` writes."""
+    """Whether a tempo cache entry matches what :func:`_estimate_entry` writes."""
     if not isinstance(key, str) or len(key) > 8192 or not isinstance(entry, dict):
         return False
     if set(entry) == {"problem"}:
         return isinstance(entry["problem"], str) and len(entry["problem"]) <= 2000
-    if set(entry) != {"tempo_bpm", "confidence", "n_beats", "analysed_s"}:
+    if set(entry) != _TEMPO_FIELDS:
         return False
 
-    def number(v: Any) -> bool:
-        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    def number(v: Any, lo: float, hi: float) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and lo <= v <= hi
 
-    tempo, conf, beats, secs = (entry[k] for k in ("tempo_bpm", "confidence", "n_beats", "analysed_s"))
+    def bpm(v: Any) -> bool:
+        return v is None or number(v, 20.0, 400.0)
+
     return (
-        (tempo is None or (number(tempo) and 20.0 <= tempo <= 400.0))
-        and number(conf)
-        and 0.0 <= conf <= 1.0
-        and isinstance(beats, int)
-        and not isinstance(beats, bool)
-        and 0 <= beats <= 100_000
-        and number(secs)
-        and 0.0 <= secs <= 86400.0
+        bpm(entry["tempo_bpm"])
+        and bpm(entry["alternative_bpm"])
+        and (entry["runner_up"] is None or number(entry["runner_up"], 0.0, 1.0))
+        and number(entry["confidence"], 0.0, 1.0)
+        and number(entry["stability"], 0.0, 1.0)
+        and isinstance(entry["uncertain"], bool)
+        and number(entry["analysed_s"], 0.0, 86400.0)
+        and isinstance(entry["decoder"], str)
+        and len(entry["decoder"]) <= 100
     )
 
 
@@ -702,23 +710,32 @@ class TempoCache:
         self._dirty = False
 
 
-def _load_mono(path: Path) -> tuple[Any, float]:
-    """Read up to a minute from the middle of a track as mono float32 samples, and the sampling rate."""
-    import numpy as np
-    import soundfile as sf
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _estimate_entry(path: Path) -> dict[str, Any]:
+    """Decode the analysis windows of one file and estimate its tempo (no cache); a dict for the cache."""
+    from .decode import read_windows
+    from .tempo import estimate_tempo
 
     try:
-        with sf.SoundFile(path) as f:
-            fs_hz = float(f.samplerate)
-            n_max = int(_ESTIMATE_MAX_S * fs_hz)
-            if f.seekable() and f.frames > n_max:
-                f.seek((f.frames - n_max) // 2)
-            data = f.read(
-                frames=min(n_max, f.frames) if f.frames > 0 else n_max, dtype="float32", always_2d=True
-            )
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise InputFormatError(path, f"cannot decode the audio for tempo estimation ({exc})") from exc
-    return np.mean(data, axis=1), fs_hz
+        decoded = read_windows(path)
+        est = estimate_tempo(decoded.segments, decoded.fs_hz)
+    except InputFormatError as exc:
+        return {"problem": exc.problem}
+    except (ValueError, RuntimeError, MemoryError, OSError) as exc:  # librosa/numba on odd audio
+        return {"problem": f"tempo estimation failed ({type(exc).__name__}: {exc})"}
+    return {
+        "tempo_bpm": _finite_or_none(est.tempo_bpm),
+        "confidence": est.confidence,
+        "uncertain": est.uncertain,
+        "alternative_bpm": _finite_or_none(est.alternative_bpm),
+        "runner_up": _finite_or_none(est.runner_up),
+        "stability": est.stability,
+        "analysed_s": est.analysed_s,
+        "decoder": decoded.decoder,
+    }
 
 
 def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None = None) -> dict[str, Any]:
@@ -727,11 +744,12 @@ def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None 
     Returns
     -------
     dict
-        ``{"tempo_bpm", "confidence", "n_beats", "analysed_s"}`` as in
-        :class:`cadence.music.tempo.TempoEstimate`, or ``{"problem": str}`` when the audio cannot be
-        decoded (cached too, so an undecodable file is not retried until it changes).
+        ``{"tempo_bpm", "confidence", "uncertain", "alternative_bpm", "runner_up", "stability",
+        "analysed_s", "decoder"}`` as in :class:`cadence.music.tempo.TempoEstimate` (NaN as ``None``),
+        or ``{"problem": str}`` when the audio cannot be decoded (cached too, so an undecodable file is
+        not retried until it changes).
     """
-    from .tempo import estimate_tempo, import_librosa
+    from .tempo import import_librosa
 
     import_librosa()  # fail early and clearly when the extra is missing
     p = Path(path)
@@ -741,22 +759,133 @@ def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None 
         return {"problem": exc.strerror or str(exc)}
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit
-    try:
-        y, fs_hz = _load_mono(p)
-        est = estimate_tempo(y, fs_hz)
-        entry: dict[str, Any] = {
-            "tempo_bpm": est.tempo_bpm if math.isfinite(est.tempo_bpm) else None,
-            "confidence": est.confidence,
-            "n_beats": est.n_beats,
-            "analysed_s": est.analysed_s,
-        }
-    except InputFormatError as exc:
-        entry = {"problem": exc.problem}
-    except (ValueError, RuntimeError, MemoryError) as exc:  # librosa/numba on odd audio: this track only
-        entry = {"problem": f"tempo estimation failed ({type(exc).__name__}: {exc})"}
+    entry = _estimate_entry(p)
     if cache is not None:
         cache.put(key, entry)
     return entry
+
+
+@dataclass(frozen=True)
+class UncertainTempo:
+    """A track whose tempo candidates disagree beyond octaves (listed, not matched).
+
+    Attributes
+    ----------
+    track : Track
+        The track (without a tempo).
+    estimate_bpm, alternative_bpm : float
+        The strongest tempo and the strongest one that is not an octave of it (NaN when none).
+    confidence : float
+        As in :class:`cadence.music.tempo.TempoEstimate`.
+    """
+
+    track: Track
+    estimate_bpm: float
+    alternative_bpm: float
+    confidence: float
+
+
+@dataclass(frozen=True)
+class UntaggedEstimates:
+    """What :func:`estimate_untagged` found.
+
+    Attributes
+    ----------
+    library : MusicLibrary
+        The same tracks; confidently estimated ones with ``tempo_source=ESTIMATE``, the folded tempo and a
+        confidence. Uncertain ones keep no tempo, so they match no window.
+    raw_bpm : dict of Path to float
+        The unfolded estimate of each confidently estimated file (what :func:`write_tempo_tag` writes).
+    failed : tuple of (str, str)
+        ``(path, problem)`` of tracks whose audio could not be decoded or had no beat.
+    uncertain : tuple of UncertainTempo
+        Tracks marked "tempo uncertain".
+    n_estimated : int
+        Tracks whose audio was analysed now (the rest came from the cache).
+    """
+
+    library: MusicLibrary
+    raw_bpm: dict[Path, float]
+    failed: tuple[tuple[str, str], ...]
+    uncertain: tuple[UncertainTempo, ...]
+    n_estimated: int
+
+
+def _default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process (no traceback from every worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _guarded_entry(path: Path) -> dict[str, Any]:
+    try:
+        return _estimate_entry(path)
+    except Exception as exc:  # noqa: BLE001 - one track's bug must not stop a folder
+        return {"problem": f"internal error: {type(exc).__name__}: {exc} (please report it)"}
+
+
+def _estimate_entries(
+    paths: list[Path], cache: TempoCache | None, jobs: int | None, progress: Callable[[Path], None] | None
+) -> tuple[dict[Path, dict[str, Any]], int]:
+    """Entries for every path: cached ones directly, the others estimated in a process pool."""
+    import concurrent.futures as cf
+
+    from .tempo import import_librosa
+
+    if paths:
+        import_librosa()  # fail early and clearly when the extra is missing
+    entries: dict[Path, dict[str, Any]] = {}
+    todo: list[tuple[Path, str]] = []
+    for p in paths:
+        try:
+            key = TempoCache.key(p)
+        except OSError as exc:
+            entries[p] = {"problem": exc.strerror or str(exc)}
+            if progress:
+                progress(p)
+            continue
+        if cache is not None and (hit := cache.get(key)) is not None:
+            entries[p] = hit
+            if progress:
+                progress(p)
+            continue
+        todo.append((p, key))
+
+    def done(p: Path, key: str, entry: dict[str, Any]) -> None:
+        entries[p] = entry
+        if cache is not None and not str(entry.get("problem", "")).startswith("internal error"):
+            cache.put(key, entry)
+        if progress:
+            progress(p)
+
+    n_jobs = min(jobs or _default_jobs(), len(todo))
+    if n_jobs <= 1:
+        for p, key in todo:
+            done(p, key, _guarded_entry(p))
+    else:
+        pool = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init)
+        try:
+            futures = {pool.submit(_guarded_entry, p): (p, key) for p, key in todo}
+            for fut in cf.as_completed(futures):
+                p, key = futures[fut]
+                try:
+                    entry = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its track only
+                    entry = {"problem": f"internal error: {type(exc).__name__}: {exc}"}
+                done(p, key, entry)
+        except BaseException:  # Ctrl-C: drop the queued tracks
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+    return entries, len(todo)
 
 
 def estimate_untagged(
@@ -764,8 +893,9 @@ def estimate_untagged(
     cadence_spm: float,
     *,
     cache: TempoCache | None = None,
+    jobs: int | None = None,
     progress: Callable[[Track], None] | None = None,
-) -> tuple[MusicLibrary, dict[Path, float], tuple[tuple[str, str], ...]]:
+) -> UntaggedEstimates:
     """Estimate the tempo of every track without one and fold it into the running range of ``cadence_spm``.
 
     Parameters
@@ -774,39 +904,56 @@ def estimate_untagged(
         From :func:`scan_music_dir`.
     cadence_spm : float
         Target step rate: estimates are folded by octaves into ``[cadence_spm/sqrt(2), cadence_spm*sqrt(2))``
-        (:func:`cadence.music.tempo.fold_tempo_bpm`), since a beat tracker often finds half or double.
+        (:func:`cadence.music.tempo.fold_tempo_bpm`), since the octave does not matter to a runner.
     cache : TempoCache, optional
         Estimates keyed by file path, size and mtime; a rescan of an unchanged folder only reads the cache.
+    jobs : int, optional
+        Worker processes for the tracks not in the cache (default: the CPUs this process may use); 1
+        estimates in this process.
     progress : callable, optional
-        Called with each untagged track after it has been estimated.
+        Called with each untagged track when it is done (cached or estimated), in completion order.
 
     Returns
     -------
-    library : MusicLibrary
-        The same tracks, estimated ones with ``tempo_source=ESTIMATE``, the folded tempo and a confidence.
-    raw_bpm : dict of Path to float
-        The unfolded estimate of each estimated file (what :func:`write_tempo_tag` should write).
-    failed : tuple of (str, str)
-        ``(path, problem)`` of tracks whose audio could not be decoded or had no steady beat.
+    UntaggedEstimates
+        The library with confident estimates filled in, the raw estimates, failures and uncertain tracks.
     """
     from .tempo import fold_tempo_bpm
 
+    if jobs is not None and jobs < 1:
+        raise ParameterError(f"{jobs=} must be >= 1")
     tracks = list(library.tracks)
+    todo = [t for t in tracks if not math.isfinite(t.tempo_bpm) and t.path is not None]
+    by_path = {t.path: t for t in todo}
+    entries, n_estimated = _estimate_entries(
+        [t.path for t in todo if t.path is not None],
+        cache,
+        jobs,
+        None if progress is None else (lambda p: progress(by_path[p])),
+    )
     raw_bpm: dict[Path, float] = {}
     failed: list[tuple[str, str]] = []
+    uncertain: list[UncertainTempo] = []
     for i, track in enumerate(tracks):
-        if math.isfinite(track.tempo_bpm) or track.path is None:
+        if track.path is None or track.path not in entries:
             continue
-        entry = estimate_track_tempo(track.path, cache)
+        entry = entries[track.path]
         tempo = entry.get("tempo_bpm")
         if "problem" in entry:
             failed.append((str(track.path), str(entry["problem"])))
         elif tempo is None:
             failed.append((str(track.path), "no steady beat found"))
+        elif entry.get("uncertain"):
+            alt = entry.get("alternative_bpm")
+            uncertain.append(
+                UncertainTempo(
+                    track, float(tempo), math.nan if alt is None else float(alt), float(entry["confidence"])
+                )
+            )
         else:
             raw_bpm[track.path] = float(tempo)
             folded = float(fold_tempo_bpm(float(tempo), cadence_spm))
             tracks[i] = track.with_tempo(folded, TempoSource.ESTIMATE, float(entry["confidence"]))
-        if progress is not None:
-            progress(track)
-    return replace(library, tracks=tuple(tracks)), raw_bpm, tuple(failed)
+    return UntaggedEstimates(
+        replace(library, tracks=tuple(tracks)), raw_bpm, tuple(failed), tuple(uncertain), n_estimated
+    )
