@@ -191,7 +191,10 @@ class CachedJob(Generic[T]):
 def file_digest(path: str | os.PathLike[str]) -> str:
     """Return the BLAKE2b (128-bit) hex digest of the file's bytes."""
     import hashlib
+    import stat
 
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block here: the reader refuses it in one line
+        raise OSError(f"{os.fspath(path)}: not a regular file")
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 

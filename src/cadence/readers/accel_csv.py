@@ -449,14 +449,16 @@ class _Rows:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], TimeSteps]:
         """Sort a few rows out of order, refuse time going back further, drop repeated time stamps.
 
-        A pair of rows swapped by a logger (a step back of under a second, at most 1 % of the rows) is put
-        back in time order with a warning; a larger step back is time travel: an error naming the row.
+        A pair of rows swapped by a logger (a step back of at most 5 sample intervals and 1 s, in at most
+        1 % of the rows: so not in a file of fewer than 100 rows) is put back in time order with a warning;
+        anything more is time travel: an error naming the row.
         """
         steps = time_steps(t)
         if (
             steps.first_backwards >= 0
             and steps.max_backwards_s <= _DISORDER_MAX_S
-            and steps.n_backwards <= max(1.0, _DISORDER_SHARE * len(t))
+            and steps.max_backwards_s <= 5 * steps.dt_median  # a step back of a few samples, no more
+            and steps.n_backwards <= _DISORDER_SHARE * len(t)
         ):
             order = np.argsort(t, kind="stable")
             self.kept = order if self.kept is None else self.kept[order]
