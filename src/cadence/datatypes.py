@@ -15,11 +15,33 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["STEP_SPORTS", "CadenceTrace", "DeviceSummary", "Recording", "running_time_function"]
+__all__ = [
+    "RUNNING_DYNAMICS",
+    "STEP_SPORTS",
+    "CadenceTrace",
+    "DeviceSummary",
+    "Recording",
+    "running_time_function",
+]
 
 #: sports whose cadence counts steps of the feet (FIT stores strides: steps = 2 x strides);
 #: cycling cadence is pedal rpm and is never converted.
 STEP_SPORTS = frozenset({"running", "walking", "hiking", "trail_running", "treadmill"})
+
+#: the running-dynamics columns a reader may fill in :attr:`CadenceTrace.dynamics`: key -> (label, unit).
+#: Watches write them with a chest strap or a foot pod (FIT ``step_length``, ``stance_time``,
+#: ``stance_time_balance``, ``vertical_oscillation``, ``vertical_ratio``); a Stryd pod writes power, form
+#: power, leg spring stiffness, ground time and vertical oscillation as developer fields.
+RUNNING_DYNAMICS: dict[str, tuple[str, str]] = {
+    "step_length_m": ("step length", "m"),
+    "stance_time_ms": ("ground contact time", "ms"),
+    "stance_time_balance_pct": ("contact time balance (left)", "%"),
+    "vertical_oscillation_mm": ("vertical oscillation", "mm"),
+    "vertical_ratio_pct": ("vertical ratio", "%"),
+    "power_w": ("running power", "W"),
+    "form_power_w": ("form power", "W"),
+    "leg_spring_stiffness_kn_m": ("leg spring stiffness", "kN/m"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,12 +97,24 @@ class CadenceTrace:
         0-based index of the session in the file (multisport and chained files have several).
     start_time : datetime or None
         Wall-clock start (UTC) if the file has it.
+    utc_offset_s : float or None
+        Local time minus UTC at the start, in seconds, when the file says (FIT: the activity message's
+        ``local_timestamp``); ``None`` when it does not (TCX, GPX: UTC only), and the machine's zone or
+        ``--tz`` is used instead (:func:`cadence._timefmt.local_time`).
     lap_start_s : ndarray, shape (m,)
         Lap start times in ``t_s`` (the first lap starts at 0).
     pedal_cadence_rpm : ndarray, shape (n,)
         Cycling pedal cadence in rpm (``nan`` for step sports).
     heart_rate_per_min : ndarray, shape (n,)
         Heart rate in beats per minute, ``nan`` where unknown.
+    altitude_m : ndarray, shape (n,) or None
+        Altitude in metres (``nan`` where unknown); ``None`` when the file has none.
+    dynamics : dict of str to ndarray, shape (n,)
+        Running dynamics per record, keyed as in :data:`RUNNING_DYNAMICS` (``nan`` where unknown); only the
+        columns the file has.
+    dynamics_source : dict of str to str
+        Where each ``dynamics`` column came from: ``"watch"`` (the FIT profile's own fields) or
+        ``"Stryd"`` (developer fields).
     device : DeviceSummary
         The device's own session totals.
     notes : tuple of str
@@ -102,6 +136,10 @@ class CadenceTrace:
     lap_start_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(1))
     pedal_cadence_rpm: NDArray[np.float64] | None = None
     heart_rate_per_min: NDArray[np.float64] | None = None
+    altitude_m: NDArray[np.float64] | None = None
+    dynamics: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    dynamics_source: dict[str, str] = field(default_factory=dict)
+    utc_offset_s: float | None = None
     device: DeviceSummary = field(default_factory=DeviceSummary)
     notes: tuple[str, ...] = ()
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from .datatypes import CadenceTrace
+from .datatypes import CadenceTrace, Recording
 from .errors import InputFormatError, ParameterError
 from .gait.analysis import AnalysisOptions, CadenceSummary, analyze_trace
 
@@ -40,6 +40,10 @@ __all__ = [
 FIT_SUFFIX = ".fit"
 #: raw accelerometer exports; in a folder, only those whose header names time and x, y, z columns
 ACCEL_SUFFIXES = (".csv", ".txt", ".tsv")
+#: research wearables' own files (content-sniffed; read with the optional extra ``wearables``)
+WEARABLE_SUFFIXES = (".gt3x", ".cwa", ".bin", ".mat")
+#: text files handled elsewhere (TCX/GPX) or never accelerometer data: not read as CSV
+OTHER_SUFFIXES = (".tcx", ".gpx", ".xml", ".json", ".md", ".html")
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +54,9 @@ class ActivityResult:
     summary: CadenceSummary
     #: the detected steps, for accelerometer recordings (``None`` for FIT files)
     steps: StepResult | None = None
+    #: the file family the loader recognised: ``"fit"``, or the accelerometer format (``"phyphox"``,
+    #: ``"actilife_raw"``, ``"actigraph_gt3x"``, ... see docs/accelerometer.md)
+    format: str = ""
 
     @property
     def signal(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
@@ -57,7 +64,11 @@ class ActivityResult:
         return self.steps.signal if self.steps is not None else None
 
 
+_Loaded = list[tuple[CadenceTrace, "StepResult | None", str]]
+
+
 def _is_fit(path: str) -> bool:
+    """Whether ``path`` starts with a FIT header (used by live/; the loader itself uses readers.sniff)."""
     with open(path, "rb") as fh:
         head = fh.read(12)
     return len(head) >= 12 and head[8:12] == b".FIT"
@@ -99,22 +110,25 @@ def _about_file(spath: str) -> Iterator[None]:
         raise InputFormatError(spath, str(exc)) from None
 
 
-def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace, StepResult | None]]:
-    """Read ``spath`` with the reader its content or suffix calls for: traces, with steps where detected."""
+def _load(spath: str, accel: AccelReadOptions | None) -> _Loaded:
+    """Read ``spath`` with the reader its content (or suffix) calls for: traces, steps, detected format."""
+    from .readers.sniff import FAMILY_LABELS, sniff_family
+
     _check_regular_file(spath)
-    try:
-        is_fit = _is_fit(spath)
-    except OSError as exc:
-        raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
+    family = sniff_family(spath)
     suffix = Path(spath).suffix.lower()
-    if is_fit or suffix == FIT_SUFFIX:
+    if family == "fit" or (suffix == FIT_SUFFIX and family in ("text", "binary")):
         from .readers.fit import read_fit
 
-        loaded: list[tuple[CadenceTrace, StepResult | None]] = [(t, None) for t in read_fit(spath)]
-        if is_fit:
+        loaded: _Loaded = [(t, None, "fit") for t in read_fit(spath)]
+        if family == "fit":
             loaded.extend(_fit_accel(spath, first_index=len(loaded)))
         return loaded
-    if suffix in ACCEL_SUFFIXES:
+    if family in ("actigraph_gt3x", "axivity_cwa", "geneactiv_bin", "matlab_mat"):
+        return [_from_recording(_read_binary(spath, family))]
+    if (family in ("text", "binary") and suffix in ACCEL_SUFFIXES) or (
+        family == "text" and suffix not in OTHER_SUFFIXES
+    ):
         from .gait.accel import accel_trace
         from .readers.steps_csv import looks_like_steps_csv
 
@@ -123,14 +137,38 @@ def _load(spath: str, accel: AccelReadOptions | None) -> list[tuple[CadenceTrace
         else:
             acc = _analyze_accel_csv(spath, read_options=accel)
         with _about_file(spath):
-            return [(accel_trace(acc), acc.steps)]
-    known = ", ".join([FIT_SUFFIX, *ACCEL_SUFFIXES])
+            return [(accel_trace(acc), acc.steps, acc.format)]
+    known = ", ".join([FIT_SUFFIX, *ACCEL_SUFFIXES, *WEARABLE_SUFFIXES])
+    what = FAMILY_LABELS.get(family, family)
     raise InputFormatError(
-        spath, f"unsupported file type {suffix or '(no suffix)'!r}: expected one of {known}"
+        spath, f"unsupported file type {suffix or '(no suffix)'!r} ({what}): expected one of {known}"
     )
 
 
-def _fit_accel(path: str, first_index: int) -> list[tuple[CadenceTrace, StepResult | None]]:
+def _read_binary(spath: str, family: str) -> Recording:
+    """Read a research wearable's own file format with its ecosystem's library (extra ``wearables``)."""
+    if family == "actigraph_gt3x":
+        from .readers.wearables import read_gt3x
+
+        return read_gt3x(spath)
+    if family == "matlab_mat":
+        from .readers.matlab import read_mat
+
+        return read_mat(spath)
+    from .readers.wearables import read_actfast
+
+    return read_actfast(spath, family)
+
+
+def _from_recording(rec: Recording) -> tuple[CadenceTrace, StepResult | None, str]:
+    from .gait.accel import accel_trace, analyze_recording
+
+    with _about_file(rec.source):
+        acc = analyze_recording(rec)
+        return accel_trace(acc), acc.steps, rec.format
+
+
+def _fit_accel(path: str, first_index: int) -> _Loaded:
     """Detect steps in a FIT file's own accelerometer samples, to report beside the watch's cadence."""
     from .readers.fit_accel import has_accel_data, read_fit_accel
 
@@ -143,7 +181,7 @@ def _fit_accel(path: str, first_index: int) -> list[tuple[CadenceTrace, StepResu
 
     with _about_file(path):
         acc = analyze_recording(rec)
-        return [(accel_trace(acc).replace(session_index=first_index), acc.steps)]
+        return [(accel_trace(acc).replace(session_index=first_index), acc.steps, rec.format)]
 
 
 def analyze_steps_csv(path: str | os.PathLike[str]) -> AccelAnalysis:
@@ -237,7 +275,7 @@ def load_traces(path: str | os.PathLike[str], *, accel: AccelReadOptions | None 
     InputFormatError
         Missing, unreadable or unsupported file.
     """
-    return [trace for trace, _ in _load(os.fspath(path), accel)]
+    return [trace for trace, _, _ in _load(os.fspath(path), accel)]
 
 
 def analyze_file(
@@ -269,7 +307,10 @@ def analyze_file(
     spath = os.fspath(path)
     loaded = _load(spath, accel)
     with _about_file(spath):
-        return [ActivityResult(trace, analyze_trace(trace, options), steps=steps) for trace, steps in loaded]
+        return [
+            ActivityResult(trace, analyze_trace(trace, options), steps=steps, format=fmt)
+            for trace, steps, fmt in loaded
+        ]
 
 
 def find_activity_files(

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+from cadence.report.batch import ANALYZE_CACHE_VERSION
 from conftest import REPO, SAMPLE_DATA, run_cadence
 
 FILES = [
@@ -40,7 +41,7 @@ def test_parallel_cached_and_serial_give_the_same_json(tmp_path: Path) -> None:
     assert len(doc["activities"]) >= 3
     assert [e["file"] for e in doc["errors"]] == [str(runs / "fdec__Settings.fit")]
     assert {s["sport"] for s in doc["skipped_sessions"]} >= {"cycling"}
-    entries = list((cache / "analyze-v1").rglob("*.json"))
+    entries = list((cache / f"analyze-v{ANALYZE_CACHE_VERSION}").rglob("*.json"))
     assert len(entries) == len(FILES)  # the settings file's error is cached too (it is not our bug)
     assert "error:" in cached.stderr and "fdec__Settings.fit" in cached.stderr
 

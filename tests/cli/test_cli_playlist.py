@@ -200,7 +200,8 @@ def test_estimate_and_write_tags(tmp_path, monkeypatch):
     tagged_track(music, "tagged", "mp3", tempo_bpm=160)
     monkeypatch.setenv("CADENCE_CACHE_DIR", str(tmp_path / "cache"))
 
-    proc = run_cadence("playlist", str(music), "--spm", "172", "--estimate", "--json")
+    # the first estimate compiles librosa's numba kernels in each worker: minutes on a loaded machine
+    proc = run_cadence("playlist", str(music), "--spm", "172", "--estimate", "--json", timeout=600)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     (est,) = data["tracks"]
@@ -209,7 +210,7 @@ def test_estimate_and_write_tags(tmp_path, monkeypatch):
     assert data["tags_written"] == [] and data["untagged"] == [] and data["tempo_uncertain"] == []
     assert (tmp_path / "cache" / "tempo-estimates-v2.json").is_file()
 
-    table = run_cadence("playlist", str(music), "--spm", "172", "--estimate", "--write-tags")
+    table = run_cadence("playlist", str(music), "--spm", "172", "--estimate", "--write-tags", timeout=600)
     assert table.returncode == 0, table.stderr
     assert "est 100%" in table.stdout or "est 9" in table.stdout
     assert "BPM tags written into 1 file" in table.stdout

@@ -85,13 +85,27 @@ def test_target_at_a_speed_uses_the_fit(sample_data: Path) -> None:
     assert same["baseline_spm"] == out["baseline_spm"]
 
 
-def test_target_weak_fit_falls_back_and_says_why(sample_data: Path) -> None:
-    out = _json(["target", str(sample_data / PORTLAND), "--pace", "5:30/km", "--json"])  # r2 about 0.14
-    assert out["speed"]["used"] is False and "r2" in out["speed"]["reason"]
+def test_target_at_a_pace_uses_the_history_rule(sample_data: Path) -> None:
+    """portland is a steady run (r2 0.14): its cadence at 5:30/km is still sure (the history rule)."""
+    out = _json(["target", str(sample_data / PORTLAND), "--pace", "5:30/km", "--json"])
+    assert out["speed"]["used"] is True and out["speed"]["se_spm"] < 2.0
+    assert out["speed"]["fit"]["r2"] < 0.2
+    ref = 1000 / 330
+    hist = _json(
+        ["history", str(sample_data / PORTLAND), "--no-cache", "--reference-speed", f"{ref:.6f}", "--json"]
+    )
+    assert out["speed"]["cadence_at_speed_spm"] == pytest.approx(
+        hist["runs"][0]["cadence_at_reference_spm"], abs=0.01
+    )
+
+
+def test_target_outside_the_speeds_run_falls_back_and_says_why(sample_data: Path) -> None:
+    out = _json(["target", str(sample_data / PORTLAND), "--pace", "4:00/km", "--json"])  # faster than run
+    assert out["speed"]["used"] is False and "outside the speeds" in out["speed"]["reason"]
     assert out["baseline_spm"] == out["runs"]["running_cadence_spm"]
     assert "weak_speed_fit" in {w["code"] for w in out["warnings"]}
-    proc = run_cadence("target", str(sample_data / PORTLAND), "--pace", "5:30/km")
-    assert "fit not used" in proc.stdout
+    proc = run_cadence("target", str(sample_data / PORTLAND), "--pace", "4:00/km")
+    assert "line not used" in proc.stdout
 
 
 def test_plan_160_ics(tmp_path: Path) -> None:
@@ -125,7 +139,7 @@ def test_plan_at_a_speed(sample_data: Path) -> None:
     assert plan["baseline_source"] == "speed_fit" and plan["speed"]["used"]
     assert plan["baseline_spm"] == target["baseline_spm"]
     assert plan["final_target_spm"] == target["low_spm"] == target["high_spm"]
-    weak = _json(["plan", str(sample_data / PORTLAND), "--pace", "5:00/km", "--json"])
+    weak = _json(["plan", str(sample_data / PORTLAND), "--pace", "4:00/km", "--json"])
     assert weak["baseline_source"] == "runs" and "weak_speed_fit" in {w["code"] for w in weak["warnings"]}
 
 
@@ -206,7 +220,7 @@ def test_check_time_in_band_on_shared_runs(shared_dir: Path) -> None:
         (["target", "no_such_run.fit"], 1, "no such file"),
         (["plan", "160", "--increase", "5-10"], 2, "one number"),
         (["plan", "160", "--start-date", "2026-13-01"], 2, "--start-date"),
-        (["plan", "160", "--sessions-per-week", "9"], 2, "sessions_per_week"),
+        (["plan", "160", "--sessions-per-week", "9"], 2, "--sessions-per-week 9"),
         (["plan", "160", "--time", "25:00"], 2, "--time"),
         (["check", P], 2, "--target"),
         (["check", P, "--target", "fast"], 2, "--target"),

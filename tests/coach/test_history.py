@@ -24,6 +24,7 @@ from cadence.coach.history import (
     build_history,
     cadence_at_reference,
     collect_facts,
+    history_to_dict,
     session_facts,
 )
 from cadence.datatypes import CadenceTrace
@@ -65,13 +66,26 @@ def linear_run(
 # --- cadence at the reference speed ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("slope", [0.0, 6.0, 12.0])
+@pytest.mark.parametrize("slope", [3.0, 6.0, 12.0, 15.0])
 @pytest.mark.parametrize("ref", [2.6, 3.0, 3.4])
 def test_reference_cadence_recovers_the_line(slope: float, ref: float) -> None:
     facts = session_facts(linear_run(intercept_spm=150, slope_spm_per_ms=slope))
     value, note = cadence_at_reference(facts.speed, ref)
     assert note == ""
     assert value == pytest.approx(150 + slope * ref, abs=0.5)
+
+
+@pytest.mark.parametrize(("slope", "held"), [(0.0, 3.0), (-4.0, 3.0), (30.0, 15.0)])
+def test_reference_slope_is_held_in_the_physiological_range(slope: float, held: float) -> None:
+    """A slope a runner does not show is held at the nearer bound, through the run's mean."""
+    from cadence.coach.speed import cadence_at_speed
+
+    facts = session_facts(linear_run(intercept_spm=170 - 3 * slope, slope_spm_per_ms=slope, noise_spm=0.5))
+    at = cadence_at_speed(facts.speed, 3.4)
+    mean_s, mean_c = facts.speed.speed_mean_ms, facts.speed.cadence_mean_spm
+    assert at.used and at.slope_spm_per_ms == held
+    assert at.fitted_slope_spm_per_ms == pytest.approx(slope, abs=0.3)
+    assert at.cadence_spm == pytest.approx(mean_c + held * (3.4 - mean_s))
 
 
 def test_reference_outside_the_runs_speeds_is_nan() -> None:
@@ -142,6 +156,7 @@ def facts_at(day: date, cadence_spm: float, running_time_s: float = 1800.0, name
         speed=SpeedStats(),
         cadence_values_spm=(cadence_spm,),
         cadence_time_s=(running_time_s,),
+        utc_offset_s=0.0,
     )
 
 
@@ -448,3 +463,40 @@ def test_history_chart(tmp_path: Path, n_weeks: int) -> None:
         (trend,) = [lbl for lbl in labels if lbl.startswith("trend")]
         assert f"{h.trend.running_cadence_spm_per_week:+.2f}" in trend
         assert h.trend.running_cadence_spm_per_week == pytest.approx(1.0, abs=0.2)
+
+
+# --- local time -----------------------------------------------------------------------------------------
+
+
+def test_weeks_follow_the_files_own_clock() -> None:
+    """A Sunday-evening run in the Americas is Monday in UTC; its week is the runner's Sunday week."""
+    sunday_evening_utc = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)  # Sun 8 Mar 20:00 at UTC-5
+    tuesday_morning_utc = datetime(2020, 1, 6, 22, 33, tzinfo=UTC)  # Tue 7 Jan 11:33 at UTC+13
+    base = facts_at(date(2026, 3, 2), 165.0)
+    americas = dataclasses.replace(
+        base, file="a.fit", start_time=sunday_evening_utc.isoformat(), utc_offset_s=-5 * 3600.0
+    )
+    nz = dataclasses.replace(
+        base, file="nz.fit", start_time=tuesday_morning_utc.isoformat(), utc_offset_s=13 * 3600.0
+    )
+    h = build_history([FileOutcome(f.file, (f,)) for f in (americas, nz)])
+    by_file = {r.file: r for r in h.runs}
+    assert by_file["a.fit"].start_time is not None and by_file["a.fit"].start_time.weekday() == 6
+    assert by_file["a.fit"].iso_week == (2026, 10)  # UTC would say 2026-W11
+    assert f"{by_file['nz.fit'].start_time:%a %H:%M}" == "Tue 11:33"
+    d = {r["file"]: r for r in history_to_dict(h)["runs"]}
+    assert d["a.fit"]["start_time"] == "2026-03-09T01:00:00+00:00"  # the JSON keeps UTC...
+    assert d["a.fit"]["local_start_time"] == "2026-03-08T20:00:00-05:00"  # ... and the local clock
+    assert d["a.fit"]["utc_offset_s"] == -18000 and d["a.fit"]["utc_offset_source"] == "file"
+
+
+def test_tz_dates_runs_without_an_offset() -> None:
+    from cadence._timefmt import parse_tz
+
+    base = facts_at(date(2026, 3, 2), 165.0)
+    gpx = dataclasses.replace(base, start_time="2026-03-09T01:00:00+00:00", utc_offset_s=None)
+    h = build_history([FileOutcome("g.gpx", (gpx,))], tz=parse_tz("America/New_York"))
+    (run,) = h.runs
+    assert run.iso_week == (2026, 10) and run.utc_offset_source == "--tz"
+    h_utc = build_history([FileOutcome("g.gpx", (gpx,))], tz=parse_tz("UTC"))
+    assert h_utc.runs[0].iso_week == (2026, 11)

@@ -39,7 +39,9 @@ def test_the_doc_has_examples_with_output() -> None:
 
 
 @pytest.mark.parametrize(("argv", "shown"), EXAMPLES, ids=[" ".join(a[:2]) for a, _ in EXAMPLES])
-def test_example_output(argv: list[str], shown: list[str]) -> None:
+def test_example_output(argv: list[str], shown: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")  # metric, as the doc shows
+    monkeypatch.setenv("TZ", "UTC")
     argv = [str(REPO / a) if a.startswith("sample_data/") else a for a in argv]
     proc = run_cadence(*argv)
     assert proc.returncode == 0, proc.stderr

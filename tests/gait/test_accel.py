@@ -75,7 +75,8 @@ def test_cli_json_and_steps_file(run_csv, tmp_path):
     assert 0 < act["step_confidence"] <= 1
     for key in ("running_time_s", "walking_time_s", "cadence_median_spm", "time_in_bins", "notes"):
         assert key in act
-    steps = np.loadtxt(out, ndmin=1)
+    assert out.read_text().splitlines()[0] == "step_time_s"
+    steps = np.loadtxt(out, ndmin=1, skiprows=1)
     assert len(steps) == act["n_steps"]
     assert np.all(np.diff(steps) > 0)
     # no clobber without --force: one line, exit 1

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadence.errors import InputFormatError, ParameterError
+from cadence.errors import CadenceWarning, InputFormatError, ParameterError
 from cadence.gait.synth import GaitSegment, Placement, synth_gait
 from cadence.pipeline import analyze_accel_csv
 from cadence.readers._accel import G_MS2, Units
@@ -57,7 +57,8 @@ def test_plain_in_g_detected_from_gravity(tmp_path, walk):
 
 def test_units_override(tmp_path, walk):
     path = write(tmp_path / "g.csv", "t,ax,ay,az", table(walk, 1 / G_MS2), fmt="%.7f")
-    rec = read_accel_csv(path, units="m/s^2")
+    with pytest.warns(CadenceWarning, match="units look wrong; the data look like g"):
+        rec = read_accel_csv(path, units="m/s^2")
     assert rec.units_in_file == "m/s^2"
     assert np.median(np.linalg.norm(rec.acc_ms2, axis=1)) == pytest.approx(1.0, abs=0.1)
     with pytest.raises(ParameterError, match="units"):
@@ -234,7 +235,8 @@ def test_round_trip_any_rate(tmp_path_factory, fs, n):
 def test_units_override_takes_effect(tmp_path, walk):
     path = write(tmp_path / "a.csv", "t,ax,ay,az", table(walk))
     auto = read_accel_csv(path)
-    forced = read_accel_csv(path, units=Units.G)  # wrong on purpose: the user's word wins over detection
+    with pytest.warns(CadenceWarning, match="gravity measures 9.8 g"):
+        forced = read_accel_csv(path, units=Units.G)  # wrong on purpose: the user's word wins over detection
     assert auto.units_in_file == "m/s^2" and forced.units_in_file == "g"
     np.testing.assert_allclose(forced.acc_ms2, auto.acc_ms2 * G_MS2, rtol=1e-9)
 

@@ -87,7 +87,7 @@ def test_svg_is_real(tmp_path: Path, portland: ActivityResult) -> None:
     assert text.lstrip().startswith("<?xml")
     assert "<svg" in text and text.rstrip().endswith("</svg>")
     # labels with units are real text in the SVG
-    assert "step rate (steps/min)" in text and "speed (m/s)" in text
+    assert "step rate (steps/min)" in text and "pace (min/km)" in text
 
 
 def test_band_changes_the_picture(tmp_path: Path) -> None:
@@ -166,7 +166,7 @@ def test_detail_panel_with_steps(tmp_path: Path) -> None:
     mag = 9.81 + 4 * np.sin(2 * np.pi * (170 / 60) * ts)
     steps = (np.arange(0, 1200 * 170 / 60) + 0.25) / (170 / 60)
     fig = activity_figure(run, step_times_s=steps, signal=(ts, mag), detail_s=10)
-    assert len(fig.axes) == 4  # cadence, histogram, speed twin, detail
+    assert len(fig.axes) == 5  # cadence, histogram, pace twin, cadence-vs-pace scatter, detail
     detail = fig.axes[-1]
     lo, hi = detail.get_xlim()
     assert hi - lo == pytest.approx(10)
@@ -256,3 +256,67 @@ def test_write_plots_picks_up_steps_and_signal(tmp_path: Path) -> None:
     (plain,) = write_activity_plots(tmp_path / "plain.png", [run])
     (with_steps,) = write_activity_plots(tmp_path / "acc.png", [acc])
     assert png_size(Path(with_steps))[1] > png_size(Path(plain))[1]  # the extra panel
+
+
+# --- what a runner reads on the chart: pace, elevation, cadence at each pace, a walk, long names ---------
+
+
+def test_portland_panels(portland: ActivityResult) -> None:
+    fig = activity_figure(portland, TargetBand.parse("168-176"))
+    labels = {ax.get_ylabel() for ax in fig.axes} | {ax.get_xlabel() for ax in fig.axes}
+    assert {"pace (min/km)", "elevation (m)"} <= labels
+    scatter = next(ax for ax in fig.axes if ax.get_title() == "cadence at each pace")
+    assert len(scatter.patches) == 1  # the band
+    pace_ticks = [t.get_text() for t in scatter.xaxis.get_ticklabels()]
+    assert pace_ticks and all(":" in t for t in pace_ticks)
+    # the suptitle's time is Portland's own
+    assert "Sun 18 Feb 2018 09:29 UTC-08:00" in fig._suptitle.get_text()
+
+
+def test_long_file_name_wraps_the_subtitle(portland: ActivityResult) -> None:
+    long = portland.trace.replace(source="/runs/" + "a-very-long-exported-activity-name-" * 3 + ".fit")
+    fig = activity_figure(ActivityResult(long, portland.summary))
+    title = fig.axes[0].get_title()
+    assert "\n" in title and all(len(line) <= 110 for line in title.splitlines())
+
+
+def test_a_walk_draws_its_walking_cadence() -> None:
+    (walk,) = analyze_file(Path(__file__).parents[1] / "data" / "fdec__garmin-fenix-5-walk.fit")
+    assert walk.summary.running_time_s == 0
+    fig = activity_figure(walk)
+    head = fig._suptitle.get_text()
+    assert f"walking cadence {walk.summary.walking_cadence_spm:.1f} spm (no running)" in head
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert f"walking cadence {walk.summary.walking_cadence_spm:.1f} spm" in labels
+    hist = fig.axes[1]
+    assert hist.get_xlabel() == "walking time (min)" and len(hist.patches) > 0  # not an empty panel
+
+
+def test_history_weekly_line_joins_consecutive_weeks_only() -> None:
+    from cadence.coach.history import FileOutcome, SessionFacts, SpeedStats, build_history
+    from cadence.report.charts import history_figure
+
+    def facts(day: datetime, cad: float, gct: float) -> SessionFacts:
+        return SessionFacts(
+            file=f"{day:%F}.fit", session_index=0, sport="running", is_step_sport=True,
+            start_time=day.isoformat(), distance_m=5000.0, running_time_s=1800.0, running_distance_m=5000.0,
+            running_cadence_spm=cad, step_length_m=1.0, speed=SpeedStats(), cadence_values_spm=(cad,),
+            cadence_time_s=(1800.0,), utc_offset_s=0.0, dynamics={"stance_time_ms": gct},
+        )  # fmt: skip
+
+    days = [
+        datetime(2026, 3, 2, 7, tzinfo=UTC),
+        datetime(2026, 3, 9, 7, tzinfo=UTC),
+        datetime(2026, 3, 23, 7, tzinfo=UTC),
+    ]
+    h = build_history(
+        [FileOutcome(f.file, (f,)) for f in (facts(d, 165 + i, 260 - i) for i, d in enumerate(days))]
+    )
+    fig = history_figure(h)
+    ax = fig.axes[0]
+    weekly = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-"]
+    (line,) = weekly
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert np.isnan(y).sum() == 1 and np.isfinite(y).sum() == 3  # W10-W11 joined, a gap before W13
+    dyn = next(a for a in fig.axes if a.get_ylabel().startswith("ground contact time"))
+    assert "3 run(s)" in dyn.get_title()

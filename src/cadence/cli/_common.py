@@ -223,6 +223,48 @@ def refuse_existing_outputs(*paths: str | os.PathLike[str] | None, force: bool) 
             check_output_path(path, force=force)
 
 
+def tz_option(f: Any) -> Any:
+    """The ``--tz`` option: the zone for files that carry no UTC offset (TCX, GPX)."""
+    return click.option(
+        "--tz",
+        "tz_text",
+        metavar="ZONE",
+        help="Time zone for files without their own UTC offset (TCX, GPX): Europe/Paris, UTC, +13:00 "
+        "[default: this machine's zone]. FIT files carry their own offset, which is used.",
+    )(f)
+
+
+def resolve_tz(tz_text: str | None) -> Any:
+    """Parse ``--tz`` (a usage error naming the option when it is not a zone); ``None`` when not given."""
+    if tz_text is None:
+        return None
+    from .._timefmt import parse_tz
+    from ..errors import ParameterError
+
+    try:
+        return parse_tz(tz_text)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+
+
+def units_option(f: Any) -> Any:
+    """The ``--units`` option (km and min/km, or miles and min/mi)."""
+    return click.option(
+        "--units",
+        "distance_units",
+        type=click.Choice(["metric", "imperial"]),
+        default=None,
+        help="km and min/km, or miles and min/mi [default: from the locale (LC_MEASUREMENT, LANG)].",
+    )(f)
+
+
+def resolve_units(distance_units: str | None) -> str:
+    """Return ``--units`` as given, else the locale's (:func:`cadence._timefmt.default_units`)."""
+    from .._timefmt import default_units
+
+    return distance_units or default_units()
+
+
 @contextlib.contextmanager
 def byte_progress(show: bool, label: str = "analyzing") -> Iterator[Callable[[int, int], None]]:
     """A ``progress(done_bytes, total_bytes)`` callback drawing one bar on stderr when ``show``.
@@ -247,3 +289,18 @@ def byte_progress(show: bool, label: str = "analyzing") -> Iterator[Callable[[in
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
+
+
+#: colours of the band shares: below the band, in it, above it
+_BAND_COLOURS = {"below": "yellow", "in": "green", "above": "red"}
+
+
+def paint(text: str, kind: str) -> str:
+    """Colour ``text`` for a band share (``below``, ``in``, ``above``) when stdout is a colour terminal.
+
+    ``NO_COLOR`` (any value, https://no-color.org) and a non-terminal stdout give the text unchanged;
+    click.echo also strips colour when the output is redirected.
+    """
+    if os.environ.get("NO_COLOR") or not is_tty() or os.environ.get("TERM") == "dumb":
+        return text
+    return click.style(text, fg=_BAND_COLOURS[kind])

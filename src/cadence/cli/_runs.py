@@ -53,6 +53,27 @@ def load_runs(paths: tuple[str, ...]) -> list[ActivityResult]:
     return runs
 
 
+def _cached_facts(paths: tuple[str, ...]) -> list[Any]:
+    """The run sessions' history facts of every file (cached by content, parallel); a bad file stops it."""
+    from .._cache import default_cache_dir
+    from ..coach.history import collect_facts
+    from ..errors import InputFormatError
+    from ..pipeline import find_activity_files
+
+    files = list(dict.fromkeys(os.path.realpath(f) for f in find_activity_files(paths)))
+    if not files:
+        raise click.UsageError(f"no activity files found in {', '.join(paths)}")
+    outcomes, _ = collect_facts(files, cache_dir=default_cache_dir())
+    for o in outcomes:
+        if o.error is not None:
+            raise InputFormatError(o.file, o.error.removeprefix(f"{o.file}: "))
+    facts = [f for o in outcomes for f in o.sessions if f.is_step_sport and f.running_time_s > 0]
+    if not facts:
+        where = files[0] if len(files) == 1 else f"{files[0]} and {len(files) - 1} more"
+        raise InputFormatError(where, "no running in this activity (nothing at or above 140 spm)")
+    return facts
+
+
 def clock(seconds: float) -> str:
     """Format seconds as a clock (see :func:`cadence._timefmt.format_duration`)."""
     from .._timefmt import format_duration
@@ -77,11 +98,13 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
     """Resolve a number, or the running cadence of runs, or (--speed/--pace) their cadence at a speed."""
     from ..coach.target import (
         TargetWarning,
+        baseline_from_facts,
         baseline_from_results,
         baseline_warnings,
         format_pace,
         parse_speed_ms,
         speed_baseline,
+        speed_model_from_facts,
         speed_model_from_results,
     )
     from ..errors import ParameterError
@@ -100,8 +123,14 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
             raise ParameterError("--speed/--pace need runs to fit cadence against speed: give FIT files")
         return ResolvedBaseline(number, "given", lines=[f"baseline  {number:g} spm (given)"])
 
-    runs = load_runs(args)
-    base = baseline_from_results(runs)
+    model = None
+    if speed_ms is not None and any(os.path.isdir(a) for a in args):
+        # a folder: the history's cached per-run moments, analyzed in parallel where not cached yet
+        facts = _cached_facts(args)
+        base, model = baseline_from_facts(facts), speed_model_from_facts(facts)
+    else:
+        runs = load_runs(args)
+        base = baseline_from_results(runs)
     out = ResolvedBaseline(
         base.running_cadence_spm,
         "runs",
@@ -128,13 +157,15 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
         )
     if speed_ms is None:
         return out
-    sb = speed_baseline(speed_model_from_results(runs), speed_ms, base.running_cadence_spm)
+    sb = speed_baseline(model or speed_model_from_results(runs), speed_ms, base.running_cadence_spm)
     fit = sb.model.fit
     out.speed = {
         "speed_ms": sb.speed_ms,
         "speed_kmh": sb.speed_ms * 3.6,
         "pace_s_per_km": 1000.0 / sb.speed_ms,
         "cadence_at_speed_spm": sb.cadence_at_speed_spm,
+        "se_spm": sb.se_spm,
+        "slope_used_spm_per_ms": sb.slope_spm_per_ms,
         "used": sb.used,
         "reason": sb.reason,
         "fit": {
@@ -147,17 +178,24 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
             "speed_p95_ms": sb.model.speed_p95_ms,
         },
     }
+    st = sb.model.stats
+    held = (
+        f", held at {sb.slope_spm_per_ms:+.0f}"
+        if sb.slope_spm_per_ms == sb.slope_spm_per_ms
+        and abs(sb.slope_spm_per_ms - st.slope_spm_per_ms) > 0.05
+        else ""
+    )
     fit_text = (
-        f"fit over {sb.model.n_runs} run(s): {fit.slope_spm_per_ms:+.1f} spm per m/s, r2 {fit.r2:.2f}"
-        if fit.n and fit.r2 == fit.r2
-        else "no usable fit"
+        f"(line over {st.n_runs} run(s): {st.slope_spm_per_ms:+.1f} spm per m/s{held}, r2 {st.r2:.2f};"
+        f" standard error {sb.se_spm:.1f} spm)"
+        if st.n_runs and sb.se_spm == sb.se_spm
+        else "(no usable line)"
     )
     if sb.used:
         out.baseline_spm = sb.baseline_spm
         out.source = "speed_fit"
-        out.lines.append(
-            f"at speed  {format_pace(speed_ms)}: your cadence is {sb.baseline_spm:.1f} spm ({fit_text})"
-        )
+        out.lines.append(f"at speed  {format_pace(speed_ms)}: your cadence is {sb.baseline_spm:.1f} spm")
+        out.lines.append(f"          {fit_text}")
     else:
         out.warnings.append(
             TargetWarning(
@@ -166,5 +204,6 @@ def resolve_baseline(args: tuple[str, ...], speed: str | None, pace: str | None)
                 "running cadence instead",
             )
         )
-        out.lines.append(f"at speed  {format_pace(speed_ms)}: fit not used ({fit_text})")
+        out.lines.append(f"at speed  {format_pace(speed_ms)}: line not used")
+        out.lines.append(f"          {fit_text}")
     return out

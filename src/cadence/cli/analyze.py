@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import EXIT_INPUT, byte_progress, echo_json, is_tty, refuse_existing_outputs
+from ._common import (
+    EXIT_INPUT,
+    byte_progress,
+    echo_json,
+    is_tty,
+    refuse_existing_outputs,
+    resolve_tz,
+    resolve_units,
+    tz_option,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,26 +43,31 @@ if TYPE_CHECKING:
 @click.option(
     "--target",
     metavar="SPM|LOW-HIGH",
-    help="Target step rate to shade on --plot: 172 (= 169-175) or 168-176.",
+    help="Target step rate: 172 (= 169-175) or 168-176; reports the running time below, in and above it "
+    "(and shades it on --plot).",
 )
 @click.option(
     "--steps",
     "steps_path",
     type=click.Path(dir_okay=False, path_type=str),
-    help="Accelerometer input: write the detected step times (seconds, one per line) to this file.",
+    help="Accelerometer input: write the detected step times to this file (a step_time_s header, then "
+    "seconds from the start, one per line).",
 )
 @click.option("--force", is_flag=True, help="Overwrite the --series/--plot/--steps files if they exist.")
 @click.option(
     "--units",
-    type=click.Choice(["auto", "g", "m/s^2"]),
-    default="auto",
-    show_default=True,
-    help="Accelerometer CSV units (auto: from the gravity magnitude).",
+    "units_text",
+    type=click.Choice(["metric", "imperial", "auto", "g", "m/s^2", "milli-g"]),
+    default=None,
+    help="metric (km, min/km) or imperial (mi, min/mi) [default: from the locale]; for an accelerometer "
+    "CSV also its units: g, m/s^2, milli-g or auto (from the gravity magnitude, the default; a warning "
+    "if the given ones disagree).",
 )
 @click.option(
     "--columns",
     metavar="T,X,Y,Z",
-    help="Accelerometer CSV column names for time and the three axes, when the header is not recognised.",
+    help="Accelerometer CSV columns for time and the three axes, by name or by number from 0 "
+    "(--columns 0,1,2,3 for a file without a header; time may be empty).",
 )
 @click.option(
     "--time-unit",
@@ -90,6 +104,7 @@ if TYPE_CHECKING:
     default=None,
     help="Cache folder, shared with `history` [default: $XDG_CACHE_HOME/cadence].",
 )
+@tz_option
 def analyze(
     paths: tuple[str, ...],
     as_json: bool,
@@ -100,7 +115,7 @@ def analyze(
     run_threshold_spm: float,
     all_sessions: bool,
     steps_path: str | None = None,
-    units: str = "auto",
+    units_text: str | None = None,
     columns: str | None = None,
     time_unit: str = "auto",
     fs_hz: float | None = None,
@@ -108,15 +123,17 @@ def analyze(
     no_cache: bool = False,
     cache_dir: str | None = None,
     scheduler: str | None = None,
+    tz_text: str | None = None,
 ) -> None:
-    """Running cadence of the activities in PATHS (FIT files, or folders searched recursively).
+    """Running cadence of the activities in PATHS (files, or folders searched recursively).
 
     Reports the running cadence over the time actually spent running (pauses, stops and walk breaks
     excluded) next to the watch's own session average, which includes them. Multisport files are analyzed
     session by session; a triathlon reports its run legs.
 
-    Accelerometer CSV files (phone, watch or sensor exports: plain t,ax,ay,az, phyphox, Sensor Logger,
-    Physics Toolbox) are read when named explicitly: steps are detected from the raw signal for any placement
+    Folders give their FIT files and their accelerometer CSV files (recognised by the header; other CSV
+    files are skipped). Accelerometer CSV files (phone, watch or sensor exports: plain t,ax,ay,az, phyphox,
+    Sensor Logger, Physics Toolbox) are read too: steps are detected from the raw signal for any placement
     (docs/accelerometer.md) and summarized the same way, with the number of steps added.
 
     \b
@@ -136,7 +153,7 @@ def analyze(
     from ..pipeline import analyze_file, find_activity_files
     from ..readers.accel_csv import AccelReadOptions
     from ..report.batch import analyze_job
-    from ..report.document import SCHEMA_VERSION, result_to_dict
+    from ..report.document import SCHEMA_VERSION, band_dict, result_to_dict
     from ..report.text import format_summary
 
     try:
@@ -144,6 +161,9 @@ def analyze(
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="--run-threshold") from None
     band = _plot_options(plot_path, target)  # checked before the (long) analysis
+    tz = resolve_tz(tz_text)
+    distance_units = resolve_units(units_text if units_text in ("metric", "imperial") else None)
+    units = units_text if units_text in ("g", "m/s^2", "milli-g") else "auto"
     refuse_existing_outputs(series_path, steps_path, force=force)  # --plot's files are checked by plot.py
 
     cols = None
@@ -162,7 +182,8 @@ def analyze(
 
     if not (series_path or steps_path or plot_path):  # the reports alone: parallel, cached by content
         cdir = None if no_cache else (cache_dir or os.fspath(default_cache_dir()))
-        _analyze_reports(files, analyze_job(options, accel), cdir, jobs, scheduler, as_json, all_sessions)
+        job = analyze_job(options, accel, tz=tz, units=distance_units, band=band)
+        _analyze_reports(files, job, cdir, jobs, scheduler, as_json, all_sessions)
         return
     if scheduler:
         raise click.UsageError("--scheduler gives the reports only: not with --series, --plot or --steps")
@@ -174,8 +195,10 @@ def analyze(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 file_results = analyze_file(path, options, accel=accel)
+            noted = {n for r in file_results for n in r.summary.notes} if not as_json else set()
             for w in caught:
-                click.echo(f"cadence: warning: {w.message}", err=True)
+                if str(w.message) not in noted:  # a note in the summary is said once, there
+                    click.echo(f"cadence: warning: {w.message}", err=True)
         except CadenceError as exc:
             click.echo(f"cadence: error: {exc}", err=True)
             errors.append({"file": path, "error": str(exc)})
@@ -190,7 +213,7 @@ def analyze(
         echo_json(
             {
                 "schema_version": SCHEMA_VERSION,
-                "activities": [result_to_dict(r) for r in shown],
+                "activities": [{**result_to_dict(r, tz), **band_dict(r, band)} for r in shown],
                 "skipped_sessions": [
                     {"file": r.trace.source, "session_index": r.trace.session_index, "sport": r.trace.sport}
                     for r in skipped
@@ -202,7 +225,7 @@ def analyze(
         for i, r in enumerate(shown):
             if i:
                 click.echo()
-            click.echo(format_summary(r))
+            click.echo(format_summary(r, tz=tz, units=distance_units, band=band))
         if skipped:
             by_file: dict[str, list[str]] = {}
             for r in skipped:
@@ -218,7 +241,12 @@ def analyze(
         from ..report.charts import write_activity_plots
 
         for written in write_activity_plots(
-            plot_path, [r for r in shown if r.trace.is_step_sport], band, force=force
+            plot_path,
+            [r for r in shown if r.trace.is_step_sport],
+            band,
+            force=force,
+            tz=tz,
+            units=distance_units,
         ):
             click.echo(f"wrote {written}", err=True)
     if errors:
@@ -249,7 +277,9 @@ def _analyze_reports(
     skipped: list[dict[str, Any]] = []
     for rep in reports:
         for w in rep.warnings:
-            click.echo(f"cadence: warning: {w}", err=True)
+            # a warning the summary prints as a note is said once, there (text output only)
+            if as_json or not any(str(w) in sess.text for sess in rep.sessions):
+                click.echo(f"cadence: warning: {w}", err=True)
         if rep.error is not None:
             click.echo(f"cadence: error: {rep.error}", err=True)
             errors.append({"file": rep.file, "error": rep.error})
@@ -347,6 +377,7 @@ def _write_steps(path: str, results: list, force: bool) -> None:
         )
     times = with_steps[0].steps.step_times_s
     with atomic_output(path, force=force) as fh:
+        fh.write("step_time_s\n")  # seconds from the start of the recording, one step per line
         if times.size:
             fh.write("\n".join(np.char.mod("%.3f", times).tolist()) + "\n")
     click.echo(f"wrote {path} ({times.size} steps)", err=True)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import echo_json, load_plan_session
+from ._common import echo_json, load_plan_session, paint, resolve_units, units_option
 from ._runs import clock, load_runs
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ SCHEMA_VERSION = 1
     help="When the --program started, from the start of the recording (e.g. 2m30s).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (schema: docs/targets.md).")
+@units_option
 def check(
     runs: tuple[str, ...],
     target_text: str | None,
@@ -56,6 +57,7 @@ def check(
     silent_text: str | None,
     program_start: str,
     as_json: bool,
+    distance_units: str | None = None,
 ) -> None:
     """Show the share of running time within a cadence band: whole run, per lap, silent segments.
 
@@ -128,44 +130,65 @@ def check(
                         "file": c.source,
                         "session_index": c.session_index,
                         **c.overall.to_dict(),
-                        "laps": [lap.to_dict() for lap in c.laps],
+                        "running_dynamics": dict(r.summary.dynamics),
+                        "step_length_m": r.summary.step_length_m,
+                        "step_length_source": r.summary.step_length_source or None,
+                        "laps": [{**lap.to_dict(), **_lap_extra(r, k)} for k, lap in enumerate(c.laps)],
                         "silent_segments": [s.to_dict() for s in c.silent],
                         "silent_held": c.n_held,
                         "silent_judged": c.n_judged,
                         "cued_cadence_spm": c.cued_cadence_spm,
                     }
-                    for c in checks
+                    for c, r in zip(checks, results, strict=True)
                 ],
             }
         )
         return
-    for i, c in enumerate(checks):
+    units = resolve_units(distance_units)
+    for i, (c, r) in enumerate(zip(checks, results, strict=True)):
         if i:
             click.echo()
-        echo_adherence(c)
+        echo_adherence(c, r, units)
 
 
-def echo_adherence(c: Adherence) -> None:
-    """Print one run's adherence the way ``cadence check`` does (``cadence live`` ends with it too)."""
+def echo_adherence(c: Adherence, result: object = None, units: str = "metric") -> None:
+    """Print one run's adherence the way ``cadence check`` does (``cadence live`` ends with it too).
+
+    With the analyzed ``result``, its running dynamics and each lap's pace (in ``units``) are shown too.
+    """
+    from .._timefmt import UNIT_M, UNIT_NAME, format_duration
+
     low, high = c.low_spm, c.high_spm
     o = c.overall
     click.echo(f"{c.source}" + (f"  (session {c.session_index})" if c.session_index else ""))
+    click.echo(f"  band {low:g}-{high:g} spm   running {clock(o.running_time_s)} at {o.cadence_spm:.1f} spm")
     click.echo(
-        f"  band {low:g}-{high:g} spm   running {clock(o.running_time_s)} at {o.cadence_spm:.1f} spm"
+        "  "
+        + paint(f"in band {o.in_band_pct:5.1f} %", "in")
+        + "   "
+        + paint(f"below {o.below_pct:5.1f} %", "below")
+        + "   "
+        + paint(f"above {o.above_pct:5.1f} %", "above")
     )
-    click.echo(
-        f"  in band {o.in_band_pct:5.1f} %   below {o.below_pct:5.1f} %   above {o.above_pct:5.1f} %"
-    )
+    if result is not None:
+        from ..report.text import dynamics_lines
+
+        summary, trace = result.summary, result.trace  # type: ignore[attr-defined]
+        for line in dynamics_lines(summary.dynamics, trace.dynamics_source):
+            click.echo(line)
     if c.laps:
         head = f"{'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
-        click.echo(f"  {'lap':<6} {'start':>8} {head}")
-        for lap in c.laps:
-            click.echo(f"  {lap.label[4:]:<6} {clock(lap.start_s):>8} " + _row(lap))
+        unit = UNIT_NAME[units]
+        click.echo(f"  {'lap':<4} {'start':>7} {'/' + unit:>6} {head}")
+        for k, lap in enumerate(c.laps):
+            extra = _lap_extra(result, k) if result is not None else {}
+            pace = float(extra.get("pace_s_per_km", float("nan"))) * UNIT_M[units] / 1000  # type: ignore[arg-type]
+            click.echo(
+                f"  {lap.label[4:]:<4} {clock(lap.start_s):>7} {format_duration(pace):>6} " + _row(lap)
+            )
     if c.silent:
         click.echo("  without the metronome:")
-        click.echo(
-            f"  {'segment':<17} {'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}"
-        )
+        click.echo(f"  {'segment':<17} {'running':>8} {'spm':>6} {'below':>6} {'in band':>7} {'above':>6}")
         for s in c.silent:
             verdict = {True: "held", False: "dropped", None: "too little running to tell"}[s.held]
             click.echo(f"  {s.share.label:<17} " + _row(s.share) + f"  {verdict}")
@@ -177,6 +200,20 @@ def echo_adherence(c: Adherence) -> None:
         click.echo(f"  held in {c.n_held} of {c.n_judged} silent segments{cued_txt}")
 
 
+def _lap_extra(result: object, k: int) -> dict[str, object]:
+    """Lap ``k``'s pace and running dynamics from the analysis (the same laps as the check's)."""
+    laps = {lap.lap: lap for lap in result.summary.laps}  # type: ignore[attr-defined]
+    lap = laps.get(k + 1)
+    if lap is None:
+        return {}
+    return {
+        "distance_m": lap.distance_m,
+        "pace_s_per_km": lap.pace_s_per_km,
+        "step_length_m": lap.step_length_m,
+        "running_dynamics": dict(lap.dynamics),
+    }
+
+
 def _row(share: object) -> str:
     from ..coach.adherence import BandShare
 
@@ -184,6 +221,10 @@ def _row(share: object) -> str:
     if share.running_time_s <= 0:
         return f"{clock(0):>8} {'-':>6} {'-':>6} {'-':>7} {'-':>6}"
     return (
-        f"{clock(share.running_time_s):>8} {share.cadence_spm:6.1f} {share.below_pct:5.1f}% "
-        f"{share.in_band_pct:6.1f}% {share.above_pct:5.1f}%"
+        f"{clock(share.running_time_s):>8} {share.cadence_spm:6.1f} "
+        + paint(f"{share.below_pct:5.1f}%", "below")
+        + " "
+        + paint(f"{share.in_band_pct:6.1f}%", "in")
+        + " "
+        + paint(f"{share.above_pct:5.1f}%", "above")
     )

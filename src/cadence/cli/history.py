@@ -9,7 +9,17 @@ from typing import Any
 
 import click
 
-from ._common import EXIT_INPUT, byte_progress, echo_json, is_tty, refuse_existing_outputs
+from ._common import (
+    EXIT_INPUT,
+    byte_progress,
+    echo_json,
+    is_tty,
+    refuse_existing_outputs,
+    resolve_tz,
+    resolve_units,
+    tz_option,
+    units_option,
+)
 
 
 @click.command()
@@ -30,12 +40,16 @@ from ._common import EXIT_INPUT, byte_progress, echo_json, is_tty, refuse_existi
 )
 @click.option(
     "--reference-speed",
-    "reference_speed_ms",
-    type=click.FloatRange(1.0, 8.0),
-    default=3.0,
+    "--reference-pace",
+    "reference_text",
+    metavar="SPEED|PACE",
+    default="3.0",
     show_default=True,
-    help="Compare runs at this speed (m/s) using each run's cadence-vs-speed line (3.0 m/s = 5:33 /km).",
+    help="Compare runs at this speed using each run's cadence-vs-speed line: m/s (3.0 = 5:33/km), or with a "
+    "unit: 5:30/km, 8:50/mi, 11km/h.",
 )
+@click.option("--since", "since_text", metavar="YYYY-MM-DD", help="Only runs on or after this (local) date.")
+@click.option("--until", "until_text", metavar="YYYY-MM-DD", help="Only runs on or before this (local) date.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print runs, weeks and trend as JSON (docs/history.md)."
 )
@@ -76,11 +90,15 @@ from ._common import EXIT_INPUT, byte_progress, echo_json, is_tty, refuse_existi
     show_default=True,
     help="Step rate (spm) at or above which a record counts as running.",
 )
+@tz_option
+@units_option
 def history(
     paths: tuple[str, ...],
     target_text: str | None,
     tolerance_spm: float,
-    reference_speed_ms: float,
+    reference_text: str,
+    since_text: str | None,
+    until_text: str | None,
     as_json: bool,
     csv_path: str | None,
     plot_path: str | None,
@@ -91,6 +109,8 @@ def history(
     cache_dir: str | None,
     run_threshold_spm: float,
     scheduler: str | None = None,
+    tz_text: str | None = None,
+    distance_units: str | None = None,
 ) -> None:
     """Show running cadence run by run and week by week for every activity in PATHS (folders: recursively).
 
@@ -124,6 +144,12 @@ def history(
             plot_format(plot_path)
         except ParameterError as exc:
             raise click.BadParameter(str(exc), param_hint="--plot") from None
+    tz = resolve_tz(tz_text)
+    units = resolve_units(distance_units)
+    reference_speed_ms = _reference_speed(reference_text)
+    since, until = _date(since_text, "--since"), _date(until_text, "--until")
+    if since and until and since > until:
+        raise click.BadParameter(f"--since {since} is after --until {until}", param_hint="--since/--until")
     refuse_existing_outputs(csv_path, plot_path, force=force)  # before the analysis, not after it
     files = list(find_activity_files(paths))
     if not files:
@@ -140,6 +166,9 @@ def history(
         reference_speed_ms=reference_speed_ms,
         include_walks=include_walks,
         n_analyzed=n_analyzed,
+        tz=tz,
+        since=since,
+        until=until,
     )
 
     for e in h.errors:
@@ -149,7 +178,10 @@ def history(
 
         echo_json(history_to_dict(h))
     else:
-        click.echo(format_history(h))
+        import shutil
+
+        width = shutil.get_terminal_size().columns if is_tty() else None
+        click.echo(format_history(h, units, width))
     if csv_path:
         import csv
 
@@ -171,53 +203,108 @@ def history(
         raise click.exceptions.Exit(EXIT_INPUT)
 
 
+def _reference_speed(text: str) -> float:
+    """``--reference-speed``: plain m/s (1-8), or a speed or pace with its unit."""
+    from ..coach.target import parse_speed_ms
+    from ..errors import ParameterError
+
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            value = parse_speed_ms(text)
+        except ParameterError as exc:
+            raise click.BadParameter(str(exc), param_hint="--reference-speed") from None
+    if not (math.isfinite(value) and 1.0 <= value <= 8.0):
+        raise click.BadParameter(f"{text!r} is not between 1 and 8 m/s", param_hint="--reference-speed")
+    return value
+
+
+def _date(text: str | None, option: str) -> Any:
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected a date YYYY-MM-DD", param_hint=option) from None
+
+
 def _f(value: float, fmt: str) -> str:
     return format(value, fmt) if math.isfinite(value) else "-"
 
 
-def format_history(h: Any) -> str:
-    """Format the text report: one line per run, one per ISO week, and the trend."""
+#: the dynamics columns history shows when some run has them: key, heading, format, factor
+_DYN_COLUMNS = (("stance_time_ms", "GCT ms", "6.0f", 1.0), ("vertical_oscillation_mm", "VO cm", "5.1f", 0.1))
+
+
+def format_history(h: Any, units: str = "metric", width: int | None = None) -> str:
+    """Format the text report: one line per run, one per ISO week, and the trend.
+
+    With ``width`` (a terminal's columns), a file name that would overflow is shortened from the left.
+    """
     from pathlib import Path
 
-    from .._timefmt import format_duration
+    from .._timefmt import UNIT_M, UNIT_NAME, format_duration, format_pace
+    from ..datatypes import RUNNING_DYNAMICS
 
     band = h.band
     ref = h.reference_speed_ms
+    unit = UNIT_NAME[units]
+    per_unit = UNIT_M[units]
+    dyn = [c for c in _DYN_COLUMNS if any(c[0] in r.dynamics for r in h.runs)]
     lines = []
-    at_ref = f"@{ref:g} m/s"
-    head = f"{'date':10s}  {'km':>6s}  {'running':>8s}  {'cadence':>7s}  {at_ref:>8s}  {'step m':>6s}"
+    at_ref = f"@{format_pace(ref, units)}/{unit}"
+    head = f"{'date':10s}  {unit:>6s}  {'running':>8s}  {'cadence':>7s}  {at_ref:>8s}  {'step m':>6s}"
+    head += "".join(f"  {c[1]}" for c in dyn)
     if band is not None:
         head += f"  {'on target':>9s}"
     lines.append(head + "  file")
     for r in h.runs:
         date = f"{r.start_time:%Y-%m-%d}" if r.start_time else "no date"
         line = (
-            f"{date:10s}  {_f(r.distance_m / 1000, '6.2f'):>6s}  {format_duration(r.running_time_s):>8s}"
+            f"{date:10s}  {_f(r.distance_m / per_unit, '6.2f'):>6s}  {format_duration(r.running_time_s):>8s}"
             f"  {_f(r.running_cadence_spm, '7.1f'):>7s}  {_f(r.cadence_at_reference_spm, '8.1f'):>8s}"
             f"  {_f(r.step_length_m, '6.2f'):>6s}"
         )
+        for key, name, fmt, factor in dyn:
+            line += f"  {_f(r.dynamics.get(key, math.nan) * factor, fmt):>{len(name)}s}"
         if band is not None:
             line += f"  {_f(r.band_fraction * 100, '8.0f') + '%':>9s}"
         name = Path(r.file).name + (f" [{r.session_index + 1}]" if r.session_index else "")
-        lines.append(f"{line}  {name}" + ("" if r.sport == "running" else f" ({r.sport})"))
+        name += "" if r.sport == "running" else f" ({r.sport})"
+        room = (width or 0) - len(line) - 2
+        if width and len(name) > room >= 12:
+            name = "…" + name[len(name) - room + 1 :]
+        lines.append(f"{line}  {name}")
     if not h.runs:
         lines.append("(no runs found)")
     if h.weeks:
         lines.append("")
-        lines.append(f"{'week':8s}  {'runs':>4s}  {'km':>6s}  {'running':>8s}  {'cadence':>7s}  {at_ref:>8s}")
+        wk_head = f"{'week':8s}  {'runs':>4s}  {unit:>6s}  {'running':>8s}  {'cadence':>7s}  {at_ref:>8s}"
+        lines.append(wk_head + "".join(f"  {c[1]}" for c in dyn))
         for w in h.weeks:
-            lines.append(
-                f"{w.label:8s}  {w.runs:4d}  {_f(w.distance_m / 1000, '6.1f'):>6s}"
+            line = (
+                f"{w.label:8s}  {w.runs:4d}  {_f(w.distance_m / per_unit, '6.1f'):>6s}"
                 f"  {format_duration(w.running_time_s):>8s}"
                 f"  {_f(w.running_cadence_spm, '7.1f'):>7s}  {_f(w.cadence_at_reference_spm, '8.1f'):>8s}"
             )
+            for key, name, fmt, factor in dyn:
+                line += f"  {_f(w.dynamics.get(key, math.nan) * factor, fmt):>{len(name)}s}"
+            lines.append(line)
     t = h.trend
     if math.isfinite(t.running_cadence_spm_per_week):
-        txt = f"trend over {t.n_weeks} weeks: running cadence {t.running_cadence_spm_per_week:+.2f} spm/week"
-        if math.isfinite(t.cadence_at_reference_spm_per_week):
-            txt += f", at {ref:g} m/s {t.cadence_at_reference_spm_per_week:+.2f} spm/week"
         lines.append("")
-        lines.append(txt)
+        lines.append(f"trend over {t.n_weeks} weeks (per week):")
+        lines.append(f"  running cadence {t.running_cadence_spm_per_week:+.2f} spm")
+        if math.isfinite(t.cadence_at_reference_spm_per_week):
+            slope = t.cadence_at_reference_spm_per_week
+            lines.append(f"  cadence at {format_pace(ref, units)}/{unit} {slope:+.2f} spm")
+        for key in [k for k in RUNNING_DYNAMICS if k in t.dynamics_per_week]:
+            slope = t.dynamics_per_week[key]
+            label, unit_name = RUNNING_DYNAMICS[key]
+            lines.append(f"  {label} {slope:+.2f} {unit_name}")
     undated = sum(r.start_time is None for r in h.runs)
     extra = []
     if undated:

@@ -153,15 +153,18 @@ def plan(
             start_time = dt.time(int(hh), int(mm or 0))
         except ValueError:
             raise ParameterError(f"--time {time_text!r} must be a time of day like 07:00") from None
-    options = PlanOptions(
-        increase_pct=high,
-        step_pct=step_pct,
-        sessions_per_week=sessions_per_week,
-        weeks_per_step=weeks_per_step,
-        session_min=session_min,
-        tolerance_spm=tolerance_spm,
-        retention_check=not no_retention_check,
-    )
+    try:
+        options = PlanOptions(
+            increase_pct=high,
+            step_pct=step_pct,
+            sessions_per_week=sessions_per_week,
+            weeks_per_step=weeks_per_step,
+            session_min=session_min,
+            tolerance_spm=tolerance_spm,
+            retention_check=not no_retention_check,
+        )
+    except ParameterError as exc:
+        raise ParameterError(_as_typed(str(exc))) from None
     resolved = resolve_baseline(baseline_or_runs, speed, pace)
     source, files = resolved.source, list(resolved.runs["files"]) if resolved.runs else []
     p = make_plan(
@@ -267,6 +270,27 @@ def plan(
         skipped = len(p.sessions) - len(played)
         note = f" ({skipped} silent session(s) have no clicks to play)" if skipped else ""
         click.echo(f"wrote {len(audio_files)} click tracks to {audio_dir}{note}", err=True)
+
+
+#: PlanOptions fields -> the options a user types
+_OPTION_NAMES = {
+    "increase_pct": "--increase",
+    "step_pct": "--step",
+    "sessions_per_week": "--sessions-per-week",
+    "weeks_per_step": "--weeks-per-step",
+    "session_min": "--minutes",
+    "tolerance_spm": "--tolerance",
+}
+
+
+def _as_typed(message: str) -> str:
+    """Name the options in an options error as the user typed them (``--sessions-per-week 9``)."""
+    import re
+
+    def option(m: re.Match[str]) -> str:
+        return f"{_OPTION_NAMES[m.group(1)]} {m.group(2)}"
+
+    return re.sub(rf"\b({'|'.join(_OPTION_NAMES)})=(\S+)", option, message)
 
 
 def _session_paths(

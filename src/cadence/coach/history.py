@@ -30,12 +30,25 @@ import numpy as np
 
 from .._cache import CachedJob, default_cache_dir, file_digest, run_cached
 from ..errors import CadenceError, ParameterError
-from ..gait.analysis import AnalysisOptions, weighted_mean, weighted_quantiles
+from ..gait.analysis import AnalysisOptions, weighted_mean
 from .band import TargetBand
+from .speed import (
+    DECORRELATION_S,
+    REFERENCE_MARGIN_MS,
+    REFERENCE_MAX_SE_SPM,
+    REFERENCE_MIN_RUNNING_S,
+    SpeedStats,
+    cadence_at_speed,
+    speed_stats,
+)
 
 __all__ = [
+    "DECORRELATION_S",
     "DEFAULT_REFERENCE_SPEED_MS",
     "HISTORY_VERSION",
+    "REFERENCE_MARGIN_MS",
+    "REFERENCE_MAX_SE_SPM",
+    "REFERENCE_MIN_RUNNING_S",
     "RUN_SPORTS",
     "FileOutcome",
     "FileProblem",
@@ -43,6 +56,7 @@ __all__ = [
     "RunRow",
     "SessionFacts",
     "SkippedSession",
+    "SpeedStats",
     "Trend",
     "WeekRow",
     "build_history",
@@ -54,33 +68,10 @@ __all__ = [
 ]
 
 #: bump when SessionFacts or the analysis behind them changes: old cache entries are then ignored
-HISTORY_VERSION = 1
+HISTORY_VERSION = 3
 DEFAULT_REFERENCE_SPEED_MS = 3.0
-#: how far (m/s) the reference speed may lie outside the run's 5th-95th percentile of running speed
-REFERENCE_MARGIN_MS = 0.3
-#: the fitted cadence at the reference speed must have a standard error below this (spm)
-REFERENCE_MAX_SE_SPM = 2.0
-#: running records are correlated over about this long; n_eff = running seconds with speed / this
-DECORRELATION_S = 30.0
-#: fewer running seconds with a speed than this: no cadence-vs-speed figure at all
-REFERENCE_MIN_RUNNING_S = 150.0
 #: sessions of these sports are runs; walks and hikes (other step sports) only with ``include_walks``
 RUN_SPORTS = frozenset({"running", "trail_running"})
-
-
-@dataclass(frozen=True)
-class SpeedStats:
-    """Time-weighted moments of speed and cadence over running records with a speed (for the reference)."""
-
-    seconds: float = 0.0
-    speed_mean_ms: float = float("nan")
-    speed_var_ms2: float = float("nan")
-    speed_p05_ms: float = float("nan")
-    speed_p95_ms: float = float("nan")
-    slope_spm_per_ms: float = float("nan")
-    intercept_spm: float = float("nan")
-    resid_var_spm2: float = float("nan")
-    r2: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -105,6 +96,12 @@ class SessionFacts:
     cadence_values_spm: tuple[float, ...] = ()
     cadence_time_s: tuple[float, ...] = ()
     notes: tuple[str, ...] = ()
+    utc_offset_s: float | None = None
+    step_length_source: str = ""
+    dynamics: dict[str, float] = dataclasses.field(default_factory=dict)
+    timer_time_s: float = float("nan")
+    watch_avg_cadence_spm: float = float("nan")
+    max_sustained_spm: float = float("nan")
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (``nan`` stays ``nan``: the cache is read back by Python only)."""
@@ -231,7 +228,11 @@ class FileOutcome:
 
 @dataclass(frozen=True)
 class RunRow:
-    """One run of the history (a step-sport session with running time)."""
+    """One run of the history (a step-sport session with running time).
+
+    ``start_time`` is on the local clock (aware: the file's offset, else ``--tz``, else the machine's zone;
+    ``utc_offset_source`` says which), so its date and ISO week are the runner's.
+    """
 
     file: str
     session_index: int
@@ -248,6 +249,9 @@ class RunRow:
     time_in_band_s: float
     band_fraction: float
     notes: tuple[str, ...] = ()
+    utc_offset_source: str = ""
+    step_length_source: str = ""
+    dynamics: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def iso_week(self) -> tuple[int, int] | None:
@@ -260,7 +264,7 @@ class RunRow:
 
 @dataclass(frozen=True)
 class WeekRow:
-    """One ISO week with runs (Monday to Sunday, UTC)."""
+    """One ISO week with runs (Monday to Sunday on each run's local clock)."""
 
     iso_year: int
     iso_week: int
@@ -272,6 +276,7 @@ class WeekRow:
     cadence_at_reference_spm: float
     runs_with_reference: int
     time_in_band_s: float
+    dynamics: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -288,6 +293,8 @@ class Trend:
     running_cadence_intercept_spm: float = float("nan")
     cadence_at_reference_spm_per_week: float = float("nan")
     cadence_at_reference_intercept_spm: float = float("nan")
+    #: the running dynamics' weekly means against weeks: change per week, in each key's unit
+    dynamics_per_week: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -341,31 +348,8 @@ def session_facts(result: Any) -> SessionFacts:
     values, inverse = np.unique(np.round(c[ok], 2), return_inverse=True)
     times = np.bincount(inverse.reshape(-1), weights=run_w[ok], minlength=values.size)
 
-    fit = s.cadence_vs_speed
-    sp = tr.speed_ms.astype(float)
     # the same records the summary's cadence-vs-speed line is fitted on
-    sok = ok & np.isfinite(sp) & (sp > 0)
-    speed = SpeedStats()
-    if sok.sum() >= 2:
-        ws, ss, cs = run_w[sok], sp[sok], c[sok]
-        total = float(ws.sum())
-        mean = float(np.average(ss, weights=ws))
-        var = float(np.average((ss - mean) ** 2, weights=ws))
-        p05, p95 = weighted_quantiles(ss, ws, [0.05, 0.95])
-        resid = float("nan")
-        if math.isfinite(fit.slope_spm_per_ms):
-            resid = float(np.average((cs - fit.cadence_at(ss)) ** 2, weights=ws))
-        speed = SpeedStats(
-            seconds=total,
-            speed_mean_ms=mean,
-            speed_var_ms2=var,
-            speed_p05_ms=float(p05),
-            speed_p95_ms=float(p95),
-            slope_spm_per_ms=fit.slope_spm_per_ms,
-            intercept_spm=fit.intercept_spm,
-            resid_var_spm2=resid,
-            r2=fit.r2,
-        )
+    speed = speed_stats(c, tr.speed_ms.astype(float), run_w)
     return SessionFacts(
         file=tr.source,
         session_index=tr.session_index,
@@ -381,6 +365,12 @@ def session_facts(result: Any) -> SessionFacts:
         cadence_values_spm=tuple(values.tolist()),
         cadence_time_s=tuple(times.tolist()),
         notes=tuple(s.notes),
+        utc_offset_s=tr.utc_offset_s,
+        step_length_source=s.step_length_source,
+        dynamics=dict(s.dynamics),
+        timer_time_s=float(s.timer_time_s),
+        watch_avg_cadence_spm=float(s.watch_avg_cadence_spm),
+        max_sustained_spm=float(s.cadence_max_sustained_spm),
     )
 
 
@@ -403,28 +393,13 @@ def cadence_at_reference(speed: SpeedStats, reference_speed_ms: float) -> tuple[
 
     Notes
     -----
-    A value is given only when (1) the run has at least ``REFERENCE_MIN_RUNNING_S`` running seconds with a
-    speed and a fitted line; (2) the reference lies within the run's 5th-95th percentile of running speed
-    widened by ``REFERENCE_MARGIN_MS`` on each side (a little extrapolation, never far); and (3) the standard
-    error of the fitted value at the reference is below ``REFERENCE_MAX_SE_SPM``, taking the records as
-    ``n_eff = seconds / DECORRELATION_S`` independent observations (``se^2 = s^2 (1/n_eff + (v - mean)^2 /
-    (n_eff var))``, the usual prediction error of a least-squares line). A low r2 alone does not refuse: a
-    steady run whose cadence hardly depends on speed still gives a sound value near its mean speed.
+    The rule of :func:`cadence.coach.speed.cadence_at_speed`, the same as ``target --speed/--pace``'s:
+    enough running with a speed, the reference within the speeds run (a little margin), the standard error
+    of the line at the reference at most ``REFERENCE_MAX_SE_SPM``, the slope held within 3-15 spm per m/s.
 
     """
-    if speed.seconds < REFERENCE_MIN_RUNNING_S or not math.isfinite(speed.slope_spm_per_ms):
-        return float("nan"), "too little running with a speed"
-    lo = speed.speed_p05_ms - REFERENCE_MARGIN_MS
-    hi = speed.speed_p95_ms + REFERENCE_MARGIN_MS
-    if not lo <= reference_speed_ms <= hi:
-        return float("nan"), f"reference speed outside this run's speeds ({lo:.1f}-{hi:.1f} m/s)"
-    n_eff = speed.seconds / DECORRELATION_S
-    se2 = speed.resid_var_spm2 * (
-        1.0 / n_eff + (reference_speed_ms - speed.speed_mean_ms) ** 2 / (n_eff * speed.speed_var_ms2)
-    )
-    if not math.isfinite(se2) or math.sqrt(se2) > REFERENCE_MAX_SE_SPM:
-        return float("nan"), f"cadence-vs-speed fit too uncertain at {reference_speed_ms:g} m/s"
-    return speed.intercept_spm + speed.slope_spm_per_ms * reference_speed_ms, ""
+    at = cadence_at_speed(speed, reference_speed_ms)
+    return at.cadence_spm, at.note
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -578,12 +553,17 @@ def _time_in_band(f: SessionFacts, band: TargetBand | None) -> float:
     return float(t[(v >= band.low_spm) & (v <= band.high_spm)].sum())
 
 
-def _run_row(f: SessionFacts, band: TargetBand | None, reference_speed_ms: float) -> RunRow:
+def _run_row(
+    f: SessionFacts, band: TargetBand | None, reference_speed_ms: float, tz: dt.tzinfo | None = None
+) -> RunRow:
+    from .._timefmt import local_time
+
     ref, note = cadence_at_reference(f.speed, reference_speed_ms)
     inside = _time_in_band(f, band)
     start = dt.datetime.fromisoformat(f.start_time) if f.start_time else None
-    if start is not None and start.tzinfo is None:
-        start = start.replace(tzinfo=dt.UTC)
+    source = ""
+    if start is not None:
+        start, source = local_time(start, f.utc_offset_s, tz)
     return RunRow(
         file=f.file,
         session_index=f.session_index,
@@ -602,6 +582,9 @@ def _run_row(f: SessionFacts, band: TargetBand | None, reference_speed_ms: float
         if band is not None and f.running_time_s > 0
         else float("nan"),
         notes=f.notes,
+        utc_offset_source=source,
+        step_length_source=f.step_length_source,
+        dynamics=dict(f.dynamics),
     )
 
 
@@ -617,6 +600,8 @@ def _weeks(runs: Sequence[RunRow]) -> tuple[WeekRow, ...]:
         ref = np.array([r.cadence_at_reference_spm for r in rows])
         dist = np.array([r.distance_m for r in rows])
         band = np.array([r.time_in_band_s for r in rows])
+        keys = sorted({k for r in rows for k in r.dynamics})
+        dyn = {k: weighted_mean(np.array([r.dynamics.get(k, np.nan) for r in rows]), rt) for k in keys}
         out.append(
             WeekRow(
                 iso_year=year,
@@ -629,6 +614,7 @@ def _weeks(runs: Sequence[RunRow]) -> tuple[WeekRow, ...]:
                 cadence_at_reference_spm=weighted_mean(ref, rt),
                 runs_with_reference=int(np.isfinite(ref).sum()),
                 time_in_band_s=float(band.sum()) if np.isfinite(band).all() else float("nan"),
+                dynamics={k: v for k, v in dyn.items() if math.isfinite(v)},
             )
         )
     return tuple(out)
@@ -648,7 +634,12 @@ def _trend(weeks: Sequence[WeekRow]) -> Trend:
     x = np.array([(w.monday - weeks[0].monday).days / 7.0 for w in weeks])
     s1, i1 = _line(x, np.array([w.running_cadence_spm for w in weeks]))
     s2, i2 = _line(x, np.array([w.cadence_at_reference_spm for w in weeks]))
-    return Trend(len(weeks), s1, i1, s2, i2)
+    dyn = {}
+    for key in sorted({k for w in weeks for k in w.dynamics}):
+        slope, _ = _line(x, np.array([w.dynamics.get(key, np.nan) for w in weeks]))
+        if math.isfinite(slope):
+            dyn[key] = slope
+    return Trend(len(weeks), s1, i1, s2, i2, dyn)
 
 
 def build_history(
@@ -658,6 +649,9 @@ def build_history(
     reference_speed_ms: float = DEFAULT_REFERENCE_SPEED_MS,
     include_walks: bool = False,
     n_analyzed: int = 0,
+    tz: dt.tzinfo | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> History:
     """Build the runs, ISO weeks and trend from the files' facts.
 
@@ -674,6 +668,12 @@ def build_history(
         are runs; a walk with a few fast stretches would blur a running trend).
     n_analyzed : int
         Passed through to :attr:`History.n_analyzed` (files not from the cache).
+    tz : tzinfo, optional
+        Zone for runs whose file carries no UTC offset (TCX, GPX); the machine's zone when ``None``. A FIT
+        file's own offset always wins: a run abroad is dated on the clock where it was run.
+    since, until : date, optional
+        Keep only the runs on or after ``since`` and on or before ``until`` (local dates; undated runs are
+        then left out too).
 
     Returns
     -------
@@ -711,7 +711,10 @@ def build_history(
                     )
                     continue
                 seen[ident] = f.file
-            runs.append(_run_row(f, band, reference_speed_ms))
+            runs.append(_run_row(f, band, reference_speed_ms, tz))
+    if since is not None or until is not None:
+        lo, hi = since or dt.date.min, until or dt.date.max
+        runs = [r for r in runs if r.start_time is not None and lo <= r.start_time.date() <= hi]
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     runs.sort(key=lambda r: (r.start_time or far, r.file, r.session_index))
     weeks = _weeks(runs)
@@ -730,6 +733,11 @@ def build_history(
     )
 
 
+def _offset_s(moment: dt.datetime | None) -> float | None:
+    off = moment.utcoffset() if moment is not None else None
+    return off.total_seconds() if off is not None else None
+
+
 def history_to_dict(h: History) -> dict[str, Any]:
     """Return the JSON object of ``cadence history --json`` (docs/history.md); ``nan`` floats -> null."""
     return {
@@ -741,7 +749,10 @@ def history_to_dict(h: History) -> dict[str, Any]:
                 "file": r.file,
                 "session_index": r.session_index,
                 "sport": r.sport,
-                "start_time": r.start_time.isoformat() if r.start_time else None,
+                "start_time": r.start_time.astimezone(dt.UTC).isoformat() if r.start_time else None,
+                "local_start_time": r.start_time.isoformat() if r.start_time else None,
+                "utc_offset_s": _offset_s(r.start_time),
+                "utc_offset_source": r.utc_offset_source or None,
                 "iso_week": f"{r.iso_week[0]}-W{r.iso_week[1]:02d}" if r.iso_week else None,
                 "distance_m": r.distance_m,
                 "running_time_s": r.running_time_s,
@@ -751,6 +762,8 @@ def history_to_dict(h: History) -> dict[str, Any]:
                 "reference_note": r.reference_note or None,
                 "speed_fit_r2": r.speed_fit_r2,
                 "step_length_m": r.step_length_m,
+                "step_length_source": r.step_length_source or None,
+                "running_dynamics": dict(r.dynamics),
                 "time_in_band_s": r.time_in_band_s,
                 "band_fraction": r.band_fraction,
                 "notes": list(r.notes),
@@ -768,6 +781,7 @@ def history_to_dict(h: History) -> dict[str, Any]:
                 "cadence_at_reference_spm": w.cadence_at_reference_spm,
                 "runs_with_reference": w.runs_with_reference,
                 "time_in_band_s": w.time_in_band_s,
+                "running_dynamics": dict(w.dynamics),
             }
             for w in h.weeks
         ],
@@ -775,6 +789,7 @@ def history_to_dict(h: History) -> dict[str, Any]:
             "n_weeks": h.trend.n_weeks,
             "running_cadence_spm_per_week": h.trend.running_cadence_spm_per_week,
             "cadence_at_reference_spm_per_week": h.trend.cadence_at_reference_spm_per_week,
+            "running_dynamics_per_week": dict(h.trend.dynamics_per_week),
         },
         "skipped_sessions": [
             {"file": s.file, "session_index": s.session_index, "sport": s.sport, "reason": s.reason}
@@ -803,6 +818,9 @@ CSV_COLUMNS = (
     "running_speed_ms",
     "cadence_at_reference_spm",
     "step_length_m",
+    "stance_time_ms",
+    "vertical_oscillation_mm",
+    "vertical_ratio_pct",
     "time_in_band_s",
     "band_fraction",
 )
@@ -821,4 +839,5 @@ def history_csv_rows(h: History) -> list[list[str]]:
             else (f"{v:.1f}" if isinstance(v, float) else str(v))
         )
 
-    return [list(CSV_COLUMNS)] + [[cell(r[c]) for c in CSV_COLUMNS] for r in d["runs"]]
+    rows = [{**r.pop("running_dynamics"), **r} for r in d["runs"]]
+    return [list(CSV_COLUMNS)] + [[cell(r.get(c)) for c in CSV_COLUMNS] for r in rows]

@@ -15,16 +15,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ParameterError
+from .speed import SpeedStats, cadence_at_speed, pool_speed_stats, speed_stats
 
 if TYPE_CHECKING:
     from ..gait.analysis import SpeedFit
     from ..pipeline import ActivityResult
+    from .history import SessionFacts
 
 __all__ = [
     "DEFAULT_INCREASE_PCT",
@@ -63,12 +65,9 @@ BASELINE_LIMITS_SPM = (40.0, 260.0)
 #: a baseline from less running than this is uncertain
 MIN_BASELINE_RUNNING_S = 300.0
 
-#: the cadence-vs-speed fit is used only when it is this good (docs/targets.md)
-MIN_SPEED_RANGE_MS = 0.5
-MIN_R2 = 0.2
+#: fewer running records with a speed than this: no cadence-vs-speed line (the rule at a speed is
+#: :func:`cadence.coach.speed.cadence_at_speed`'s, shared with ``history``; docs/targets.md)
 MIN_FIT_RECORDS = 60
-#: how far beyond the speeds actually run the fitted line may be extrapolated
-MAX_EXTRAPOLATION_MS = 0.5
 
 
 @dataclass(frozen=True)
@@ -398,6 +397,54 @@ def baseline_from_results(results: Sequence[ActivityResult]) -> Baseline:
     )
 
 
+def baseline_from_facts(facts: Sequence[SessionFacts]) -> Baseline:
+    """:func:`baseline_from_results` from the history's cached per-run facts (no records needed)."""
+    runs = [f for f in facts if f.running_time_s > 0 and math.isfinite(f.running_cadence_spm)]
+    if not runs:
+        nan = float("nan")
+        return Baseline(nan, 0.0, nan, nan, 0, ())
+    t = np.array([f.running_time_s for f in runs])
+    c = np.array([f.running_cadence_spm for f in runs])
+    timer = np.array([f.timer_time_s for f in runs])
+    watch = np.array([f.watch_avg_cadence_spm for f in runs])
+    ok = np.isfinite(watch) & np.isfinite(timer) & (timer > 0)
+    sustained = np.array([f.max_sustained_spm for f in runs])
+    return Baseline(
+        running_cadence_spm=float(np.average(c, weights=t)),
+        running_time_s=float(t.sum()),
+        watch_avg_cadence_spm=float(np.average(watch[ok], weights=timer[ok])) if ok.any() else float("nan"),
+        max_sustained_spm=float(np.nanmax(sustained)) if np.isfinite(sustained).any() else float("nan"),
+        n_runs=len(runs),
+        sources=tuple(dict.fromkeys(f.file for f in runs)),
+    )
+
+
+def speed_model_from_facts(facts: Sequence[SessionFacts]) -> SpeedModel:
+    """Return the pooled speed model from cached per-run moments (what ``history`` keeps): no re-analysis.
+
+    The line is the same as :func:`pooled_speed_model`'s over all the records (pooled exactly from the
+    moments); ``fit.n`` counts running seconds with a speed (one record a second on most watches).
+    """
+    from ..gait.analysis import SpeedFit
+
+    stats = pool_speed_stats([f.speed for f in facts])
+    fit = SpeedFit(
+        slope_spm_per_ms=stats.slope_spm_per_ms,
+        intercept_spm=stats.intercept_spm,
+        r2=stats.r2,
+        n=int(stats.seconds),
+        speed_min_ms=stats.speed_p05_ms,
+        speed_max_ms=stats.speed_p95_ms,
+    )
+    return SpeedModel(
+        fit=fit,
+        speed_p05_ms=stats.speed_p05_ms,
+        speed_p95_ms=stats.speed_p95_ms,
+        n_runs=stats.n_runs,
+        stats=stats,
+    )
+
+
 def baseline_warnings(baseline: Baseline) -> tuple[TargetWarning, ...]:
     """Guard rails on a baseline from runs: ``short_baseline`` when it rests on under 5 min of running."""
     if baseline.n_runs and baseline.running_time_s < MIN_BASELINE_RUNNING_S:
@@ -431,6 +478,7 @@ class SpeedModel:
     speed_p05_ms: float
     speed_p95_ms: float
     n_runs: int
+    stats: SpeedStats = field(default_factory=SpeedStats)
 
     @property
     def speed_range_ms(self) -> float:
@@ -438,20 +486,14 @@ class SpeedModel:
         return self.speed_p95_ms - self.speed_p05_ms
 
     def weakness(self) -> str | None:
-        """Why the fit should not be trusted, in plain words; ``None`` if it is usable."""
+        """Why no cadence can be read at any speed (too little running with a speed); ``None`` otherwise.
+
+        Whether the line is good enough at a given speed is :func:`cadence.coach.speed.cadence_at_speed`'s
+        rule (see :func:`speed_baseline`), not a bound on r2 or on the speed range.
+        """
         fit = self.fit
         if fit.n < MIN_FIT_RECORDS or not math.isfinite(fit.slope_spm_per_ms):
             return f"too few running records with a speed ({fit.n}; need {MIN_FIT_RECORDS})"
-        if not self.speed_range_ms >= MIN_SPEED_RANGE_MS:
-            return (
-                f"too little speed range: 90 % of the running was between {self.speed_p05_ms:.2f} and "
-                f"{self.speed_p95_ms:.2f} m/s (need {MIN_SPEED_RANGE_MS:g} m/s; add a run at another pace)"
-            )
-        if not fit.r2 >= MIN_R2:
-            return (
-                f"cadence hardly follows speed in these runs (r2 = {fit.r2:.2f}, need {MIN_R2:g}; "
-                "add runs at other paces)"
-            )
         return None
 
 
@@ -492,7 +534,10 @@ def pooled_speed_model(
     fit = fit_cadence_vs_speed(c, s, w)
     ok = np.isfinite(c) & np.isfinite(s) & (s > 0) & (w > 0)
     p05, p95 = weighted_quantiles(s[ok], w[ok], [0.05, 0.95])
-    return SpeedModel(fit=fit, speed_p05_ms=float(p05), speed_p95_ms=float(p95), n_runs=n_runs)
+    stats = pool_speed_stats(
+        [speed_stats(ci, si, wi) for ci, si, wi in zip(cadence_spm, speed_ms, weights_s, strict=True)]
+    )
+    return SpeedModel(fit=fit, speed_p05_ms=float(p05), speed_p95_ms=float(p95), n_runs=n_runs, stats=stats)
 
 
 def speed_model_from_results(results: Sequence[ActivityResult]) -> SpeedModel:
@@ -523,6 +568,10 @@ class SpeedBaseline:
         Why it was not used (``None`` when used).
     model : SpeedModel
         The pooled fit.
+    se_spm : float
+        Standard error of the line at the speed (spm).
+    slope_spm_per_ms : float
+        The slope used (the pooled one held within 3-15 spm per m/s).
 
     """
 
@@ -532,31 +581,28 @@ class SpeedBaseline:
     used: bool
     reason: str | None
     model: SpeedModel
+    se_spm: float = float("nan")
+    slope_spm_per_ms: float = float("nan")
 
 
 def speed_baseline(model: SpeedModel, speed_ms: float, fallback_spm: float) -> SpeedBaseline:
     """Return the runner's own cadence at ``speed_ms`` from ``model``, or ``fallback_spm`` and the reason.
 
-    The fit is not used when it is weak (:meth:`SpeedModel.weakness`: fewer than 60 records, less than
-    0.5 m/s between the 5th and 95th speed percentiles, or r2 < 0.2) or when ``speed_ms`` is more than
-    0.5 m/s outside the speeds actually run.
+    The rule is :func:`cadence.coach.speed.cadence_at_speed`'s, the same as ``history``'s cadence at the
+    reference speed: the runs are pooled from their per-run moments, the slope is held within 3-15 spm per
+    m/s, and the value is used when the speed lies within the speeds run (0.3 m/s margin) and the standard
+    error of the line there is at most 2 spm.
     """
-    cad = float(model.fit.cadence_at(speed_ms)) if math.isfinite(model.fit.slope_spm_per_ms) else math.nan
-    reason = model.weakness()
-    if reason is None and not (
-        model.speed_p05_ms - MAX_EXTRAPOLATION_MS <= speed_ms <= model.speed_p95_ms + MAX_EXTRAPOLATION_MS
-    ):
-        reason = (
-            f"{format_pace(speed_ms)} is outside the speeds you ran in these runs "
-            f"({format_pace(model.speed_p05_ms)} to {format_pace(model.speed_p95_ms)}): "
-            "the fit would be a guess"
-        )
+    at = cadence_at_speed(model.stats, speed_ms)
+    reason = model.weakness() or (at.note or None)
     used = reason is None
     return SpeedBaseline(
         speed_ms=float(speed_ms),
-        cadence_at_speed_spm=cad,
-        baseline_spm=cad if used else float(fallback_spm),
+        cadence_at_speed_spm=at.estimate_spm,
+        baseline_spm=at.estimate_spm if used else float(fallback_spm),
         used=used,
         reason=reason,
         model=model,
+        se_spm=at.se_spm,
+        slope_spm_per_ms=at.slope_spm_per_ms,
     )

@@ -27,9 +27,11 @@ __all__ = [
     "AnalysisOptions",
     "CadenceSummary",
     "KmSplit",
+    "LapSummary",
     "SpeedFit",
     "analyze_trace",
     "classify_gait",
+    "distance_splits",
     "fit_cadence_vs_speed",
     "record_weights_s",
     "repair_doubled_cadence",
@@ -115,6 +117,27 @@ class KmSplit:
     pace_s_per_km: float
 
 
+@dataclass(frozen=True)
+class LapSummary:
+    """One lap of the activity (as the watch split it: lap button or auto-lap).
+
+    ``time_s`` is timer time (pauses excluded); ``pace_s_per_km`` is ``time_s`` per kilometre of the lap's
+    distance; the running figures are over the lap's running records only (walk breaks and stops excluded).
+    ``dynamics`` holds the running-time-weighted means of the running dynamics the file has (keys as in
+    :data:`~cadence.datatypes.RUNNING_DYNAMICS`).
+    """
+
+    lap: int
+    start_s: float
+    time_s: float
+    distance_m: float
+    pace_s_per_km: float
+    running_time_s: float
+    running_cadence_spm: float
+    step_length_m: float
+    dynamics: dict[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, eq=False)
 class CadenceSummary:
     """The result of :func:`analyze_trace`: cadence figures plus what was excluded and why.
@@ -123,6 +146,13 @@ class CadenceSummary:
     The ``record_*`` arrays are per record of the trace: the step rate after artefact repair, the gait
     (-1 no cadence reading, 0 stopped, 1 walking, 2 running) and the timer seconds each record stands for
     (0 while paused).
+
+    ``step_length_m`` is the watch's own step length (time-weighted over running) when it measured one over
+    at least half the running time, otherwise running distance over running steps (speed and cadence);
+    ``step_length_source`` says which (``"watch"``, ``"speed and cadence"``, or ``""`` when neither).
+    ``dynamics`` holds the running-time-weighted means of the running dynamics in the file (ground contact
+    time, vertical oscillation, ...: keys as in :data:`~cadence.datatypes.RUNNING_DYNAMICS`, step length
+    included when the watch wrote it).
     """
 
     sport: str
@@ -152,6 +182,9 @@ class CadenceSummary:
     splits: tuple[KmSplit, ...]
     n_records: int
     n_doubled_repaired: int
+    step_length_source: str = ""
+    dynamics: dict[str, float] = field(default_factory=dict)
+    laps: tuple[LapSummary, ...] = ()
     record_cadence_spm: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0), repr=False)
     record_gait: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8), repr=False)
     record_weight_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0), repr=False)
@@ -367,11 +400,22 @@ def _max_sustained(
     return float(np.max(means))
 
 
+def distance_splits(trace: CadenceTrace, summary: CadenceSummary, unit_m: float) -> tuple[KmSplit, ...]:
+    """Return the splits every ``unit_m`` metres (1609.344: miles); ``KmSplit.km`` numbers them.
+
+    ``pace_s_per_km`` stays per kilometre; ``distance_m`` is the split's length (``unit_m`` but the last).
+    """
+    if not unit_m > 0:
+        raise ParameterError(f"{unit_m=} must be > 0")
+    return _splits(trace, summary.record_weight_s, summary.record_running, summary.record_cadence_spm, unit_m)
+
+
 def _splits(
     trace: CadenceTrace,
     weights_s: NDArray[np.float64],
     running: NDArray[np.bool_],
     cadence: NDArray[np.float64],
+    unit_m: float = 1000.0,
 ) -> tuple[KmSplit, ...]:
     d = trace.distance_m
     ok = np.isfinite(d)
@@ -381,7 +425,7 @@ def _splits(
     d0 = float(d[ok][0])
     d_filled = np.maximum.accumulate(np.where(ok, d - d0, -np.inf))
     d_filled[~np.isfinite(d_filled)] = 0.0
-    km = np.floor(d_filled / 1000.0).astype(int)
+    km = np.floor(d_filled / unit_m).astype(int)
     n_km = int(km.max()) + 1
     time_s = np.bincount(km, weights=weights_s, minlength=n_km)
     run_w = np.where(running & np.isfinite(cadence), weights_s, 0.0)
@@ -390,7 +434,7 @@ def _splits(
     total_m = float(d_filled[-1])
     out = []
     for k in range(n_km):
-        dist = min(1000.0, total_m - 1000.0 * k)
+        dist = min(unit_m, total_m - unit_m * k)
         if dist <= 0:
             continue
         out.append(
@@ -401,6 +445,94 @@ def _splits(
                 running_time_s=float(run_time[k]),
                 running_cadence_spm=float(run_cw[k] / run_time[k]) if run_time[k] > 0 else float("nan"),
                 pace_s_per_km=float(time_s[k] / dist * 1000.0) if dist > 0 else float("nan"),
+            )
+        )
+    return tuple(out)
+
+
+def _step_length(
+    trace: CadenceTrace, cadence: NDArray[np.float64], run_w: NDArray[np.float64]
+) -> tuple[float, str]:
+    """Step length over the records weighted by ``run_w``, and its source (rule: :class:`CadenceSummary`)."""
+    watch = trace.dynamics.get("step_length_m")
+    total = float(run_w.sum())
+    if watch is not None and total > 0:
+        measured = float(run_w[np.isfinite(watch)].sum())
+        if measured >= 0.5 * total:
+            return weighted_mean(watch, run_w), "watch"
+    ok = np.isfinite(trace.speed_ms) & np.isfinite(cadence) & (run_w > 0)
+    steps = float(np.dot(cadence[ok] / 60.0, run_w[ok]))
+    if steps <= 0:
+        return float("nan"), ""
+    return float(np.dot(trace.speed_ms[ok], run_w[ok])) / steps, "speed and cadence"
+
+
+def _group_means(
+    values: NDArray[np.float64], weights: NDArray[np.float64], group: NDArray[np.intp], n: int
+) -> NDArray[np.float64]:
+    """Weighted mean of the finite ``values`` in each of ``n`` groups (``nan`` where none counts)."""
+    ok = np.isfinite(values) & (weights > 0)
+    w = np.where(ok, weights, 0.0)
+    total = np.bincount(group, weights=w, minlength=n)
+    sums = np.bincount(group, weights=np.where(ok, values, 0.0) * w, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, sums / np.where(total > 0, total, 1.0), np.nan)
+
+
+def _laps(
+    trace: CadenceTrace,
+    weights: NDArray[np.float64],
+    run_w: NDArray[np.float64],
+    cadence: NDArray[np.float64],
+    step_source: str,
+) -> tuple[LapSummary, ...]:
+    """Per-lap time, distance, pace, running cadence, step length and dynamics (vectorized by lap)."""
+    starts = np.asarray(trace.lap_start_s, dtype=float)
+    if trace.n == 0 or starts.size == 0:
+        return ()
+    n = starts.size
+    # a record stands for the time just before it: it belongs to the lap with start < t <= next start
+    lap = np.clip(np.searchsorted(starts, trace.t_s, side="left") - 1, 0, n - 1)
+    time_s = np.bincount(lap, weights=weights, minlength=n)
+    run_s = np.bincount(lap, weights=run_w, minlength=n)
+    cad = _group_means(cadence, run_w, lap, n)
+    d = trace.distance_m
+    ok = np.isfinite(d)
+    if ok.any():
+        filled = np.maximum.accumulate(np.where(ok, d, -np.inf))
+        filled = np.where(np.isfinite(filled), filled, float(d[ok][0]))
+        last = np.full(n, np.nan)
+        last[lap] = filled  # the last record of each lap wins (records are in time order)
+        last = np.fmax.accumulate(np.where(np.isfinite(last), last, -np.inf))
+        before = np.concatenate([[float(d[ok][0])], last[:-1]])
+        dist = np.where(np.isfinite(last), last - before, np.nan)
+    else:
+        dist = np.full(n, np.nan)
+    if step_source == "watch":
+        step = _group_means(trace.dynamics["step_length_m"], run_w, lap, n)
+    else:
+        sok = np.isfinite(trace.speed_ms) & np.isfinite(cadence) & (run_w > 0)
+        metres = np.bincount(lap, weights=np.where(sok, trace.speed_ms * run_w, 0.0), minlength=n)
+        steps = np.bincount(lap, weights=np.where(sok, cadence / 60.0 * run_w, 0.0), minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = np.where(steps > 0, metres / np.where(steps > 0, steps, 1.0), np.nan)
+    dyn = {key: _group_means(col, run_w, lap, n) for key, col in trace.dynamics.items()}
+    out = []
+    for i in range(n):
+        if time_s[i] <= 0 and not (lap == i).any():
+            continue
+        km = dist[i] / 1000.0
+        out.append(
+            LapSummary(
+                lap=i + 1,
+                start_s=float(starts[i]),
+                time_s=float(time_s[i]),
+                distance_m=float(dist[i]),
+                pace_s_per_km=float(time_s[i] / km) if km > 0.01 else float("nan"),
+                running_time_s=float(run_s[i]),
+                running_cadence_spm=float(cad[i]),
+                step_length_m=float(step[i]),
+                dynamics={k: float(v[i]) for k, v in dyn.items() if np.isfinite(v[i])},
             )
         )
     return tuple(out)
@@ -472,8 +604,9 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
     fit = fit_cadence_vs_speed(cadence, trace.speed_ms, run_w)
     speed_ok = np.isfinite(trace.speed_ms) & np.isfinite(cadence) & (run_w > 0)
     run_dist = float(np.dot(trace.speed_ms[speed_ok], run_w[speed_ok]))
-    steps = float(np.dot(cadence[speed_ok] / 60.0, run_w[speed_ok]))
-    step_length = run_dist / steps if steps > 0 else float("nan")
+    dynamics = {key: weighted_mean(col, run_w) for key, col in trace.dynamics.items()}
+    dynamics = {key: value for key, value in dynamics.items() if np.isfinite(value)}
+    step_length, step_source = _step_length(trace, cadence, run_w)
 
     hist: list[tuple[float, float, float]] = []
     if running_time > 0:
@@ -517,6 +650,9 @@ def analyze_trace(trace: CadenceTrace, options: AnalysisOptions | None = None) -
         splits=_splits(trace, weights, running, cadence),
         n_records=trace.n,
         n_doubled_repaired=int(flagged.sum()),
+        step_length_source=step_source,
+        dynamics=dynamics,
+        laps=_laps(trace, weights, run_w, cadence, step_source),
         record_cadence_spm=cadence,
         record_gait=gait,
         record_weight_s=weights,

@@ -438,7 +438,7 @@ def estimate_steps(
         )
     plan = _WindowPlan.from_periods(centres, step, len(x), fs, opt)
     y = _narrow_bandpass(x, fs, plan)
-    pk = _pick_steps(y, fs, plan)
+    pk = _pick_steps(y, fs, plan, opt)
     steps_t = t0_s + pk / fs
     per = _per_second(steps_t, t0_s, t0_s + len(x) / fs, opt)
     return StepResult(
@@ -603,7 +603,7 @@ def _narrow_bandpass(x: NDArray[np.float64], fs: float, plan: _WindowPlan) -> ND
     return y
 
 
-def _pick_steps(y: NDArray[np.float64], fs: float, plan: _WindowPlan) -> NDArray[np.intp]:
+def _pick_steps(y: NDArray[np.float64], fs: float, plan: _WindowPlan, opt: StepOptions) -> NDArray[np.intp]:
     """Sample indices of the steps: the strong, well-spaced maxima of the band-passed signal ``y``."""
     n = plan.n
     # candidate steps: local maxima of the band-passed signal where a step period is known
@@ -635,6 +635,14 @@ def _pick_steps(y: NDArray[np.float64], fs: float, plan: _WindowPlan) -> NDArray
             cnts = np.bincount(labels[core_pk], minlength=n_lab + 1)
             mean_amp = np.divide(sums, cnts, out=np.full(n_lab + 1, np.inf), where=cnts > 0)
         keep = core_pk | (amp >= 0.5 * mean_amp[labels])
+        # and no peak under a tenth of the amplitude over two windows around it (+-6 s): a 6 s window that
+        # holds the first or last steps of a short walk also holds standing, whose noise peaks pass the
+        # local (2.5 s) test (a 10 s hand-held walk padded with 4 s of standing read 30 steps instead of
+        # 19, and 103 instead of 118 spm); a walk next to a run stays well above a tenth of the run's
+        half_l = max(1, int(round(opt.window_s * fs)))
+        lo_l, hi_l = np.clip(pk - half_l, 0, n), np.clip(pk + half_l, 0, n)
+        env_l = np.sqrt(2 * np.maximum((csq[hi_l] - csq[lo_l]) / np.maximum(hi_l - lo_l, 1), 0.0))
+        keep &= amp >= 0.1 * env_l
         pk, period_pk = pk[keep], period_pk[keep]
     # enforce a minimum spacing of 0.6 local step periods (drop the weaker of two close peaks)
     return pk[_thin_peaks(pk, y, 0.6 * period_pk)]

@@ -21,10 +21,12 @@ from ..errors import InputFormatError
 __all__ = [
     "G_MS2",
     "Units",
+    "gravity_included",
     "gravity_magnitude",
     "make_recording",
     "time_steps",
     "uniform_grid",
+    "units_disagreement",
     "units_from_gravity",
 ]
 
@@ -45,21 +47,54 @@ class Units(enum.Enum):
     AUTO = "auto"
     G = "g"
     MS2 = "m/s^2"
+    MILLI_G = "milli-g"
 
 
 def gravity_magnitude(acc: NDArray[np.float64], block: int = 128) -> float:
-    """Robust size of gravity in ``acc`` (any units): the median magnitude of 128-sample block means.
+    """Robust size of gravity in ``acc`` (any units), from the stillest stretches of the recording.
 
-    Averaging a block first cancels most of the movement (steps, arm swing), which can double the raw
-    magnitude while running; what is left is gravity, whatever the orientation.
+    The samples are cut into 128-sample blocks; in the tenth of the blocks whose magnitude varies least
+    (standing, a pause, the quiet phases of a walk), the mean acceleration vector is gravity, whatever the
+    orientation. Its median length over those blocks is returned. Averaging cancels the movement that remains;
+    picking quiet blocks keeps a shank or ankle sensor, whose orientation swings through every stride, from
+    shrinking the estimate (the mean of all blocks read 2.32 m/s^2 for a phone strapped to an ankle). A
+    gravity-free ("linear acceleration") signal has no constant vector and reads near 0.
     """
     n = len(acc)
     if n < 2 * block:
-        return float(np.median(np.linalg.norm(acc, axis=1))) if n else float("nan")
-    stride = max(1, n // (2000 * block))  # at most ~2000 blocks
+        return float(np.linalg.norm(np.median(acc, axis=0))) if n else float("nan")
+    stride = max(1, n // (4000 * block))  # at most ~4000 blocks
     nb = n // block
-    means = acc[: nb * block].reshape(nb, block, 3)[::stride].mean(axis=1)
-    return float(np.median(np.linalg.norm(means, axis=1)))
+    blocks = acc[: nb * block].reshape(nb, block, 3)[::stride]
+    means = blocks.mean(axis=1)
+    spread = np.sqrt(((blocks - means[:, None, :]) ** 2).sum(axis=2).mean(axis=1))
+    quiet = spread <= np.quantile(spread, 0.1)
+    return float(np.median(np.linalg.norm(means[quiet], axis=1)))
+
+
+def gravity_included(acc_ms2: NDArray[np.float64]) -> bool:
+    """Whether a signal in m/s^2 holds gravity (its stillest stretches measure more than 4 m/s^2)."""
+    return bool(gravity_magnitude(acc_ms2) > 4.0)
+
+
+def units_disagreement(gravity: float, unit: str) -> str | None:
+    """Warn (return a message) when ``unit`` puts the measured ``gravity`` more than 3x from 1 g.
+
+    Parameters
+    ----------
+    gravity : float
+        Gravity measured in the file's own values (:func:`gravity_magnitude`).
+    unit : str
+        The unit the caller gave (a key of :data:`UNIT_SCALE_MS2`).
+    """
+    g = gravity * UNIT_SCALE_MS2[unit] / G_MS2
+    if not np.isfinite(g) or gravity <= 0 or 1 / 3 <= g <= 3:
+        return None
+    measured = units_from_gravity(gravity)
+    hint = f"; the data look like {measured}" if measured else ""
+    return (
+        f"with units {unit}, gravity measures {g:.3g} g (expected about 1): the units look wrong{hint}"
+    )
 
 
 @dataclass(frozen=True)
@@ -176,7 +211,9 @@ def uniform_grid(
     return t_u, acc_u, rate, gaps, True
 
 
-def units_from_gravity(gravity: float, candidates: tuple[str, ...] = ("g", "m/s^2")) -> str | None:
+def units_from_gravity(
+    gravity: float, candidates: tuple[str, ...] = ("g", "m/s^2", "milli-g")
+) -> str | None:
     """Name the unit among ``candidates`` in which ``gravity`` (a measured magnitude) reads about 1 g.
 
     Parameters

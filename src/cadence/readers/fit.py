@@ -37,6 +37,27 @@ _TIMER_STOPS = frozenset({"stop", "stop_all", "stop_disable", "stop_disable_all"
 _RECORD_FIELDS = frozenset(
     {"timestamp", "cadence", "fractional_cadence", "speed", "enhanced_speed", "distance", "heart_rate"}
 )
+#: optional record columns: FIT field -> (CadenceTrace column, factor to its unit, source). The profile's
+#: own running dynamics come first; a Stryd pod's developer fields fill a column the watch left empty.
+_EXTRA_FIELDS: dict[str, tuple[str, float, str]] = {
+    "step_length": ("step_length_m", 0.001, "watch"),  # mm
+    "stance_time": ("stance_time_ms", 1.0, "watch"),
+    "stance_time_balance": ("stance_time_balance_pct", 1.0, "watch"),
+    "vertical_oscillation": ("vertical_oscillation_mm", 1.0, "watch"),
+    "vertical_ratio": ("vertical_ratio_pct", 1.0, "watch"),
+    "power": ("power_w", 1.0, "watch"),
+    "Ground Time": ("stance_time_ms", 1.0, "Stryd"),
+    "Vertical Oscillation": ("vertical_oscillation_mm", 10.0, "Stryd"),  # Stryd writes centimetres
+    "Power": ("power_w", 1.0, "Stryd"),
+    "Form Power": ("form_power_w", 1.0, "Stryd"),
+    "Leg Spring Stiffness": ("leg_spring_stiffness_kn_m", 1.0, "Stryd"),
+    # altitude before enhanced_altitude: where the watch writes altitude, fitdecode and the fast decoder
+    # expand it into enhanced_altitude with different rounding; enhanced_altitude alone still counts
+    "altitude": ("altitude_m", 1.0, "watch"),
+    "enhanced_altitude": ("altitude_m", 1.0, "watch"),
+}
+#: the largest local-time offset on Earth (UTC+14, Kiribati; UTC-12 the other way)
+_MAX_UTC_OFFSET_S = 14 * 3600
 _NOT_ACTIVITY = {
     "settings": "a settings file",
     "sport": "a sport settings file",
@@ -75,6 +96,11 @@ class _Raw:
     sports: list[tuple[str, str]] = field(default_factory=list)
     n_messages: int = 0
     device_name: str = ""
+    # optional record columns by FIT field name (see _EXTRA_FIELDS); a list may be shorter than ``t``
+    # (the field appeared late): the missing tail is None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # the activity message's (timestamp, local_timestamp), for the local-time offset
+    activity_times: tuple[Any, Any] | None = None
 
 
 def _fit_seconds(value: Any) -> float | None:
@@ -103,6 +129,11 @@ def _absorb(raw: _Raw, frame: Any) -> None:
                 raw.timer_events.append((t, kind))
     elif name == "session":
         raw.sessions.append({f.name: f.value for f in frame.fields})
+    elif name == "activity" and raw.activity_times is None:
+        raw.activity_times = (
+            frame.get_value("timestamp", fallback=None),
+            frame.get_value("local_timestamp", fallback=None),
+        )
     elif name == "lap":
         start = _fit_seconds(frame.get_value("start_time", fallback=None))
         if start is not None:
@@ -232,6 +263,7 @@ def _collect(path: str) -> tuple[_Raw, str | None]:
         raw.speed = np.where(np.isnan(enhanced), speed, enhanced)
         raw.distance = col("distance")
         raw.heart_rate = col("heart_rate")
+        raw.extra = {name: col(name) for name in _EXTRA_FIELDS if name in rec}
     for frame in fast.messages:
         _absorb(raw, frame)
     broke = _broke(path, fast.error, raw.n_messages) if fast.error is not None else None
@@ -279,6 +311,7 @@ def _gather(frames: Iterable[Any]) -> _Raw:
             t = _fit_seconds(values.get("timestamp"))
             if t is None or not np.isfinite(t):
                 continue
+            _extra_values(raw, frame.fields)
             raw.t.append(t)
             raw.cadence.append(_scalar(values.get("cadence")))
             raw.fractional.append(_scalar(values.get("fractional_cadence")))
@@ -289,6 +322,48 @@ def _gather(frames: Iterable[Any]) -> _Raw:
         else:
             _absorb(raw, frame)
     return raw
+
+
+def _extra_values(raw: _Raw, fields: Any) -> None:
+    """Append one record's optional fields (running dynamics, altitude) to ``raw.extra``.
+
+    Called before the record's time is appended, so a list created now is padded to the records before it.
+    """
+    n_before = len(raw.t)
+    for f in fields:
+        name = f.name
+        if name not in _EXTRA_FIELDS or f.value is None:
+            continue
+        column = raw.extra.get(name)
+        if column is None:
+            column = raw.extra[name] = []
+        column.extend([None] * (n_before - len(column)))
+        column.append(f.value)
+
+
+def utc_offset_s(timestamp: Any, local_timestamp: Any) -> float | None:
+    """Local time minus UTC from the FIT activity message, rounded to 15 min; ``None`` if unknown.
+
+    Parameters
+    ----------
+    timestamp : datetime or int or None
+        The activity message's ``timestamp`` (UTC).
+    local_timestamp : datetime or int or None
+        Its ``local_timestamp``: the same instant on the local clock (fitdecode returns it as a datetime
+        labelled UTC; raw FIT seconds are accepted too).
+
+    Returns
+    -------
+    float or None
+        Seconds (a multiple of 900); ``None`` when either is missing or the difference is not a time zone
+        (more than 14 h: some devices write 0 or a relative time).
+    """
+    t = _fit_seconds(timestamp)
+    local = _fit_seconds(local_timestamp)
+    if t is None or local is None or t <= 0 or local <= 0:
+        return None
+    offset = round((local - t) / 900.0) * 900.0
+    return offset if abs(offset) <= _MAX_UTC_OFFSET_S else None
 
 
 def _timer_intervals(events: list[tuple[float, str]], start: float, end: float) -> NDArray[np.float64]:
@@ -392,8 +467,9 @@ def _traces_from_raw(spath: str, raw: _Raw, broke: str | None) -> list[CadenceTr
         windows.append((start, end, {"sport": sport, "sub_sport": sub_sport}))
         notes.append("no session message (the file may be cut short): one session over all records")
     lap_starts = np.unique(np.asarray(raw.lap_starts, dtype=float))
+    offset = utc_offset_s(*raw.activity_times) if raw.activity_times else None
     return [
-        _session_trace(spath, raw, cols, lap_starts, index, window, tuple(notes))
+        _session_trace(spath, raw, cols, lap_starts, index, window, tuple(notes)).replace(utc_offset_s=offset)
         for index, window in enumerate(windows)
     ]
 
@@ -408,6 +484,7 @@ class _RecordColumns:
     distance_m: NDArray[np.float64]
     heart_rate: NDArray[np.float64]
     n_merged: int
+    extra: dict[str, NDArray[np.float64]] = field(default_factory=dict)  # by FIT field name
 
     @classmethod
     def merge(cls, raw: _Raw) -> _RecordColumns:
@@ -423,6 +500,8 @@ class _RecordColumns:
         def column(values: Any) -> NDArray[np.float64]:
             if len(values) == 0:  # a list (fitdecode) or an array (fast decoder)
                 return np.full(t_abs.size, np.nan)
+            if len(values) < t_all.size:  # an optional field that stopped before the last record
+                values = list(values) + [None] * (t_all.size - len(values))
             try:
                 arr = np.array(values, dtype=float)  # None becomes nan in C: no Python loop per record
                 if arr.ndim != 1:  # every value an array of the same size
@@ -441,6 +520,7 @@ class _RecordColumns:
             distance_m=column(raw.distance),
             heart_rate=column(raw.heart_rate),
             n_merged=int(t_sorted.size - t_abs.size),
+            extra={name: column(values) for name, values in raw.extra.items()},
         )
 
 
@@ -493,6 +573,11 @@ def _session_trace(
     laps = lap_starts[(lap_starts >= start) & (lap_starts < end)] - start
     laps = np.concatenate([[0.0], laps[laps > first_lap_until]])
     start_dt = session.get("start_time")
+    columns, sources = _extra_columns(cols.extra, sl)
+    altitude = columns.pop("altitude_m", None)
+    sources.pop("altitude_m", None)
+    if not step:
+        columns, sources = {}, {}
     return CadenceTrace(
         t_s=t_sess,
         cadence_spm=2.0 * cad if step else np.full(cad.size, np.nan),
@@ -508,6 +593,30 @@ def _session_trace(
         lap_start_s=laps,
         pedal_cadence_rpm=None if step else cad,
         heart_rate_per_min=cols.heart_rate[sl],
+        altitude_m=altitude,
+        dynamics=columns,
+        dynamics_source=sources,
         device=_device_summary(session, sport if step else "cycling"),
         notes=notes,
     )
+
+
+def _extra_columns(
+    extra: dict[str, NDArray[np.float64]], sl: slice
+) -> tuple[dict[str, NDArray[np.float64]], dict[str, str]]:
+    """One session's optional columns in their units, and where each came from.
+
+    A column is taken whole from its first source with a value in the session (the watch's own field before
+    a Stryd developer field): Stryd's ground time runs longer than a Garmin strap's, so the two never mix.
+    """
+    columns: dict[str, NDArray[np.float64]] = {}
+    sources: dict[str, str] = {}
+    for name, (key, factor, source) in _EXTRA_FIELDS.items():
+        values = extra.get(name)
+        if key in columns or values is None:
+            continue
+        part = values[sl]
+        if np.isfinite(part).any():
+            columns[key] = part * factor
+            sources[key] = source
+    return columns, sources

@@ -25,7 +25,7 @@ from ..readers.accel_csv import AccelReadOptions
 __all__ = ["ANALYZE_CACHE_VERSION", "FileReport", "SessionReport", "analyze_for_report", "analyze_job"]
 
 #: bump when a report's content changes for the same file and options: old cache entries are then ignored
-ANALYZE_CACHE_VERSION = 1
+ANALYZE_CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,20 @@ def _plain(value: Any) -> Any:
 
 
 def analyze_for_report(
-    path: str, options: AnalysisOptions | None = None, accel: AccelReadOptions | None = None
+    path: str,
+    options: AnalysisOptions | None = None,
+    accel: AccelReadOptions | None = None,
+    *,
+    tz: Any = None,
+    units: str = "metric",
+    band: Any = None,
 ) -> FileReport:
     """Analyze one file into its :class:`FileReport`; never raises for a bad file (``error`` says why).
 
     Runs in a worker process. A bug in the analysis becomes an ``"internal error: ..."`` error.
     """
     from ..pipeline import analyze_file
-    from .document import result_to_dict
+    from .document import band_dict, result_to_dict
     from .text import format_summary
 
     try:
@@ -76,7 +82,11 @@ def analyze_for_report(
             warnings.simplefilter("always")
             results = analyze_file(path, options, accel=accel)
         sessions = tuple(
-            SessionReport(r.trace.is_step_sport, _plain(result_to_dict(r)), format_summary(r))
+            SessionReport(
+                r.trace.is_step_sport,
+                _plain({**result_to_dict(r, tz), **band_dict(r, band)}),
+                format_summary(r, tz=tz, units=units, band=band),
+            )
             for r in results
         )
     except CadenceError as exc:
@@ -162,20 +172,34 @@ def _crashed(path: str, exc: BaseException) -> FileReport:
 
 
 def analyze_job(
-    options: AnalysisOptions | None = None, accel: AccelReadOptions | None = None
+    options: AnalysisOptions | None = None,
+    accel: AccelReadOptions | None = None,
+    *,
+    tz: Any = None,
+    units: str = "metric",
+    band: Any = None,
 ) -> CachedJob[FileReport]:
-    """Return the per-file work of ``analyze`` and its cache rules, for :func:`~cadence._cache.run_cached`."""
+    """Return the per-file work of ``analyze`` and its cache rules, for :func:`~cadence._cache.run_cached`.
+
+    The text and the local times depend on ``tz`` (or, without it, the machine's zone), ``units`` and
+    ``band``: they are part of the cache key.
+    """
+    import os
+    import time
+
     from .. import __version__
 
     opts = options or AnalysisOptions()
     acc = accel or AccelReadOptions()
+    zone = repr(tz) if tz is not None else [os.environ.get("TZ"), time.tzname, time.timezone, time.altzone]
+    shown = [zone, units, None if band is None else [band.low_spm, band.high_spm]]
     salt = json.dumps(
-        [ANALYZE_CACHE_VERSION, __version__, dataclasses.asdict(opts), dataclasses.asdict(acc)],
+        [ANALYZE_CACHE_VERSION, __version__, dataclasses.asdict(opts), dataclasses.asdict(acc), shown],
         sort_keys=True,
         default=repr,
     )
     return CachedJob(
-        work=functools.partial(analyze_for_report, options=opts, accel=acc),
+        work=functools.partial(analyze_for_report, options=opts, accel=acc, tz=tz, units=units, band=band),
         namespace=f"analyze-v{ANALYZE_CACHE_VERSION}",
         salt=salt,
         encode=_encode,

@@ -8,6 +8,7 @@ through :func:`~cadence._atomic.atomic_output` (no overwrite without ``force``).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._atomic import atomic_output
+from .._timefmt import UNIT_M, UNIT_NAME, format_pace
 from ..errors import ParameterError
 from ..gait.analysis import GAIT_STOPPED, GAIT_WALKING
 
@@ -174,6 +176,8 @@ def activity_figure(
     step_times_s: Sequence[float] | NDArray[np.float64] | None = None,
     signal: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
     detail_s: float = 10.0,
+    tz: dt.tzinfo | None = None,
+    units: str = "metric",
 ) -> Figure:
     """Chart one activity: cadence over time, speed, walk breaks and pauses, and a histogram of cadence.
 
@@ -191,6 +195,10 @@ def activity_figure(
         running (SVG output can be zoomed further).
     detail_s : float
         Length of that detail window, seconds.
+    tz : tzinfo, optional
+        Zone for a file without its own UTC offset (the title's local time).
+    units : str
+        ``"metric"`` or ``"imperial"`` (the pace axes and the distance).
 
     Returns
     -------
@@ -202,11 +210,15 @@ def activity_figure(
 
     tr, s = result.trace, result.summary
     has_detail = signal is not None and len(signal[0]) > 1
-    fig = _figure(11.0, 7.6 if has_detail else 5.6)
-    if has_detail:
-        grid = fig.add_gridspec(2, 2, width_ratios=[4.2, 1], height_ratios=[2.2, 1])
-    else:
-        grid = fig.add_gridspec(1, 2, width_ratios=[4.2, 1])
+    alt = tr.altitude_m
+    has_alt = alt is not None and int(np.isfinite(alt).sum()) > 1
+    has_scatter = bool(s.record_running.any()) and bool(np.isfinite(tr.speed_ms[s.record_running]).any())
+    has_scatter = has_scatter and not (
+        tr.sport in ("walking", "hiking") and s.walking_time_s > s.running_time_s
+    )
+    rows = [2.2] + ([1.0] if has_alt or has_scatter else []) + ([1.0] if has_detail else [])
+    fig = _figure(11.0, 5.6 + 2.0 * (len(rows) - 1))
+    grid = fig.add_gridspec(len(rows), 2, width_ratios=[3.2, 1], height_ratios=rows)
     ax = fig.add_subplot(grid[0, 0])
     ax_hist = fig.add_subplot(grid[0, 1], sharey=ax)
 
@@ -249,17 +261,33 @@ def activity_figure(
         ax_hist.axhspan(band.low_spm, band.high_spm, color=_BAND, alpha=0.18, linewidth=0, zorder=1)
         handles.append(Patch(facecolor=_BAND, alpha=0.18, label=f"target {band.label}"))
 
-    # cadence: every running reading, and its 30-s mean
-    dots = ax.scatter(
-        t_min[running], c[running], s=3, color=_RUN_LIGHT, linewidths=0, zorder=2, rasterized=True
+    # cadence: every running reading, and its 30-s mean (a walk without running: its walking readings)
+    # a walk or hike that ran a few stretches is still a walk: its walking cadence is the picture
+    walk_only = not running.any() or (
+        tr.sport in ("walking", "hiking") and s.walking_time_s > s.running_time_s
     )
+    shown = (s.record_gait == GAIT_WALKING) & (w > 0) if walk_only else running
+    shown_w = np.where(shown, w, 0.0)
+    color, light = (_WALK, "#ffd08a") if walk_only else (_RUN, _RUN_LIGHT)
+    dots = ax.scatter(t_min[shown], c[shown], s=3, color=light, linewidths=0, zorder=2, rasterized=True)
     dots.set_label("step rate, each reading")
     handles.append(dots)
-    smooth = rolling_mean(t, c, run_w, _SMOOTH_S)
-    smooth[~running] = np.nan
-    (line,) = ax.plot(t_min, smooth, color=_RUN, linewidth=1.6, zorder=3, label="step rate, 30-s mean")
+    smooth = rolling_mean(t, c, shown_w, _SMOOTH_S)
+    smooth[~shown] = np.nan
+    (line,) = ax.plot(t_min, smooth, color=color, linewidth=1.6, zorder=3, label="step rate, 30-s mean")
     handles.append(line)
-    if math.isfinite(s.running_cadence_spm):
+    if walk_only and math.isfinite(s.walking_cadence_spm):
+        handles.append(
+            ax.axhline(
+                s.walking_cadence_spm,
+                color=_WALK,
+                linestyle="--",
+                linewidth=1.0,
+                zorder=3,
+                label=f"walking cadence {s.walking_cadence_spm:.1f} spm",
+            )
+        )
+    if math.isfinite(s.running_cadence_spm) and not walk_only:
         ref = ax.axhline(
             s.running_cadence_spm,
             color=_RUN,
@@ -271,7 +299,7 @@ def activity_figure(
         handles.append(ref)
 
     # y range: the running cadence (and the band), not the walking readings far below
-    focus = c[running & np.isfinite(c)] if running.any() else c[np.isfinite(c) & (c > 0)]
+    focus = c[shown & np.isfinite(c)] if shown.any() else c[np.isfinite(c) & (c > 0)]
     if focus.size:
         lo, hi = np.percentile(focus, [2, 99.5])
         if band is not None:
@@ -293,53 +321,147 @@ def activity_figure(
         )
         top = np.nanpercentile(sp_smooth, 99.5) if np.isfinite(sp_smooth).any() else 1.0
         ax_sp.set_ylim(0, max(top * 2.6, 0.5))  # speed in the lower third, out of the cadence's way
-        ax_sp.set_ylabel("speed (m/s)", color=_SPEED)
+        _pace_axis(ax_sp.yaxis, units)
+        ax_sp.set_ylabel(f"pace (min/{UNIT_NAME[units]})", color=_SPEED)
         ax_sp.tick_params(axis="y", colors=_SPEED)
+        sp_line.set_label("pace, 30-s mean")
         handles.append(sp_line)
 
     # histogram of running cadence (minutes per 2-spm bin, centred on the even values FIT stores)
-    if running.any():
-        cr, wr = c[running & np.isfinite(c)], run_w[running & np.isfinite(c)]
+    if shown.any():
+        cr, wr = c[shown & np.isfinite(c)], shown_w[shown & np.isfinite(c)]
         edges = np.arange(np.floor(cr.min() / 2) * 2 - 1, np.ceil(cr.max() / 2) * 2 + 1.001, 2.0)
         minutes, _ = np.histogram(cr, bins=edges, weights=wr / 60.0)
         mids = 0.5 * (edges[:-1] + edges[1:])
-        colors = np.full(mids.size, _RUN, dtype=object)
+        colors = np.full(mids.size, color, dtype=object)
         if band is not None:
             colors[(mids >= band.low_spm) & (mids <= band.high_spm)] = _BAND
         ax_hist.barh(mids, minutes, height=1.8, color=colors.tolist(), zorder=2)
-        if math.isfinite(s.running_cadence_spm):
-            ax_hist.axhline(s.running_cadence_spm, color=_RUN, linestyle="--", linewidth=1.0)
-    ax_hist.set_xlabel("running time (min)")
+        mean = s.walking_cadence_spm if walk_only else s.running_cadence_spm
+        if math.isfinite(mean):
+            ax_hist.axhline(mean, color=color, linestyle="--", linewidth=1.0)
+    ax_hist.set_xlabel("walking time (min)" if walk_only else "running time (min)")
     ax_hist.set_title("time at each step rate", fontsize=10)
     ax_hist.tick_params(axis="y", labelleft=False)
     ax_hist.grid(True, axis="x", alpha=0.3)
 
     # title: when, the headline number, and the context
-    when = tr.start_time.strftime("%a %d %b %Y, %H:%M UTC") if tr.start_time else "date unknown"
+    from .text import start_text
+
+    when = start_text(result, tz) or "date unknown"
     sport = tr.sport.replace("_", " ").capitalize()
-    headline = f"{sport} {when} — running cadence {_fmt(s.running_cadence_spm)} spm"
+    if walk_only:
+        ran = "no running" if s.running_time_s <= 0 else f"running {_duration(s.running_time_s)}"
+        headline = f"{sport} {when} — walking cadence {_fmt(s.walking_cadence_spm)} spm ({ran})"
+    else:
+        headline = f"{sport} {when} — running cadence {_fmt(s.running_cadence_spm)} spm"
     fig.suptitle(headline, fontsize=13, fontweight="bold")
     parts = [
         Path(tr.source).name + (f" (session {tr.session_index + 1})" if tr.session_index else ""),
-        f"{_fmt(s.distance_m / 1000, '.2f')} km",
+        f"{_fmt(s.distance_m / UNIT_M[units], '.2f')} {UNIT_NAME[units]}",
         f"running {_duration(s.running_time_s)} of {_duration(s.timer_time_s)} timer time",
     ]
     if math.isfinite(s.step_length_m):
         parts.append(f"step length {s.step_length_m:.2f} m")
+    if "stance_time_ms" in s.dynamics:
+        parts.append(f"ground contact {s.dynamics['stance_time_ms']:.0f} ms")
+    if "vertical_oscillation_mm" in s.dynamics:
+        parts.append(f"vertical oscillation {s.dynamics['vertical_oscillation_mm'] / 10:.1f} cm")
     if band is not None and s.running_time_s > 0:
         from ..gait.analysis import time_in_band_s
 
         _, inside, _ = time_in_band_s(s, band.low_spm, band.high_spm)
         parts.append(f"{inside / s.running_time_s * 100:.0f} % of running on target")
-    ax.set_title("  ·  ".join(parts), fontsize=9.5, color="#333333")
+    import textwrap
+
+    # wrapped (between items) to the cadence panel's width: a long file name must not run into the
+    # histogram's title
+    lines = [""]
+    for part in parts:
+        for piece in textwrap.wrap(part, 90) or [""]:
+            if lines[-1] and len(lines[-1]) + 5 + len(piece) > 90:
+                lines.append("")
+            lines[-1] = f"{lines[-1]}  ·  {piece}" if lines[-1] else piece
+    ax.set_title("\n".join(lines), fontsize=9.5, color="#333333")
     fig.legend(
         handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=8.5, frameon=False
     )
 
+    row = 1
+    if has_alt or has_scatter:
+        if has_alt:
+            assert alt is not None
+            ax_alt = fig.add_subplot(grid[row, 0], sharex=ax)
+            ok = np.isfinite(alt)
+            ax_alt.fill_between(
+                t_min[ok], alt[ok], float(np.nanmin(alt)), color="#b9a27a", alpha=0.5, linewidth=0
+            )
+            ax_alt.plot(t_min[ok], alt[ok], color="#7a6440", linewidth=0.8)
+            ax_alt.set_ylabel("elevation (m)")
+            ax_alt.set_xlabel("elapsed time (min), pauses included")
+            ax_alt.grid(True, axis="y", alpha=0.3)
+            ax.set_xlabel("")
+        if has_scatter:
+            _pace_scatter(fig.add_subplot(grid[row, 1]), c, tr.speed_ms, run_w, band, units)
+        row += 1
     if has_detail:
         assert signal is not None
-        _detail_panel(fig.add_subplot(grid[1, :]), signal, step_times_s, t[running], detail_s)
+        _detail_panel(fig.add_subplot(grid[row, :]), signal, step_times_s, t[running], detail_s)
     return fig
+
+
+def _pace_axis(axis: object, units: str, max_ticks: int = 7) -> None:
+    """Label a speed (m/s) axis with whole-minute paces (min per km or mile), placed at their speeds."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    lo, hi = axis.get_view_interval()  # type: ignore[attr-defined]
+    minutes = np.arange(2, 31)
+    speeds = UNIT_M[units] / (60.0 * minutes)
+    inside = speeds[(speeds >= max(lo, 0.8)) & (speeds <= hi)]  # fastest first
+    kept: list[float] = []
+    for v in inside:  # paces crowd at slow speeds: keep ticks apart by 1/max_ticks of the axis
+        if not kept or kept[-1] - v >= (hi - lo) / max_ticks:
+            kept.append(float(v))
+    axis.set_major_locator(FixedLocator(kept))  # type: ignore[attr-defined]
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: format_pace(v, units)))  # type: ignore[attr-defined]
+
+
+def _pace_scatter(
+    ax: Axes,
+    cadence_spm: NDArray[np.float64],
+    speed_ms: NDArray[np.float64],
+    run_w: NDArray[np.float64],
+    band: TargetBand | None,
+    units: str,
+) -> None:
+    """Draw running cadence against pace (the picture of "at this pace, this cadence"), with the band."""
+    ok = (run_w > 0) & np.isfinite(cadence_spm) & np.isfinite(speed_ms) & (speed_ms > 0.8)
+    sp, cad = speed_ms[ok], cadence_spm[ok]
+    if band is not None:
+        ax.axhspan(band.low_spm, band.high_spm, color=_BAND, alpha=0.18, linewidth=0)
+    ax.scatter(sp, cad, s=2, color=_RUN_LIGHT, linewidths=0, rasterized=True)
+    if sp.size >= 10:
+        lo, hi = np.percentile(sp, [2, 98])
+        ax.set_xlim(lo - 0.1, hi + 0.1)
+        clo, chi = np.percentile(cad, [1, 99])
+        if band is not None:
+            clo, chi = min(clo, band.low_spm), max(chi, band.high_spm)
+        ax.set_ylim(clo - 3, chi + 3)
+        edges = np.linspace(lo, hi, 9)
+        idx = np.digitize(sp, edges) - 1
+        means = [
+            (0.5 * (edges[i] + edges[i + 1]), float(np.average(cad[idx == i], weights=run_w[ok][idx == i])))
+            for i in range(8)
+            if (idx == i).sum() >= 5
+        ]
+        if means:
+            xs, ys = zip(*means, strict=True)
+            ax.plot(xs, ys, "-o", color=_RUN, markersize=3, linewidth=1.4)
+    _pace_axis(ax.xaxis, units, max_ticks=3)
+    ax.set_xlabel(f"pace (min/{UNIT_NAME[units]})")
+    ax.set_ylabel("step rate (steps/min)")
+    ax.set_title("cadence at each pace", fontsize=10)
+    ax.grid(True, alpha=0.3)
 
 
 def _detail_panel(
@@ -394,12 +516,16 @@ def history_figure(history: History) -> Figure:
     import matplotlib.dates as mdates
     from matplotlib.patches import Patch
 
-    fig = _figure(11.0, 6.8)
-    grid = fig.add_gridspec(2, 1, height_ratios=[3, 1])
-    ax = fig.add_subplot(grid[0])
-    ax_km = fig.add_subplot(grid[1], sharex=ax)
     band = history.band
     runs = [r for r in history.runs if r.start_time is not None]
+    dyn_key = next(
+        (k for k in ("stance_time_ms", "vertical_oscillation_mm") if any(k in r.dynamics for r in runs)), None
+    )
+    fig = _figure(11.0, 8.6 if dyn_key else 6.8)
+    grid = fig.add_gridspec(3 if dyn_key else 2, 1, height_ratios=[3, 1.4, 1] if dyn_key else [3, 1])
+    ax = fig.add_subplot(grid[0])
+    ax_dyn = fig.add_subplot(grid[1], sharex=ax) if dyn_key else None
+    ax_km = fig.add_subplot(grid[-1], sharex=ax)
     handles: list = []
     if band is not None:
         ax.axhspan(band.low_spm, band.high_spm, color=_BAND, alpha=0.18, linewidth=0)
@@ -407,17 +533,17 @@ def history_figure(history: History) -> Figure:
     if not runs:
         ax.text(0.5, 0.5, "no dated runs to show", ha="center", va="center", transform=ax.transAxes)
     else:
-        dates = mdates.date2num([r.start_time for r in runs])
+        # on each run's local clock (the dates a runner remembers), not converted to UTC
+        dates = mdates.date2num([r.start_time.replace(tzinfo=None) for r in runs])  # type: ignore[union-attr]
         cad = np.array([r.running_cadence_spm for r in runs])
         ref = np.array([r.cadence_at_reference_spm for r in runs])
         handles.append(
             ax.scatter(
                 dates,
                 cad,
-                s=22,
-                color=_RUN_LIGHT,
-                edgecolors=_RUN,
-                linewidths=0.6,
+                s=16,
+                color="#b8c9de",
+                edgecolors="none",
                 zorder=3,
                 label="running cadence, each run",
             )
@@ -433,19 +559,16 @@ def history_figure(history: History) -> Figure:
                     edgecolors=_REF,
                     linewidths=1.0,
                     zorder=3,
-                    label=f"cadence at {history.reference_speed_ms:g} m/s, each run",
+                    label=f"cadence at {format_pace(history.reference_speed_ms)}/km, each run",
                 )
             )
         weeks = history.weeks
         mids = mdates.date2num(
-            [
-                dt.datetime.combine(wk.monday + dt.timedelta(days=3), dt.time(12), tzinfo=dt.UTC)
-                for wk in weeks
-            ]
+            [dt.datetime.combine(wk.monday + dt.timedelta(days=3), dt.time(12)) for wk in weeks]
         )
         wk_cad = np.array([wk.running_cadence_spm for wk in weeks])
-        # break the weekly line across gaps of more than 4 weeks (no data is not a straight line)
-        gap = np.array([(b.monday - a.monday).days > 28 for a, b in zip(weeks[:-1], weeks[1:], strict=True)])
+        # the weekly line joins consecutive weeks only (a week without runs is no data, not a straight line)
+        gap = np.array([(b.monday - a.monday).days > 7 for a, b in zip(weeks[:-1], weeks[1:], strict=True)])
         cut = np.nonzero(gap)[0] + 1
         wk_line = np.insert(wk_cad, cut, np.nan)
         mids_line = np.insert(mids, cut, mids[cut - 1])
@@ -453,11 +576,11 @@ def history_figure(history: History) -> Figure:
         (wl,) = ax.plot(
             mids,
             wk_cad,
-            "o",
+            "s",
             color=_RUN,
-            linewidth=1.8,
-            markersize=5,
-            zorder=4,
+            markeredgecolor="white",
+            markersize=7,
+            zorder=5,
             label="weekly mean (by running time)",
         )
         handles.append(wl)
@@ -482,7 +605,7 @@ def history_figure(history: History) -> Figure:
                 lo, hi = min(lo, band.low_spm), max(hi, band.high_spm)
             ax.set_ylim(lo - 5, hi + 5)
         ax_km.bar(
-            mdates.date2num([dt.datetime.combine(wk.monday, dt.time(0), tzinfo=dt.UTC) for wk in weeks]),
+            mdates.date2num([dt.datetime.combine(wk.monday, dt.time(0)) for wk in weeks]),
             [wk.distance_m / 1000 if math.isfinite(wk.distance_m) else 0.0 for wk in weeks],
             width=6.5,
             align="edge",
@@ -490,12 +613,16 @@ def history_figure(history: History) -> Figure:
             edgecolor=_RUN,
             linewidth=0.5,
         )
+        if ax_dyn is not None and dyn_key is not None:
+            _dynamics_trend(ax_dyn, runs, weeks, dates, mids, dyn_key)
         locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
         ax_km.xaxis.set_major_locator(locator)
         ax_km.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_ylabel("step rate (steps/min)")
     ax.tick_params(axis="x", labelbottom=False)
     ax.grid(True, alpha=0.3)
+    if ax_dyn is not None:
+        ax_dyn.tick_params(axis="x", labelbottom=False)
     ax_km.set_ylabel("distance\nper week (km)")
     ax_km.set_xlabel("date (ISO weeks, Monday to Sunday)")
     ax_km.grid(True, axis="y", alpha=0.3)
@@ -514,9 +641,8 @@ def history_figure(history: History) -> Figure:
     if math.isfinite(tr.running_cadence_spm_per_week):
         sub.append(f"running cadence {tr.running_cadence_spm_per_week:+.2f} spm/week")
     if math.isfinite(tr.cadence_at_reference_spm_per_week):
-        sub.append(
-            f"at {history.reference_speed_ms:g} m/s {tr.cadence_at_reference_spm_per_week:+.2f} spm/week"
-        )
+        at = format_pace(history.reference_speed_ms)
+        sub.append(f"at {at}/km {tr.cadence_at_reference_spm_per_week:+.2f} spm/week")
     ax.set_title("  ·  ".join(sub), fontsize=9.5, color="#333333")
     if handles:
         fig.legend(
@@ -529,12 +655,38 @@ def history_figure(history: History) -> Figure:
     return fig
 
 
+def _dynamics_trend(
+    ax: Axes, runs: Sequence, weeks: Sequence, dates: NDArray[np.float64], mids: NDArray[np.float64], key: str
+) -> None:
+    """Draw ground contact time (or vertical oscillation) per run and per week, under the cadence."""
+    from ..datatypes import RUNNING_DYNAMICS
+
+    label, unit = RUNNING_DYNAMICS[key]
+    per_run = np.array([r.dynamics.get(key, np.nan) for r in runs])
+    per_week = np.array([w.dynamics.get(key, np.nan) for w in weeks])
+    ax.scatter(dates, per_run, s=16, color="#e3b8b3", edgecolors="none", zorder=3)
+    gap = np.array([(b.monday - a.monday).days > 7 for a, b in zip(weeks[:-1], weeks[1:], strict=True)])
+    cut = np.nonzero(gap)[0] + 1
+    ax.plot(
+        np.insert(mids, cut, mids[cut - 1]), np.insert(per_week, cut, np.nan), "-", color=_REF, linewidth=1.6
+    )
+    ax.plot(mids, per_week, "s", color=_REF, markeredgecolor="white", markersize=6, zorder=4)
+    ax.set_ylabel(f"{label}\n({unit}, running)")
+    ax.grid(True, alpha=0.3)
+    n = int(np.isfinite(per_run).sum())
+    ax.set_title(
+        f"{label}: each run (dots) and weekly mean, {n} run(s) with it", fontsize=9.5, color="#333333"
+    )
+
+
 def write_activity_plots(
     path: str | os.PathLike[str],
     results: Sequence[ActivityResult],
     band: TargetBand | None = None,
     *,
     force: bool = False,
+    tz: dt.tzinfo | None = None,
+    units: str = "metric",
 ) -> list[str]:
     """Chart each of ``results`` to ``run.png`` (``run-1.png``, ``run-2.png``... if several); return paths.
 
@@ -566,5 +718,6 @@ def write_activity_plots(
         # were found on (``.signal`` = (t_s, magnitude)): then the chart gets the detail panel
         step_times = getattr(getattr(r, "steps", None), "step_times_s", None)
         signal = getattr(r, "signal", None)
-        save_figure(activity_figure(r, band, step_times_s=step_times, signal=signal), p, force=force)
+        fig = activity_figure(r, band, step_times_s=step_times, signal=signal, tz=tz, units=units)
+        save_figure(fig, p, force=force)
     return paths
