@@ -152,6 +152,7 @@ def _children(pid: int) -> set[int]:
 def test_history_stops_its_workers_at_once(tmp_path, shared_dir, sig):
     files = sorted((shared_dir / "data" / "fit").glob("*.fit"))
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "CADENCE_CACHE_DIR": str(tmp_path / "cache")}
+    env["CADENCE_FIT_DECODER"] = "fitdecode"  # the slow decoder: the run must still be going at the signal
     proc = subprocess.Popen(
         [sys.executable, "-m", "cadence", "history", *map(str, files), "--jobs", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
