@@ -1,5 +1,9 @@
 """The user cache folder shared by every cache, and the content-keyed parallel runner over many files.
 
+Each cache validates what it reads (an entry that does not match its schema is dropped, never trusted) and
+the folder is kept under a size cap: :func:`prune` removes the oldest entries first, and entries of older
+cache versions at once. :func:`clear` (``cadence cache clear``) removes every entry cadence wrote.
+
 :func:`run_cached` is what ``history`` and ``analyze`` share: hash each file (BLAKE2b of its bytes), take its
 outcome from the cache when the hash and the job's salt match, otherwise run the job's work in a process pool
 (biggest files first), writing the cache as outcomes arrive. It knows nothing of what the work is.
@@ -7,7 +11,9 @@ outcome from the cache when the hash and the job's salt match, otherwise run the
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +22,13 @@ from typing import Any, Generic, TypeVar
 from .errors import CadenceError
 
 __all__ = [
+    "CACHE_ENTRIES",
+    "CacheUsage",
     "CachedJob",
+    "clear",
+    "max_cache_bytes",
+    "prune",
+    "usage",
     "SchedulerError",
     "cache_key",
     "cache_path",
@@ -29,6 +41,13 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: what cadence writes in the cache folder (nothing else there is ever touched)
+CACHE_ENTRIES = ("history-v*", "analyze-v*", "tempo-estimates-v*.json")
+#: default size cap of the cache folder; ``$CADENCE_CACHE_MAX_MB`` overrides it
+DEFAULT_MAX_MB = 256
+#: a cache entry larger than this is not read (one file's outcome is a few kB)
+MAX_ENTRY_BYTES = 4 * 1024 * 1024
+
 
 def default_cache_dir() -> Path:
     """Return ``$CADENCE_CACHE_DIR``, else the user cache folder (``$XDG_CACHE_HOME/cadence`` on Linux)."""
@@ -38,6 +57,95 @@ def default_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("cadence", appauthor=False))
+
+
+def max_cache_bytes() -> int:
+    """Return the cache size cap in bytes: ``$CADENCE_CACHE_MAX_MB`` (a number >= 0), else 256 MB."""
+    raw = os.environ.get("CADENCE_CACHE_MAX_MB", "")
+    try:
+        mb = float(raw) if raw else DEFAULT_MAX_MB
+    except ValueError:
+        mb = DEFAULT_MAX_MB
+    if not 0 <= mb < 1e9:
+        mb = DEFAULT_MAX_MB
+    return int(mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """What the cache folder holds: files and bytes of cadence's own entries."""
+
+    folder: str
+    n_files: int
+    n_bytes: int
+
+
+def _entries(cache_dir: Path) -> list[Path]:
+    found: list[Path] = []
+    for pattern in CACHE_ENTRIES:
+        found.extend(cache_dir.glob(pattern))
+    return sorted(found)
+
+
+def _files(cache_dir: Path) -> list[tuple[float, int, Path]]:
+    """Return (mtime, size, path) of every file in cadence's cache entries."""
+    out = []
+    for entry in _entries(cache_dir):
+        paths = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file()]
+        for p in paths:
+            with contextlib.suppress(OSError):
+                st = p.lstat()
+                out.append((st.st_mtime, st.st_size, p))
+    return out
+
+
+def usage(cache_dir: str | os.PathLike[str]) -> CacheUsage:
+    """Count the files and bytes cadence keeps in ``cache_dir``."""
+    files = _files(Path(cache_dir))
+    return CacheUsage(os.fspath(cache_dir), len(files), sum(size for _, size, _ in files))
+
+
+def prune(
+    cache_dir: str | os.PathLike[str], max_bytes: int | None = None, *, stale: tuple[str, ...] = ()
+) -> int:
+    """Remove ``stale`` entries (names of old cache versions), then the oldest files beyond ``max_bytes``.
+
+    Returns
+    -------
+    int
+        How many files were removed. Errors (a read-only cache) are ignored: pruning is housekeeping.
+    """
+    root = Path(cache_dir)
+    removed = 0
+    for name in stale:
+        target = root / name
+        if target.is_dir() and not target.is_symlink():
+            removed += sum(1 for p in target.rglob("*") if p.is_file())
+            shutil.rmtree(target, ignore_errors=True)
+    cap = max_cache_bytes() if max_bytes is None else max_bytes
+    files = _files(root)
+    total = sum(size for _, size, _ in files)
+    for _, size, path in sorted(files, key=lambda f: f[0]):
+        if total <= cap:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+            total -= size
+            removed += 1
+    return removed
+
+
+def clear(cache_dir: str | os.PathLike[str]) -> CacheUsage:
+    """Remove every cache entry cadence wrote in ``cache_dir``; return what was there."""
+    root = Path(cache_dir)
+    before = usage(root)
+    for entry in _entries(root):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+    return before
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -83,7 +191,10 @@ class CachedJob(Generic[T]):
 def file_digest(path: str | os.PathLike[str]) -> str:
     """Return the BLAKE2b (128-bit) hex digest of the file's bytes."""
     import hashlib
+    import stat
 
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block here: the reader refuses it in one line
+        raise OSError(f"{os.fspath(path)}: not a regular file")
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
@@ -205,11 +316,28 @@ def run_cached(
                 except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the run
                     outcome = job.crashed(path, exc)
                 done(path, key, outcome)
-        except BaseException:  # Ctrl-C: drop the queued files, let the workers finish theirs quietly
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # Ctrl-C, SIGTERM: drop the queued files and stop the workers now
+            _stop_pool(pool)
             raise
         pool.shutdown()
+    if cdir is not None and state["cache_ok"] and todo:
+        prefix = job.namespace.rsplit("-v", 1)[0]
+        stale = tuple(p.name for p in cdir.glob(f"{prefix}-v*") if p.name != job.namespace)
+        prune(cdir, stale=stale)
     return [outcomes[p] for p in files], [p in cached for p in files]
+
+
+def _stop_pool(pool: Any) -> None:
+    """Cancel what is queued and end the workers at once (not after the file each is working on)."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+    for proc in workers:
+        if proc.is_alive():
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in workers:
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
 
 
 class SchedulerError(CadenceError, RuntimeError):
@@ -270,10 +398,18 @@ def _run_on_dask(
 
 
 def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process (no traceback from every worker)."""
+    """Workers leave Ctrl-C to the main process, end quietly on SIGTERM, and die with it (Linux)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process stops its workers with SIGTERM
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:  # no orphans even if the main process is killed outright: PR_SET_PDEATHSIG
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def cache_path(cache_dir: Path, namespace: str, key: str) -> Path:
@@ -284,10 +420,13 @@ def cache_path(cache_dir: Path, namespace: str, key: str) -> Path:
 def _read(cache_dir: Path, job: CachedJob[T], key: str, path: str) -> T | None:
     import json
 
+    entry = cache_path(cache_dir, job.namespace, key)
     try:
-        raw = json.loads(cache_path(cache_dir, job.namespace, key).read_text(encoding="utf-8"))
+        if entry.stat().st_size > MAX_ENTRY_BYTES:
+            return None
+        raw = json.loads(entry.read_text(encoding="utf-8"))
         return job.decode(raw, path)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # missing or damaged entry: work again (and overwrite it)
 
 

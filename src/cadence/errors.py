@@ -21,6 +21,9 @@ __all__ = [
     "StreamError",
 ]
 
+#: an error message is one readable line: what a reader quotes from a file is cut to this
+MAX_PROBLEM_CHARS = 500
+
 
 class CadenceError(Exception):
     """Root of every error cadence raises on purpose."""
@@ -51,6 +54,8 @@ class InputFormatError(CadenceError, ValueError):
 
     def __init__(self, path: str | os.PathLike[str], problem: str, where: str | None = None) -> None:
         self.path = os.fspath(path)
+        if len(problem) > MAX_PROBLEM_CHARS:  # a safety net: readers cut what they echo of the file
+            problem = problem[:MAX_PROBLEM_CHARS] + "..."
         self.problem = problem
         self.where = where
         loc = f" ({where})" if where else ""

@@ -6,8 +6,10 @@ This module is the edge between files and the pure analysis: it picks a reader f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .datatypes import CadenceTrace, Recording
-from .errors import InputFormatError, NotActivityError
+from .errors import InputFormatError, NotActivityError, ParameterError
 from .gait.analysis import AnalysisOptions, CadenceSummary, analyze_trace
 
 if TYPE_CHECKING:
@@ -82,6 +84,42 @@ def _fit_header(head: bytes) -> bool:
     return len(head) >= 12 and head[8:12] == b".FIT"
 
 
+def _check_regular_file(spath: str) -> None:
+    """Refuse what is not a regular file before any reader opens it (a named pipe would block forever)."""
+    try:
+        mode = os.stat(spath).st_mode
+    except FileNotFoundError:
+        raise InputFormatError(spath, "no such file") from None
+    except OSError as exc:
+        raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputFormatError(spath, "is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise InputFormatError(spath, f"is {kind}, not a regular file: give a recording saved as a file")
+
+
+@contextlib.contextmanager
+def _about_file(spath: str) -> Iterator[None]:
+    """Gait analysis of a file's data: its complaints about the data (``ParameterError``) name the file.
+
+    The options were checked when they were built, so what the analysis refuses here is the data: an
+    input error of this file (exit 1), not a usage error.
+    """
+    try:
+        yield
+    except ParameterError as exc:
+        raise InputFormatError(spath, str(exc)) from None
+
+
 Loaded = list[tuple[CadenceTrace, "StepResult | None", str]]
 
 
@@ -98,6 +136,7 @@ def _load(spath: str, accel: AccelReadOptions | None) -> Loaded:
         from .readers.archive import read_source
 
         return _load_bytes(read_source(spath), spath, accel)  # a member of a zip (or no such file)
+    _check_regular_file(spath)
     family = sniff_family(spath)
     suffix = Path(spath).suffix.lower()
     if family == "fit" or (suffix == FIT_SUFFIX and family in ("text", "binary")):
@@ -121,8 +160,9 @@ def _load(spath: str, accel: AccelReadOptions | None) -> Loaded:
         if looks_like_steps_csv(spath):  # a saved live session (cadence live --steps)
             acc = analyze_steps_csv(spath)
         else:
-            acc = analyze_accel_csv(spath, read_options=accel)
-        return [(accel_trace(acc), acc.steps, acc.format)]
+            acc = _analyze_accel_csv(spath, read_options=accel)
+        with _about_file(spath):
+            return [(accel_trace(acc), acc.steps, acc.format)]
     known = ", ".join([FIT_SUFFIX, *TRACK_SUFFIXES, ".gz", ".zip", *ACCEL_SUFFIXES, *WEARABLE_SUFFIXES])
     what = FAMILY_LABELS.get(family, family)
     raise InputFormatError(
@@ -148,8 +188,9 @@ def _read_binary(spath: str, family: str) -> Recording:
 def _from_recording(rec: Recording) -> tuple[CadenceTrace, StepResult | None, str]:
     from .gait.accel import accel_trace, analyze_recording
 
-    acc = analyze_recording(rec)
-    return accel_trace(acc), acc.steps, rec.format
+    with _about_file(rec.source):
+        acc = analyze_recording(rec)
+        return accel_trace(acc), acc.steps, rec.format
 
 
 def _load_fit_path(spath: str) -> Loaded:
@@ -318,8 +359,9 @@ def _fit_accel(path: str, first_index: int) -> Loaded:
         return []
     from .gait.accel import accel_trace, analyze_recording
 
-    acc = analyze_recording(rec)
-    return [(accel_trace(acc).replace(session_index=first_index), acc.steps, rec.format)]
+    with _about_file(path):
+        acc = analyze_recording(rec)
+        return [(accel_trace(acc).replace(session_index=first_index), acc.steps, rec.format)]
 
 
 def analyze_steps_csv(path: str | os.PathLike[str]) -> AccelAnalysis:
@@ -333,9 +375,11 @@ def analyze_steps_csv(path: str | os.PathLike[str]) -> AccelAnalysis:
     from .gait.accel import analyze_step_times
     from .readers.steps_csv import read_steps_csv
 
-    steps = read_steps_csv(path)
+    spath = os.fspath(path)
+    steps = read_steps_csv(spath)
     end = float(steps.t_s[-1]) + 1.0 if steps.t_s.size else 0.0
-    return analyze_step_times(steps.t_s, end, steps.source)
+    with _about_file(spath):
+        return analyze_step_times(steps.t_s, end, steps.source)
 
 
 def analyze_accel_csv(
@@ -373,14 +417,34 @@ def analyze_accel_csv(
         The file cannot be read as an accelerometer CSV.
 
     """
+    spath = os.fspath(path)
+    _check_regular_file(spath)
+    return _analyze_accel_csv(
+        spath, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz, options=options,
+        read_options=read_options,
+    )
+
+
+def _analyze_accel_csv(
+    spath: str,
+    *,
+    units: Units | str = "auto",
+    columns: tuple[str, str, str, str] | None = None,
+    time_unit: str = "auto",
+    fs_hz: float | None = None,
+    options: StepOptions | None = None,
+    read_options: AccelReadOptions | None = None,
+) -> AccelAnalysis:
+    """:func:`analyze_accel_csv` of a path already checked to be a regular file."""
     if read_options is not None:
         units, columns = read_options.units, read_options.columns
         time_unit, fs_hz = read_options.time_unit, read_options.fs_hz
     from .gait.accel import analyze_recording
     from .readers.accel_csv import read_accel_csv
 
-    rec = read_accel_csv(path, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
-    return analyze_recording(rec, options)
+    rec = read_accel_csv(spath, units=units, columns=columns, time_unit=time_unit, fs_hz=fs_hz)
+    with _about_file(spath):
+        return analyze_recording(rec, options)
 
 
 def load_traces(path: str | os.PathLike[str], *, accel: AccelReadOptions | None = None) -> list[CadenceTrace]:
@@ -420,10 +484,13 @@ def analyze_file(
         In file order; sessions of any sport (a cycling session has a ``nan`` step rate). Accelerometer
         results carry their :class:`~cadence.gait.steps.StepResult` in ``steps``.
     """
-    return [
-        ActivityResult(trace, analyze_trace(trace, options), steps=steps, format=fmt)
-        for trace, steps, fmt in _load(os.fspath(path), accel)
-    ]
+    spath = os.fspath(path)
+    loaded = _load(spath, accel)
+    with _about_file(spath):
+        return [
+            ActivityResult(trace, analyze_trace(trace, options), steps=steps, format=fmt)
+            for trace, steps, fmt in loaded
+        ]
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,25 @@ MP3 and Ogg/Opus need libsndfile >= 1.1 (the ``soundfile`` wheels bundle 1.2); t
 such a file is asked for. Both codecs delay the audio (MP3 by 1105 samples, Opus by its 312-sample pre-skip),
 and both files say by how much (the LAME header, the Opus pre-skip), so decoders that honour it (libsndfile,
 ffmpeg) give back every click on its exact sample; see docs/metronome.md for the measurements.
+
+libsndfile writes through Python callbacks into the atomic temporary file. An exception raised inside such a
+callback is printed by cffi ("Exception ignored from cffi callback") and lost, so nothing may be raised
+there: a write error is kept by :class:`_GuardedFile` and raised after the call, and SIGINT, SIGTERM and
+SIGHUP are deferred while libsndfile runs (a fraction of a second per block) and raised again right after
+it, in Python code, where they stop the export and remove the temporary file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from .._atomic import atomic_output
 from ..errors import AudioUnavailableError, ParameterError
@@ -42,6 +52,87 @@ CODEC_RATES_HZ = {
 DEFAULT_FS_HZ = 48000
 DEFAULT_FS_HZ_BY_SUFFIX = {".mp3": 24000}
 BLOCK_S = 10.0
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+class _GuardedFile:
+    """The temporary file as libsndfile's callbacks see it: an ``OSError`` is kept, never raised there."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        if self.error is not None:
+            return 0
+        try:
+            return self._fh.write(data)
+        except OSError as exc:
+            self.error = exc
+            return 0
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        try:
+            return self._fh.seek(offset, whence)
+        except OSError as exc:
+            self.error = self.error or exc
+            return -1
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._fh.read(size)
+        except OSError as exc:
+            self.error = self.error or exc
+            return b""
+
+    def raise_error(self) -> None:
+        """Raise the first ``OSError`` a callback met, now that we are out of libsndfile."""
+        if self.error is not None:
+            raise self.error
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Defer SIGINT, SIGTERM and SIGHUP while libsndfile runs; each is raised again when the block ends.
+
+    Masking the signals is not enough: Python runs its handlers in the main thread wherever it is, the
+    callbacks included. So the handlers are swapped for one that only notes the signal, and the noted
+    signals are sent again once the original handlers are back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        noted.append(signum)
+
+    old = {sig: signal.signal(sig, note) for sig in _HELD_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)
+
+
+def _encode(sf: Any, guard: _GuardedFile, samples: Any) -> None:
+    """One block into libsndfile; a write error its callbacks met is raised here (an ``OSError``)."""
+    import soundfile
+
+    try:
+        with _signals_held():
+            sf.write(samples)
+    except (soundfile.SoundFileError, AssertionError):
+        guard.raise_error()
+        raise
+    guard.raise_error()
+
+
 #: the text tags :func:`write_click_track` writes (libsndfile's string fields)
 TAG_NAMES = ("title", "artist", "album", "tracknumber", "comment", "date")
 
@@ -180,18 +271,27 @@ def write_click_track(
         )
     t0 = time.perf_counter()
     block = max(1, int(BLOCK_S * track.fs_hz))
-    with (
-        atomic_output(path, force=force, binary=True) as fh,
-        soundfile.SoundFile(
-            fh, mode="w", samplerate=track.fs_hz, channels=1, format=fmt, subtype=subtype
-        ) as sf,
-    ):
-        for key, value in (tags or {}).items():
-            if key not in TAG_NAMES:
-                raise ParameterError(f"unknown audio tag {key!r}; use one of {', '.join(TAG_NAMES)}")
-            setattr(sf, key, value)
-        for start in range(0, track.n_samples, block):
-            sf.write(track.render(start, min(start + block, track.n_samples)))
+    with atomic_output(path, force=force, binary=True) as fh:
+        guard = _GuardedFile(fh)
+        with _signals_held():
+            sf = soundfile.SoundFile(
+                guard, mode="w", samplerate=track.fs_hz, channels=1, format=fmt, subtype=subtype
+            )
+        try:
+            for key, value in (tags or {}).items():
+                if key not in TAG_NAMES:
+                    raise ParameterError(f"unknown audio tag {key!r}; use one of {', '.join(TAG_NAMES)}")
+                setattr(sf, key, value)
+            for start in range(0, track.n_samples, block):
+                _encode(sf, guard, track.render(start, min(start + block, track.n_samples)))
+        finally:
+            try:
+                with _signals_held():
+                    sf.close()  # the last frames and the WAV header are written here
+            except (soundfile.SoundFileError, AssertionError):
+                guard.raise_error()
+                raise
+        guard.raise_error()
     elapsed_s = time.perf_counter() - t0
     clicks = len(track.onsets(0, track.n_samples)[0])
     return ExportReport(os.fspath(path), track.n_samples, track.fs_hz, clicks, elapsed_s)

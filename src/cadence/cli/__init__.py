@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 
@@ -19,6 +20,7 @@ __all__ = ["main"]
 #: ``cadence --help`` stays fast and no command pays for another's imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze:analyze", "Running cadence from FIT files and accelerometer recordings."),
+    "cache": ("cache:cache", "What the cache holds, and clearing it."),
     "check": (
         "check:check",
         "How much of a run was within a cadence target band (per lap, silent segments).",
@@ -37,6 +39,34 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: no number cadence takes on its command line is this large (or is nan/inf): 1e308 is a typo, not a value
+MAX_CLI_NUMBER = 1e9
+
+
+class _FiniteFloat(click.ParamType):
+    """A float option that refuses nan, infinities and absurd magnitudes (each option may bound it more)."""
+
+    name = "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not -MAX_CLI_NUMBER <= number <= MAX_CLI_NUMBER:
+            self.fail(f"{value!r} is not a usable number (nan, infinite or beyond 1e9)", param, ctx)
+        return number
+
+
+_FINITE = _FiniteFloat()
+
+
+def _bound_floats(command: click.Command) -> None:
+    """Give every plain float option of ``command`` (and its subcommands) the :class:`_FiniteFloat` check."""
+    for param in command.params:
+        if type(param.type) is click.types.FloatParamType:
+            param.type = _FINITE
+    for sub in getattr(command, "commands", {}).values():
+        _bound_floats(sub)
+
+
 class LazyGroup(click.Group):
     """A click group that imports a subcommand's module only when that subcommand runs."""
 
@@ -50,6 +80,7 @@ class LazyGroup(click.Group):
         module_name, attr = spec[0].split(":")
         module = importlib.import_module(f"{__name__}.{module_name}")
         command: click.Command = getattr(module, attr)
+        _bound_floats(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

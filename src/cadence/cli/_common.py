@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
+import re
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -23,13 +26,97 @@ EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
 
+#: escape sequences (CSI, OSC with its string, other ESC forms) and the control characters a terminal acts on:
+#: C0 except tab and newline, DEL, C1 (NEL included), line/paragraph separators, bidirectional overrides
+_TERMINAL_UNSAFE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b.?"  # any other escape
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def terminal_text(text: str) -> str:
+    """Return ``text`` without escape sequences and control characters (tags and file names are foreign).
+
+    What a file name or a tag holds must not retitle the terminal (OSC), move the cursor, or break a line
+    in the middle of a row; tabs and newlines stay.
+    """
+    return _TERMINAL_UNSAFE.sub("", text) if not text.isprintable() else text
+
+
+class _SafeTerminal(io.TextIOBase):
+    """A terminal stream that passes text through :func:`terminal_text`, except cadence's own status-line
+    controls (carriage return, clear to end of line)."""  # noqa: D205, D209
+
+    _OURS = re.compile(r"(\r|\x1b\[K)")
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        parts = self._OURS.split(text)
+        self._stream.write("".join(p if i % 2 else terminal_text(p) for i, p in enumerate(parts)))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._stream, "encoding", "utf-8"))
+
+    def writable(self) -> bool:
+        return True
+
+
+def _guard_terminals() -> None:
+    """Put :class:`_SafeTerminal` in front of stdout and stderr when they are terminals."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _SafeTerminal) and is_tty(stream):
+            setattr(sys, name, _SafeTerminal(stream))
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
-    click.echo(f"warning: {message}", err=True)
+    click.echo(terminal_text(f"warning: {message}"), err=True)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C (temporary files removed, workers stopped); exit 128 + n."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _install_signal_handlers() -> None:
+    """Make SIGTERM and SIGHUP raise :class:`Terminated`, so that every ``finally`` runs (CLI only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, None):
+            signal.signal(sig, _terminate)
 
 
 def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     """Invoke ``group`` and map every outcome to an exit code, printing at most one line per error."""
     warnings.showwarning = _show_warning
+    _install_signal_handlers()
+    _guard_terminals()
     if os.environ.get("CADENCE_DEBUG"):  # the library's debug notes (e.g. which FIT decoder read a file)
         import logging
 
@@ -42,7 +129,11 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
         rv = group.main(args=argv, prog_name="cadence", standalone_mode=False)
         if isinstance(rv, int):  # click returns Exit codes instead of raising when not standalone
             return rv
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, Terminated) as exc:  # click turns KeyboardInterrupt into Abort
+        cause = exc if isinstance(exc, Terminated) else exc.__cause__
+        if isinstance(cause, Terminated):
+            click.echo(f"stopped by {signal.Signals(cause.signum).name}", err=True)
+            return 128 + cause.signum
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
@@ -60,7 +151,7 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
         exc.show()
         return int(exc.exit_code)
     except CadenceError as exc:
-        click.echo(f"cadence: error: {exc}", err=True)
+        click.echo(terminal_text(f"cadence: error: {exc}"), err=True)
         return exc.exit_code
     except BrokenPipeError:
         return EXIT_OK

@@ -142,6 +142,8 @@ def plan(
             start = dt.date.fromisoformat(start_date)
         except ValueError:
             raise ParameterError(f"--start-date {start_date!r} must be a date like 2026-01-05") from None
+        if not 1970 <= start.year <= 2200:  # a plan runs for months: date arithmetic must stay in range
+            raise ParameterError(f"--start-date {start_date}: give a date between 1970 and 2200")
     else:
         start = dt.date.today()
     start_time = None

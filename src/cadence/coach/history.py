@@ -110,12 +110,103 @@ class SessionFacts:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SessionFacts:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json`.
+
+        Raises
+        ------
+        ValueError
+            ``d`` does not match the schema (a damaged or planted cache entry): see :func:`check_facts_json`.
+        """
+        check_facts_json(d)
         d = dict(d)
         d["speed"] = SpeedStats(**d["speed"])
         for k in ("cadence_values_spm", "cadence_time_s", "notes"):
             d[k] = tuple(d[k])
         return cls(**d)
+
+
+#: plausible bounds of a cached session (a planted or damaged entry outside them is dropped)
+_MAX_SPM = 400.0
+_MAX_VALUES = 50_000
+_MAX_NOTES = 100
+_MAX_TEXT = 4000
+_MAX_SECONDS = 30 * 86400.0
+_MAX_METRES = 1e7
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _number_in(v: Any, lo: float, hi: float, *, nan: bool = True) -> bool:
+    """Whether ``v`` is a JSON number in ``[lo, hi]`` (or nan where allowed)."""
+    if not _is_number(v):
+        return False
+    return (nan and math.isnan(v)) or lo <= v <= hi
+
+
+def check_facts_json(d: Any) -> None:
+    """Check one cached session against the :class:`SessionFacts` schema and plausible bounds.
+
+    Raises
+    ------
+    ValueError
+        Saying which field is wrong.
+    """
+    names = {f.name for f in dataclasses.fields(SessionFacts)}
+    if not isinstance(d, dict) or set(d) != names:
+        raise ValueError("not a session entry")
+    problems = []
+    if not isinstance(d["file"], str) or len(d["file"]) > _MAX_TEXT:
+        problems.append("file")
+    if not isinstance(d["session_index"], int) or isinstance(d["session_index"], bool) or not (
+        0 <= d["session_index"] < 10_000
+    ):
+        problems.append("session_index")
+    if not isinstance(d["sport"], str) or len(d["sport"]) > 100:
+        problems.append("sport")
+    if not isinstance(d["is_step_sport"], bool):
+        problems.append("is_step_sport")
+    if d["start_time"] is not None:
+        try:
+            dt.datetime.fromisoformat(d["start_time"])
+        except (TypeError, ValueError):
+            problems.append("start_time")
+    for key, hi in (
+        ("distance_m", _MAX_METRES),
+        ("running_time_s", _MAX_SECONDS),
+        ("running_distance_m", _MAX_METRES),
+        ("step_length_m", 10.0),
+    ):
+        if not _number_in(d[key], 0.0, hi):
+            problems.append(key)
+    if not _number_in(d["running_cadence_spm"], 0.0, _MAX_SPM):
+        problems.append("running_cadence_spm")
+    speed = d["speed"]
+    speed_names = {f.name for f in dataclasses.fields(SpeedStats)}
+    if not isinstance(speed, dict) or set(speed) != speed_names or not all(
+        _is_number(v) and not math.isinf(v) for v in speed.values()
+    ):
+        problems.append("speed")
+    values, times = d["cadence_values_spm"], d["cadence_time_s"]
+    if (
+        not isinstance(values, list)
+        or not isinstance(times, list)
+        or len(values) != len(times)
+        or len(values) > _MAX_VALUES
+        or not all(_number_in(v, 0.0, _MAX_SPM, nan=False) for v in values)
+        or not all(_number_in(t, 0.0, _MAX_SECONDS, nan=False) for t in times)
+    ):
+        problems.append("cadence_values_spm/cadence_time_s")
+    elif times and _is_number(d["running_time_s"]) and not sum(times) <= 1.01 * d["running_time_s"] + 1.0:
+        problems.append("cadence_time_s (more running time than the run has)")
+    notes = d["notes"]
+    if not isinstance(notes, list) or len(notes) > _MAX_NOTES or not all(
+        isinstance(n, str) and len(n) <= _MAX_TEXT for n in notes
+    ):
+        problems.append("notes")
+    if problems:
+        raise ValueError(f"cache entry fields out of schema: {', '.join(problems)}")
 
 
 @dataclass(frozen=True)
@@ -349,6 +440,16 @@ def _rename(outcome: FileOutcome, old: str, new: str) -> FileOutcome:
 
 
 def _decode(raw: dict[str, Any], path: str) -> FileOutcome:
+    """Return the cached outcome for ``path``; ``ValueError`` when the entry is out of schema (dropped)."""
+    if not isinstance(raw, dict) or not {"sessions", "error"} <= set(raw) <= {"sessions", "error", "file"}:
+        raise ValueError("not a history cache entry")
+    if not isinstance(raw["sessions"], list) or len(raw["sessions"]) > 1000:
+        raise ValueError("not a list of sessions")
+    error, file = raw["error"], raw.get("file", path)
+    if error is not None and not (isinstance(error, str) and len(error) <= _MAX_TEXT):
+        raise ValueError("error is not a line of text")
+    if not isinstance(file, str) or len(file) > _MAX_TEXT:
+        raise ValueError("file is not a path")
     sessions = tuple(SessionFacts.from_json(d) for d in raw["sessions"])
     cached = FileOutcome(
         str(raw.get("file", path)), sessions, raw.get("error"), from_cache=True, skipped=raw.get("skipped")

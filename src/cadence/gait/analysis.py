@@ -47,6 +47,10 @@ GAIT_UNKNOWN, GAIT_STOPPED, GAIT_WALKING, GAIT_RUNNING = -1, 0, 1, 2
 MAX_WALK_SESSION_STEP_M = 1.6
 
 
+#: no runner steps faster than this (sprinters reach about 300): thresholds beyond it are mistakes
+MAX_STEP_RATE_SPM = 400.0
+
+
 @dataclass(frozen=True)
 class AnalysisOptions:
     """How running is told from walking and stops.
@@ -86,9 +90,9 @@ class AnalysisOptions:
     min_running_step_m: float = 0.55
 
     def __post_init__(self) -> None:
-        if not 0 < self.walk_threshold_spm < self.run_threshold_spm:
+        if not 0 < self.walk_threshold_spm < self.run_threshold_spm <= MAX_STEP_RATE_SPM:
             raise ParameterError(
-                f"need 0 < walk_threshold_spm < run_threshold_spm, got "
+                f"need 0 < walk_threshold_spm < run_threshold_spm <= {MAX_STEP_RATE_SPM:g}, got "
                 f"{self.walk_threshold_spm=}, {self.run_threshold_spm=}"
             )
         if self.smooth_records < 1 or self.smooth_records % 2 == 0:

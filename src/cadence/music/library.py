@@ -486,8 +486,13 @@ def read_library(source: str | os.PathLike[str], **scan_options: Any) -> MusicLi
 # --- output -------------------------------------------------------------------------------------------------
 
 
+#: what an M3U line cannot hold: C0 and C1 controls, DEL, and every line or paragraph separator
+_M3U_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _extinf_title(track: Track) -> str:
-    return " ".join(track.display_name.split())  # no newlines or commas problems: one line
+    # one line: whitespace runs (line breaks, VT, NEL, U+2028 included) become one space, controls go
+    return _M3U_UNSAFE.sub("", " ".join(track.display_name.split()))
 
 
 def write_m3u(
@@ -533,8 +538,18 @@ def write_m3u(
             entry = track.uri
         else:
             continue
-        if "\n" in entry or "\r" in entry:
-            continue  # a line break in a file name cannot be written in M3U
+        if _M3U_UNSAFE.search(entry):  # a line break or control character in a name: M3U cannot hold it
+            import warnings
+
+            from ..errors import CadenceWarning
+
+            warnings.warn(
+                f"{dest}: skipped {entry.encode('unicode_escape').decode('ascii')[:120]!s}: "
+                "its name holds a line break or control character, which an M3U playlist cannot hold",
+                CadenceWarning,
+                stacklevel=2,
+            )
+            continue
         if entry.startswith("#"):
             entry = f"./{entry}"  # "#1 hit.mp3" would read as a comment line
         seconds = round(track.duration_s) if math.isfinite(track.duration_s) else -1
@@ -586,6 +601,41 @@ def write_tempo_tag(path: str | os.PathLike[str], tempo_bpm: float) -> None:
 MIN_TAG_CONFIDENCE = 0.6
 #: v2: the issue-18 estimator (cyclic tempogram, uncertain flag); v1 entries are ignored
 _CACHE_NAME = "tempo-estimates-v2.json"
+#: the tempo cache keeps at most this many entries (stale ones, then the oldest, go first)
+MAX_TEMPO_ENTRIES = 20_000
+_MAX_TEMPO_CACHE_BYTES = 64 * 1024 * 1024
+_TEMPO_FIELDS = {"tempo_bpm", "confidence", "uncertain", "alternative_bpm", "runner_up", "stability"} | {
+    "analysed_s",
+    "decoder",
+}
+
+
+def _valid_tempo_entry(key: Any, entry: Any) -> bool:
+    """Whether a tempo cache entry matches what :func:`_estimate_entry` writes."""
+    if not isinstance(key, str) or len(key) > 8192 or not isinstance(entry, dict):
+        return False
+    if set(entry) == {"problem"}:
+        return isinstance(entry["problem"], str) and len(entry["problem"]) <= 2000
+    if set(entry) != _TEMPO_FIELDS:
+        return False
+
+    def number(v: Any, lo: float, hi: float) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and lo <= v <= hi
+
+    def bpm(v: Any) -> bool:
+        return v is None or number(v, 20.0, 400.0)
+
+    return (
+        bpm(entry["tempo_bpm"])
+        and bpm(entry["alternative_bpm"])
+        and (entry["runner_up"] is None or number(entry["runner_up"], 0.0, 1.0))
+        and number(entry["confidence"], 0.0, 1.0)
+        and number(entry["stability"], 0.0, 1.0)
+        and isinstance(entry["uncertain"], bool)
+        and number(entry["analysed_s"], 0.0, 86400.0)
+        and isinstance(entry["decoder"], str)
+        and len(entry["decoder"]) <= 100
+    )
 
 
 class TempoCache:
@@ -604,10 +654,12 @@ class TempoCache:
         self._entries: dict[str, dict[str, Any]] = {}
         self._dirty = False
         try:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self._entries = loaded
-        except (OSError, ValueError):
+            if self.path.stat().st_size <= _MAX_TEMPO_CACHE_BYTES:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):  # each entry checked: a damaged or planted one is dropped
+                    self._entries = {k: v for k, v in loaded.items() if _valid_tempo_entry(k, v)}
+                    self._dirty = len(self._entries) != len(loaded)
+        except (OSError, ValueError, RecursionError):
             pass  # no cache yet, or a damaged one: start afresh
 
     @staticmethod
@@ -622,8 +674,22 @@ class TempoCache:
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
         """Store an entry (written on :meth:`save`)."""
+        self._entries.pop(key, None)  # newest last: pruning drops from the front
         self._entries[key] = entry
         self._dirty = True
+
+    def _prune(self) -> None:
+        """Keep at most :data:`MAX_TEMPO_ENTRIES`: drop those of changed or missing files, then the oldest."""
+        if len(self._entries) <= MAX_TEMPO_ENTRIES:
+            return
+        fresh = {}
+        for key, entry in self._entries.items():
+            try:
+                if TempoCache.key(Path(key.rsplit("|", 2)[0])) == key:
+                    fresh[key] = entry
+            except OSError:
+                continue
+        self._entries = dict(list(fresh.items())[-MAX_TEMPO_ENTRIES:])
 
     def save(self) -> None:
         """Write the cache atomically if anything changed."""
@@ -631,9 +697,16 @@ class TempoCache:
 
         if not self._dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(self.path, force=True) as fh:
-            json.dump(self._entries, fh)
+        self._prune()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_output(self.path, force=True) as fh:
+                json.dump(self._entries, fh)
+        except OSError as exc:  # a full or read-only cache never stops the playlist
+            import warnings
+
+            warnings.warn(f"tempo cache not written ({self.path}): {exc}", stacklevel=2)
+            return
         self._dirty = False
 
 

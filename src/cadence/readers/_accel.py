@@ -33,6 +33,8 @@ __all__ = [
 G_MS2 = 9.80665
 #: no accelerometer worn by a person measures more than 1000 g: beyond it the units or the file are wrong
 MAX_MS2 = 1000 * G_MS2
+#: no body-worn accelerometer samples faster than this: a higher rate means the time unit is wrong
+MAX_FS_HZ = 10_000.0
 #: gravity, in a unit, reads 1 of that unit (x its scale) within this ratio: 0.6-1.6 g, 5.9-15.7 m/s^2
 GRAVITY_RATIO = (0.6, 1.6)
 #: the units an accelerometer file can hold, with the factor to m/s^2
@@ -105,6 +107,8 @@ class TimeSteps:
     first_backwards: int  # index i with t[i + 1] < t[i], or -1
     gap_index: NDArray[np.intp]  # i with t[i + 1] - t[i] > the gap threshold
     gap_dt: float  # that threshold
+    n_backwards: int = 0  # intervals with t[i + 1] < t[i]
+    max_backwards_s: float = 0.0  # the largest step back in time
 
 
 def time_steps(t: NDArray[np.float64], block: int = 1 << 20) -> TimeSteps:
@@ -115,18 +119,21 @@ def time_steps(t: NDArray[np.float64], block: int = 1 << 20) -> TimeSteps:
     )
     med = float(np.median(sample)) if sample.size else 0.0
     gap_dt = max(5 * med, 0.1)
-    lo, hi, first_back = np.inf, -np.inf, -1
+    lo, hi, first_back, n_back, max_back = np.inf, -np.inf, -1, 0, 0.0
     gaps: list[NDArray[np.intp]] = []
     for a in range(0, n - 1, block):
         d = np.diff(t[a : a + block + 1])
         dmin, dmax = float(d.min()), float(d.max())
         lo, hi = min(lo, dmin), max(hi, dmax)
-        if dmin < 0 and first_back < 0:
-            first_back = a + int(np.argmax(d < 0))
+        if dmin < 0:
+            if first_back < 0:
+                first_back = a + int(np.argmax(d < 0))
+            n_back += int((d < 0).sum())
+            max_back = max(max_back, -dmin)
         if dmax > gap_dt:
             gaps.append(a + np.flatnonzero(d > gap_dt))
     gi = np.concatenate(gaps) if gaps else np.empty(0, np.intp)
-    return TimeSteps(float(lo), float(hi), med, first_back, gi, gap_dt)
+    return TimeSteps(float(lo), float(hi), med, first_back, gi, gap_dt, n_back, float(max_back))
 
 
 def uniform_grid(
@@ -168,6 +175,13 @@ def uniform_grid(
     med_dt = st.dt_median
     if not med_dt > 0:
         raise InputFormatError(source, "time does not advance")
+    if not med_dt * MAX_FS_HZ >= 1.0 or (fs_hz is not None and not 0 < fs_hz <= MAX_FS_HZ):
+        rate_hz = fs_hz if fs_hz is not None and not 0 < fs_hz <= MAX_FS_HZ else 1.0 / max(med_dt, 1e-300)
+        raise InputFormatError(
+            source,
+            f"implausible sampling rate {rate_hz:.3g} Hz (above {MAX_FS_HZ:g} Hz): "
+            "wrong time unit (--time-unit) or rate (--fs)?",
+        )
     t0 = float(t_s[0])
     span = float(t_s[-1]) - t0
     gaps = tuple((float(t_s[i]) - t0, float(t_s[i + 1] - t_s[i])) for i in st.gap_index[:10_000])
@@ -184,9 +198,10 @@ def uniform_grid(
         t_u = np.arange(len(t_s), dtype=np.float64)
         t_u /= rate
         return t_u, acc_ms2, rate, gaps, False
-    n_u = int(np.floor(span * rate)) + 1
-    if n_u > 50 * len(t_s) + 1000:
+    n_grid = np.floor(span * rate) + 1
+    if not n_grid <= 50 * len(t_s) + 1000:
         raise InputFormatError(source, f"sampling too sparse or gaps too long to resample at {rate:.4g} Hz")
+    n_u = int(n_grid)
     t_u = np.arange(n_u, dtype=np.float64)
     t_u /= rate
     t_rel = t_s - t0

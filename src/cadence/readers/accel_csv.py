@@ -364,6 +364,8 @@ def sniff_csv(path: str, head: bytes | None = None) -> CsvLayout:
             lines.pop(0)
     if len(raw) == _SNIFF_BYTES and len(lines) > 1:
         lines.pop()  # probably cut in the middle
+    if not any(ln.strip() for ln in lines):  # e.g. only a UTF-8 byte-order mark (Excel's empty "CSV UTF-8")
+        raise InputFormatError(path, "empty file (no text, only a byte-order mark or blank lines)")
     lay = _layout(path, lines, odd_line_ends)
     data = [ln for ln in lines[lay.skip_lines :] if ln.strip()][:5]
     return dataclasses.replace(lay, rows=tuple(tuple(_split(ln, lay.delim)) for ln in data))

@@ -16,7 +16,7 @@ import logging
 import os
 import struct
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from ..datatypes import STEP_SPORTS, CadenceTrace, DeviceSummary
 from ..errors import CadenceWarning, InputFormatError, NotActivityError
 
-__all__ = ["read_fit"]
+__all__ = ["data_messages", "describe_break", "fitdecode_errors", "read_fit"]
 
 _log = logging.getLogger(__name__)
 
@@ -164,19 +164,73 @@ def _broke(path: str, exc: BaseException, n_messages: int) -> str:
     InputFormatError
         Nothing was read before the break.
     """
+    why = describe_break(exc, n_messages)
+    if n_messages == 0:
+        raise InputFormatError(path, why)
+    return why
+
+
+def data_messages(path: str, breaks: list[Exception]) -> Iterator[Any]:
+    """Yield fitdecode's data messages from ``path``; a decoder exception ends them and goes to ``breaks``.
+
+    fitdecode raises its own errors for a bad header or a truncated file, and builtin ones (``AssertionError``
+    when a message runs past the header's data size or in an HR event, ``ValueError``, ``struct.error``...)
+    for corrupt content. Whatever the decoder raises, the messages read before it are kept: the caller
+    decides from ``breaks`` whether that is a warning or an error. Only the decoder runs inside the ``try``:
+    an exception in the caller's own handling of a message is not hidden.
+    """
     import fitdecode
 
+    try:
+        with fitdecode.FitReader(
+            path,
+            check_crc=fitdecode.CrcCheck.DISABLED,
+            error_handling=fitdecode.ErrorHandling.IGNORE,
+        ) as reader:
+            yield from guarded_messages(reader, breaks)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - opening or closing the reader failed: a corrupt file
+        breaks.append(exc)
+
+
+def guarded_messages(frames: Iterable[Any], breaks: list[Exception]) -> Iterator[Any]:
+    """Yield the data messages of fitdecode ``frames``; what their iteration raises goes to ``breaks``."""
+    import fitdecode
+
+    try:
+        for frame in frames:
+            if isinstance(frame, fitdecode.FitDataMessage):
+                yield frame
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a corrupt file, see data_messages
+        breaks.append(exc)
+
+
+def describe_break(exc: BaseException, n_read: int) -> str:
+    """Say in plain words why the decoder stopped (``n_read``: messages read before it)."""
+    import fitdecode
+
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
     if isinstance(exc, fitdecode.FitHeaderError):
-        if n_messages == 0:
-            raise InputFormatError(path, f"not a FIT file or corrupt header ({exc})") from None
-        return f"corrupt header of a chained file ({exc})"
+        if n_read:
+            return f"corrupt header of a chained file ({text})"
+        return f"not a FIT file or corrupt header ({text})"
     if isinstance(exc, fitdecode.FitEOFError):
-        if n_messages == 0:
-            raise InputFormatError(path, f"truncated FIT file with no readable message ({exc})") from None
-        return f"file is truncated ({exc})"
-    if n_messages == 0:
-        raise InputFormatError(path, f"corrupt FIT file ({type(exc).__name__}: {exc})") from None
-    return f"corrupt data ({type(exc).__name__}: {exc})"
+        if n_read:
+            return f"file is truncated ({text})"
+        return f"truncated FIT file with no readable message ({text})"
+    if isinstance(exc, AssertionError):
+        return "corrupt data (a message runs past the end given in the header, or an inconsistent message)"
+    return f"corrupt data ({type(exc).__name__}{': ' + text if text else ''})"
+
+
+def _scalar(value: Any) -> Any:
+    """Return a record field's value if it is one number, else ``None`` (several values or text: invalid)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
 
 
 def _collect(path: str) -> tuple[_Raw, str | None]:
@@ -218,14 +272,16 @@ def _collect(path: str) -> tuple[_Raw, str | None]:
 
 def _collect_fitdecode(path: str) -> tuple[_Raw, str | None]:
     """One pass of fitdecode over ``path``; returns the data and, if the file broke off, why."""
-    import fitdecode
+    breaks: list[Exception] = []
+    raw = _gather(data_messages(path, breaks))
+    return raw, _broke(path, breaks[0], raw.n_messages) if breaks else None
 
-    with fitdecode.FitReader(
-        path,
-        check_crc=fitdecode.CrcCheck.DISABLED,
-        error_handling=fitdecode.ErrorHandling.IGNORE,
-    ) as reader:
-        return _collect_frames(path, reader)
+
+def _collect_frames(path: str, frames: Iterable[Any]) -> tuple[_Raw, str | None]:
+    """Collect fitdecode ``frames`` (e.g. replayed by a test), stopping where their iteration raises."""
+    breaks: list[Exception] = []
+    raw = _gather(guarded_messages(frames, breaks))
+    return raw, _broke(path, breaks[0], raw.n_messages) if breaks else None
 
 
 def fitdecode_errors() -> tuple[type[BaseException], ...]:
@@ -245,37 +301,27 @@ def fitdecode_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-def _collect_frames(path: str, frames: Iterable[Any]) -> tuple[_Raw, str | None]:
-    """Collect fitdecode's frames (stopping where they raise one of :func:`fitdecode_errors`)."""
-    import fitdecode
-
+def _gather(frames: Iterable[Any]) -> _Raw:
+    """Collect fitdecode's data messages (a decoder failure ends ``frames``: see :func:`data_messages`)."""
     raw = _Raw()
-    broke: str | None = None
-    try:
-        for frame in frames:
-            if not isinstance(frame, fitdecode.FitDataMessage):
+    for frame in frames:
+        raw.n_messages += 1
+        if frame.name == "record":
+            values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
+            t = _fit_seconds(values.get("timestamp"))
+            if t is None or not np.isfinite(t):
                 continue
-            raw.n_messages += 1
-            if frame.name == "record":
-                values = {f.name: f.value for f in frame.fields if f.name in _RECORD_FIELDS}
-                t = _fit_seconds(values.get("timestamp"))
-                if t is None:
-                    continue
-                _extra_values(raw, frame.fields)
-                raw.t.append(t)
-                raw.cadence.append(values.get("cadence"))
-                raw.fractional.append(values.get("fractional_cadence"))
-                speed = values.get("enhanced_speed")
-                if not isinstance(speed, int | float):  # None, or an array (FR55 writes 2 x uint32)
-                    speed = values.get("speed")
-                raw.speed.append(speed)
-                raw.distance.append(values.get("distance"))
-                raw.heart_rate.append(values.get("heart_rate"))
-            else:
-                _absorb(raw, frame)
-    except fitdecode_errors() as exc:
-        broke = _broke(path, exc, raw.n_messages)
-    return raw, broke
+            _extra_values(raw, frame.fields)
+            raw.t.append(t)
+            raw.cadence.append(_scalar(values.get("cadence")))
+            raw.fractional.append(_scalar(values.get("fractional_cadence")))
+            speed = _scalar(values.get("enhanced_speed"))  # None, or an array (FR55 writes 2 x uint32)
+            raw.speed.append(speed if speed is not None else _scalar(values.get("speed")))
+            raw.distance.append(_scalar(values.get("distance")))
+            raw.heart_rate.append(_scalar(values.get("heart_rate")))
+        else:
+            _absorb(raw, frame)
+    return raw
 
 
 def _extra_values(raw: _Raw, fields: Any) -> None:

@@ -31,18 +31,25 @@ from numpy.typing import NDArray
 from ..datatypes import Recording
 from ..errors import InputFormatError
 from ._accel import UNIT_SCALE_MS2, gravity_magnitude, make_recording, units_from_gravity
+from .fit import data_messages, describe_break
 
 __all__ = ["has_accel_data", "read_fit_accel"]
 
-#: a FIT definition message for global message 165 (little- or big-endian), or a developer field name accel_*
-_SCAN = re.compile(rb"[\x40-\x4f\x60-\x6f]\x00(?:\x00\xa5\x00|\x01\x00\xa5)|accel_[xyzXYZ]")
+#: a developer field named accel_x/y/z (in a field_description message)
+_DEV_NAME = re.compile(rb"accel_[xyzXYZ]")
 _DEV_AXES = {"accel_x": 0, "accel_y": 1, "accel_z": 2}
-_DEV_NAMES = re.compile(rb"accel_[xyzXYZ]")
+_DEV_NAMES = _DEV_NAME
 _log = logging.getLogger(__name__)
+_ACCELEROMETER_DATA = 165
+_FIELD_DESCRIPTION = 206
 
 
 def has_accel_data(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` may hold accelerometer samples (a fast byte scan; false positives are possible).
+    """Whether ``path`` holds an ``accelerometer_data`` definition or an ``accel_*`` developer field.
+
+    A walk over the FIT record structure (headers and definitions only, no field is decoded): a byte
+    pattern alone matches ordinary files by accident. Where the structure breaks, the walk stops, as the
+    decoder would.
 
     Parameters
     ----------
@@ -52,14 +59,64 @@ def has_accel_data(path: str | os.PathLike[str]) -> bool:
     Returns
     -------
     bool
-        False when the file certainly has no ``accelerometer_data`` definition and no ``accel_*`` field.
+        True when a definition of message 165 or a field description naming ``accel_x``/``y``/``z`` is found.
 
     """
     try:
         with open(path, "rb") as fh:
-            return _SCAN.search(fh.read()) is not None
+            data = fh.read()
     except OSError:
         return False
+    if _DEV_NAME.search(data) is None and b"\xa5" not in data:
+        return False  # neither a 165 nor an accel_ name anywhere: no walk needed
+    pos = 0
+    while pos + 12 <= len(data):
+        header_size = data[pos]
+        if header_size < 12 or data[pos + 8 : pos + 12] != b".FIT":
+            break
+        end = min(len(data), pos + header_size + int.from_bytes(data[pos + 4 : pos + 8], "little"))
+        if _walk_records(data, pos + header_size, end):
+            return True
+        pos = end + 2  # the file CRC, then maybe a chained file
+    return False
+
+
+def _walk_records(data: bytes, i: int, end: int) -> bool:
+    """Walk one FIT file's records in ``data[i:end]``: True at the first accelerometer definition."""
+    sizes: dict[int, int] = {}  # local message type -> data message size
+    local_global: dict[int, int] = {}
+    while i < end:
+        head = data[i]
+        i += 1
+        if head & 0x80:  # compressed timestamp header: a data message of local type 0-3
+            local = (head >> 5) & 0x03
+        elif head & 0x40:  # definition message
+            if i + 5 > end:
+                return False
+            big_endian = data[i + 1] == 1
+            glob = int.from_bytes(data[i + 2 : i + 4], "big" if big_endian else "little")
+            n_fields = data[i + 4]
+            i += 5
+            size = sum(data[i + 1 : i + 3 * n_fields : 3])
+            i += 3 * n_fields
+            if head & 0x20 and i < end:  # developer fields
+                n_dev = data[i]
+                size += sum(data[i + 2 : i + 1 + 3 * n_dev : 3])
+                i += 1 + 3 * n_dev
+            if glob == _ACCELEROMETER_DATA:
+                return True
+            sizes[head & 0x0F] = size
+            local_global[head & 0x0F] = glob
+            continue
+        else:
+            local = head & 0x0F
+        data_size = sizes.get(local)
+        if data_size is None:
+            return False  # data before its definition: the structure is broken here
+        if local_global[local] == _FIELD_DESCRIPTION and _DEV_NAME.search(data, i, i + data_size):
+            return True
+        i += data_size
+    return False
 
 
 def _seconds(value: Any) -> float | None:
@@ -71,29 +128,38 @@ def _seconds(value: Any) -> float | None:
 
 
 def _as_array(value: Any) -> NDArray[np.float64] | None:
-    if value is None:
+    """One value or several as a 1-D float array; ``None`` for no value or one that is not numbers."""
+    if value is None or isinstance(value, str | bytes):
         return None
-    arr = np.atleast_1d(np.asarray(value, dtype=float))
-    return arr if arr.size else None
+    try:
+        arr = np.atleast_1d(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        return None
+    return arr if arr.size and arr.ndim == 1 else None
+
+
+def _number(value: Any, default: float) -> float:
+    arr = _as_array(value)
+    return float(arr[0]) if arr is not None and arr.size == 1 and np.isfinite(arr[0]) and arr[0] else default
 
 
 def _calibrate(raw: NDArray[np.float64], cal: dict[str, Any]) -> NDArray[np.float64]:
     """Raw counts (n, 3) -> g with a ``three_d_sensor_calibration`` message's fields."""
-    factor = float(cal.get("calibration_factor") or cal.get("accel_cal_factor") or 1.0)
-    divisor = float(cal.get("calibration_divisor") or 1.0)
-    shift = float(cal.get("level_shift") or 0.0)
+    factor = _number(cal.get("calibration_factor"), _number(cal.get("accel_cal_factor"), 1.0))
+    divisor = _number(cal.get("calibration_divisor"), 1.0)
+    shift = _number(cal.get("level_shift"), 0.0)
     offset = np.zeros(3)
-    if cal.get("offset_cal") is not None:
-        off = np.atleast_1d(np.asarray(cal["offset_cal"], dtype=float))
+    off = _as_array(cal.get("offset_cal"))
+    if off is not None:
         offset[: min(3, off.size)] = off[:3]
     g = (raw - shift - offset) * factor / divisor
-    m = cal.get("orientation_matrix")
-    if m is not None and np.asarray(m).size == 9:
-        g = g @ np.asarray(m, dtype=float).reshape(3, 3).T
+    m = _as_array(cal.get("orientation_matrix"))
+    if m is not None and m.size == 9:
+        g = g @ m.reshape(3, 3).T
     return g
 
 
-def _frames(spath: str) -> tuple[Iterable[Any], BaseException | None]:
+def _frames(spath: str) -> tuple[Iterable[Any], BaseException | list[Exception] | None]:
     """Return the messages to read (and where the file broke off): the fast decoder's, else fitdecode's.
 
     Connect IQ ``accel_*`` developer fields sit in records as arrays: those files are read by fitdecode.
@@ -111,16 +177,13 @@ def _frames(spath: str) -> tuple[Iterable[Any], BaseException | None]:
             return fast.messages, fast.error
         except FallbackNeeded as exc:
             _log.debug("%s: accelerometer data decoded with fitdecode (fast decoder: %s)", spath, exc)
-    return _fitdecode_frames(spath), None
+    breaks: list[Exception] = []
+    return _fitdecode_frames(spath, breaks), breaks
 
 
-def _fitdecode_frames(spath: str) -> Iterator[Any]:
-    import fitdecode
-
-    with fitdecode.FitReader(
-        spath, check_crc=fitdecode.CrcCheck.DISABLED, error_handling=fitdecode.ErrorHandling.IGNORE
-    ) as reader:
-        yield from reader
+def _fitdecode_frames(spath: str, breaks: list[Exception]) -> Iterator[Any]:
+    """Yield fitdecode's data messages; a decoder exception goes to ``breaks`` (see ``fit.data_messages``)."""
+    yield from data_messages(spath, breaks)
 
 
 def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
@@ -153,55 +216,55 @@ def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:
     dev_t: list[float] = []
     dev_v: list[NDArray[np.float64]] = []
     frames, broke = _frames(spath)
-    try:
-        for frame in frames:
-            if not isinstance(frame, fitdecode.FitDataMessage):
+    for frame in frames:
+        if not isinstance(frame, fitdecode.FitDataMessage):
+            continue
+        if frame.name == "three_d_sensor_calibration":
+            fields = {f.name: f.value for f in frame.fields}
+            if fields.get("sensor_type") in ("accelerometer", 0):
+                cal = fields
+        elif frame.name == "accelerometer_data":
+            fields = {f.name: f.value for f in frame.fields}
+            t0 = _seconds(fields.get("timestamp"))
+            if t0 is None:
                 continue
-            if frame.name == "three_d_sensor_calibration":
-                fields = {f.name: f.value for f in frame.fields}
-                if fields.get("sensor_type") in ("accelerometer", 0):
-                    cal = fields
-            elif frame.name == "accelerometer_data":
-                fields = {f.name: f.value for f in frame.fields}
-                t0 = _seconds(fields.get("timestamp"))
-                if t0 is None:
-                    continue
-                t0 += float(fields.get("timestamp_ms") or 0) / 1000.0
-                axes = [_as_array(fields.get(f"calibrated_accel_{a}")) for a in "xyz"]
-                calibrated = all(x is not None for x in axes)
-                if not calibrated:
-                    axes = [_as_array(fields.get(f"accel_{a}")) for a in "xyz"]
-                if any(x is None for x in axes):
-                    continue
-                n = min(x.size for x in axes if x is not None)
-                off = _as_array(fields.get("sample_time_offset"))
-                t = t0 + (off[:n] / 1000.0 if off is not None and off.size >= n else np.arange(n) / 25.0)
-                block = np.column_stack([x[:n] for x in axes if x is not None])
-                if calibrated:
-                    times.append(t)
-                    values.append(block)
-                elif cal is not None:
-                    times.append(t)
-                    values.append(_calibrate(block, cal))
-                else:
-                    raw_pending.append((t, block))
+            t0 += _number(fields.get("timestamp_ms"), 0.0) / 1000.0
+            axes = [_as_array(fields.get(f"calibrated_accel_{a}")) for a in "xyz"]
+            calibrated = all(x is not None for x in axes)
+            if not calibrated:
+                axes = [_as_array(fields.get(f"accel_{a}")) for a in "xyz"]
+            if any(x is None for x in axes):
+                continue
+            n = min(x.size for x in axes if x is not None)
+            off = _as_array(fields.get("sample_time_offset"))
+            t = t0 + (off[:n] / 1000.0 if off is not None and off.size >= n else np.arange(n) / 25.0)
+            block = np.column_stack([x[:n] for x in axes if x is not None])
+            if calibrated:
+                times.append(t)
+                values.append(block)
+            elif cal is not None:
+                times.append(t)
+                values.append(_calibrate(block, cal))
             else:
-                dev = {
-                    _DEV_AXES[str(f.name).lower()]: f.value
-                    for f in frame.fields
-                    if str(f.name).lower() in _DEV_AXES and f.value is not None
-                }
-                if len(dev) == 3:
-                    t_rec = _seconds(frame.get_value("timestamp", fallback=None))
-                    if t_rec is not None:
-                        cols = [np.atleast_1d(np.asarray(dev[k], dtype=float)) for k in range(3)]
-                        n = min(c.size for c in cols)
+                raw_pending.append((t, block))
+        else:
+            dev = {
+                _DEV_AXES[str(f.name).lower()]: f.value
+                for f in frame.fields
+                if str(f.name).lower() in _DEV_AXES and f.value is not None
+            }
+            if len(dev) == 3:
+                t_rec = _seconds(frame.get_value("timestamp", fallback=None))
+                if t_rec is not None:
+                    cols = [_as_array(dev[k]) for k in range(3)]
+                    if all(c is not None for c in cols):
+                        n = min(c.size for c in cols if c is not None)
                         dev_t.append(t_rec)
-                        dev_v.append(np.column_stack([c[:n] for c in cols]))
-    except fitdecode.FitError as exc:
-        broke = exc
+                        dev_v.append(np.column_stack([c[:n] for c in cols if c is not None]))
+    if isinstance(broke, list):  # fitdecode: filled while iterating
+        broke = broke[0] if broke else None
     if broke is not None and not (times or raw_pending or dev_t):
-        raise InputFormatError(spath, f"corrupt FIT file ({broke})") from None
+        raise InputFormatError(spath, describe_break(broke, 0)) from None
     if raw_pending and cal is None:
         # raw counts without a calibration message: calibrate against gravity below
         times.extend(t for t, _ in raw_pending)

@@ -130,8 +130,37 @@ def _rename(report: FileReport, old: str, new: str) -> FileReport:
     return FileReport(new, sessions, tuple(text(w) for w in report.warnings), error, report.skipped)
 
 
+def _check_entry(raw: Any) -> None:
+    """Refuse a cache entry that is not what :func:`_encode` writes (``ValueError``: it is dropped)."""
+
+    def text(v: Any, most: int = 200_000) -> bool:
+        return isinstance(v, str) and len(v) <= most
+
+    ok = (
+        isinstance(raw, dict)
+        and {"file", "sessions", "warnings", "error"} <= set(raw)
+        and text(raw["file"], 4096)
+        and (raw["error"] is None or text(raw["error"], 4096))
+        and isinstance(raw["warnings"], list)
+        and len(raw["warnings"]) <= 100
+        and all(text(w, 4096) for w in raw["warnings"])
+        and isinstance(raw["sessions"], list)
+        and len(raw["sessions"]) <= 1000
+        and all(
+            isinstance(sess, dict)
+            and isinstance(sess.get("is_step_sport"), bool)
+            and isinstance(sess.get("document"), dict)
+            and text(sess.get("text"))
+            for sess in raw["sessions"]
+        )
+    )
+    if not ok:
+        raise ValueError("not an analyze cache entry")
+
+
 def _decode(raw: dict[str, Any], path: str) -> FileReport:
-    """Read a cached report back, for ``path``."""
+    """Read a cached report back, for ``path`` (``ValueError`` for an entry out of schema: it is dropped)."""
+    _check_entry(raw)
     sessions = tuple(
         SessionReport(bool(s["is_step_sport"]), dict(s["document"]), str(s["text"])) for s in raw["sessions"]
     )
