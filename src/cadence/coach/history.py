@@ -441,8 +441,12 @@ def _rename(outcome: FileOutcome, old: str, new: str) -> FileOutcome:
 
 def _decode(raw: dict[str, Any], path: str) -> FileOutcome:
     """Return the cached outcome for ``path``; ``ValueError`` when the entry is out of schema (dropped)."""
-    if not isinstance(raw, dict) or not {"sessions", "error"} <= set(raw) <= {"sessions", "error", "file"}:
+    keys = {"sessions", "error", "file", "skipped"}
+    if not isinstance(raw, dict) or not {"sessions", "error"} <= set(raw) <= keys:
         raise ValueError("not a history cache entry")
+    skipped = raw.get("skipped")
+    if skipped is not None and not (isinstance(skipped, str) and len(skipped) <= 100):
+        raise ValueError("skipped is not a kind of file")
     if not isinstance(raw["sessions"], list) or len(raw["sessions"]) > 1000:
         raise ValueError("not a list of sessions")
     error, file = raw["error"], raw.get("file", path)
