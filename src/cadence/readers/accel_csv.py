@@ -640,6 +640,14 @@ def _column_indices(
                 i_t = lay.default_columns[0]
     if i_t is None and fs_hz is None:
         raise InputFormatError(spath, "no time column; give the sampling rate (fs_hz / --fs)", "line 1")
+    chosen = ([i_t] if i_t is not None else []) + list(i_xyz)
+    if len(set(chosen)) != len(chosen):  # e.g. a lost delimiter joined "Time (s)" and the x header cell
+        raise InputFormatError(
+            spath,
+            "one column would be read as two (time, x, y, z must be four different columns); "
+            "check the header's separators or give --columns",
+            "line 1",
+        )
     return i_t, i_xyz
 
 
@@ -859,11 +867,41 @@ class _Rows:
             )
         return t, acc
 
+    def _sort_local_disorder(
+        self, t: NDArray[np.float64], acc: NDArray[np.float64], steps: TimeSteps, spath: str
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], TimeSteps]:
+        """Sort rows written slightly out of order (a swapped pair, a late row) and warn; leave time travel.
+
+        Disorder is local when each step back is at most 5 typical sample intervals and at most 1 % of the
+        rows step back; anything else is returned unsorted (and refused by the caller).
+        """
+        back = np.flatnonzero(np.diff(t) < 0)
+        if len(back) > max(1, len(t) // 100) or not steps.dt_median > 0:
+            return t, acc, steps
+        if float(np.max(t[back] - t[back + 1])) > 5 * steps.dt_median:
+            return t, acc, steps
+        order = np.argsort(t, kind="stable")
+        self.kept = order if self.kept is None else self.kept[order]
+        import warnings
+
+        from ..errors import CadenceWarning
+
+        warnings.warn(
+            f"{spath}: {len(back)} rows out of time order were sorted (each within "
+            f"{5 * steps.dt_median:.3g} s of its place)",
+            CadenceWarning,
+            stacklevel=5,
+        )
+        t, acc = t[order], acc[order]
+        return t, acc, time_steps(t)
+
     def check_time(
         self, t: NDArray[np.float64], acc: NDArray[np.float64], spath: str
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], TimeSteps]:
-        """Refuse time going backwards, drop repeated time stamps (one chunked pass over the intervals)."""
+        """Sort small local disorder, refuse time travel, drop repeated time stamps (chunked passes)."""
         steps = time_steps(t)
+        if steps.first_backwards >= 0:
+            t, acc, steps = self._sort_local_disorder(t, acc, steps, spath)
         if steps.first_backwards >= 0:
             i = steps.first_backwards
             raise InputFormatError(
