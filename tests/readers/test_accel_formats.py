@@ -333,3 +333,16 @@ def test_every_shared_format_file_reads_plausibly(shared_dir):
         cad = s.walking_cadence_spm if s.running_time_s == 0 else s.running_cadence_spm
         assert res.format and res.steps is not None, path.name
         assert res.steps.n_steps > 0 and 80 <= cad <= 185, (path.name, res.steps.n_steps, cad)
+
+
+def test_actilife_raw_csv_with_a_mangled_header_line_is_one_clean_error(tmp_path, walk):
+    # found by bench/fuzz.py: a repeated chunk cut the column line short, and the layout's default columns
+    # pointed past it (an IndexError inside the reader)
+    _, acc = walk
+    path = tmp_path / "raw.csv"
+    lines = [",".join(f"{v:.4f}" for v in a) for a in acc[:400] / G_MS2]
+    head = ACTILIFE.replace("Accelerometer X,Accelerometer Y,Accelerometer Z", "Accelerometer X")
+    path.write_text(head + "\n".join(lines))
+    with pytest.raises(InputFormatError, match="column") as err:
+        read_accel_csv(path)
+    assert str(path) in str(err.value)

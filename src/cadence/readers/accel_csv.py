@@ -641,6 +641,13 @@ def _column_indices(
     if i_t is None and fs_hz is None:
         raise InputFormatError(spath, "no time column; give the sampling rate (fs_hz / --fs)", "line 1")
     chosen = ([i_t] if i_t is not None else []) + list(i_xyz)
+    if any(not 0 <= i < len(lay.names) for i in chosen):  # a layout's default columns on a short line
+        raise InputFormatError(
+            spath,
+            f"the header line has {len(lay.names)} column(s): fewer than time, x, y, z need; "
+            "give them with --columns",
+            "line 1",
+        )
     if len(set(chosen)) != len(chosen):  # e.g. a lost delimiter joined "Time (s)" and the x header cell
         raise InputFormatError(
             spath,
