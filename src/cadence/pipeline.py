@@ -11,7 +11,7 @@ import functools
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -236,10 +236,13 @@ def _load_bytes(data: bytes, name: str, accel: AccelReadOptions | None, depth: i
     if is_zip(data[:4]):  # a zip named on its own: every activity in it
         loaded: Loaded = []
         for member, content, _refused in archive_members(data, name):
-            if content is None or not _is_activity_name(member):
+            if content is None:
                 continue
             try:
-                loaded.extend(_load_bytes(content, f"{name}/{member}", accel, depth + 1))
+                if _is_activity_name(member):
+                    loaded.extend(_load_bytes(content, f"{name}/{member}", accel, depth + 1))
+                elif member.lower().endswith(ACCEL_SUFFIXES):  # e.g. a phyphox export: "Raw Data.csv"
+                    loaded.extend(_load_accel_member(content, f"{name}/{member}", accel))
             except NotActivityError:
                 continue
         if not loaded:
@@ -248,6 +251,8 @@ def _load_bytes(data: bytes, name: str, accel: AccelReadOptions | None, depth: i
     if _fit_header(data[:12]):
         return _load_fit_bytes(data, name)
     kind = _is_xml_track(data[:1024])
+    if kind is None and name.lower().endswith(ACCEL_SUFFIXES):  # a zip member: a phyphox export's CSV
+        return _load_accel_member(data, name, accel)
     if kind is None:
         raise NotActivityError(name, "is neither FIT, TCX nor GPX", kind="unknown")
     hint = _strava_sport(name)
@@ -262,17 +267,34 @@ def _load_bytes(data: bytes, name: str, accel: AccelReadOptions | None, depth: i
 
 def _load_fit_bytes(data: bytes, name: str) -> Loaded:
     """Read FIT bytes through a private temporary file (the FIT reader reads files); names say ``name``."""
+    return _load_via_file(data, name, "member.fit", _load_fit_path)
+
+
+def _load_accel_member(data: bytes, name: str, accel: AccelReadOptions | None) -> Loaded:
+    """Read an accelerometer CSV member of a zip (a phyphox export); other CSVs are not activities."""
+    from .readers.accel_csv import looks_like_accel_csv
+
+    def load(path: str) -> Loaded:
+        if not looks_like_accel_csv(path):
+            raise NotActivityError(path, "is not an accelerometer recording", kind="unknown")
+        return _load(path, accel)
+
+    return _load_via_file(data, name, "member" + os.path.splitext(name)[1].lower(), load)
+
+
+def _load_via_file(data: bytes, name: str, tmp_name: str, load: Callable[[str], Loaded]) -> Loaded:
+    """Run a reader that reads files on ``data`` through a private temporary file; names say ``name``."""
     import tempfile
     import warnings
 
     with tempfile.TemporaryDirectory(prefix="cadence-") as tmp:  # mode 0700: private to this user
-        tmp_path = os.path.join(tmp, "member.fit")
+        tmp_path = os.path.join(tmp, tmp_name)
         with open(tmp_path, "wb") as fh:
             fh.write(data)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                loaded = _load_fit_path(tmp_path)
+                loaded = load(tmp_path)
         except NotActivityError as exc:
             raise NotActivityError(name, exc.problem, kind=exc.kind) from None
         except InputFormatError as exc:
@@ -549,8 +571,8 @@ def scan_activity_files(
                 skipped["refused"] += 1
             elif _hidden(base) or base == "activities.csv":
                 continue
-            elif base.lower().endswith(wanted):
-                files.append(full)
+            elif base.lower().endswith(wanted) or (".csv" in accel and base.lower().endswith(".csv")):
+                files.append(full)  # a CSV member that is no recording is counted when it is read
             else:
                 skipped["unknown"] += 1
 

@@ -101,3 +101,21 @@ def test_describe_skipped_is_one_line() -> None:
     assert line == "skipped 11 files that are not activities: 6 settings, 3 monitoring, 2 workouts"
     assert describe_skipped({}) == ""
     assert describe_skipped({"unknown": 1}) == "skipped 1 file that is not an activity: 1 unknown"
+
+
+def test_a_phyphox_zip_export_reads_its_recording(tmp_path: Path) -> None:
+    # phyphox exports "Raw Data.csv" with meta/*.csv beside it: the recording is read, the meta files counted
+    from cadence.pipeline import analyze_file
+
+    raw = (Path(__file__).parents[1] / "data" / "oxford_backpocket_excerpt.csv").read_bytes()
+    zpath = tmp_path / "walk.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("Raw Data.csv", raw)
+        zf.writestr("meta/device.csv", "property,value\nmodel,Pixel\n")
+    scan = scan_activity_files([zpath])
+    assert [f.rsplit("/", 1)[-1] for f in scan.files] == ["Raw Data.csv", "device.csv"]
+    (result,) = analyze_file(scan.files[0])
+    assert result.trace.source == f"{zpath}/Raw Data.csv" and result.steps is not None
+    assert result.steps.n_steps > 20
+    with pytest.raises(NotActivityError):
+        analyze_file(scan.files[1])
