@@ -283,6 +283,16 @@ def make_recording(
             f"implausible acceleration {peak:.3g} m/s^2 (more than 1000 g); wrong --units or a corrupt file",
             row_name(row) if row_name is not None else f"sample {row + 1}",
         )
+    if len(t_s) < 2:
+        raise InputFormatError(source, "fewer than two samples: no sampling rate")
+    steps = steps if steps is not None else time_steps(t_s)
+    if steps.first_backwards >= 0 or not float(t_s[-1]) > float(t_s[0]):  # every reader, whatever its format
+        i = max(steps.first_backwards, 0)
+        raise InputFormatError(
+            source,
+            "time goes backwards or does not advance (a corrupt file?)",
+            row_name(i + 1) if row_name is not None else f"sample {i + 1}",
+        )
     t_u, acc_u, rate, gaps, resampled = uniform_grid(t_s, acc_ms2, source, fs_hz, steps=steps)
     return Recording(
         t_s=t_u,
