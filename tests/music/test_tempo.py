@@ -204,6 +204,7 @@ def test_windows_are_pooled():
     assert pooled.analysed_s == pytest.approx(60.0) and pooled.stability > 0.9
 
 
+@slow
 def test_silence_and_tiny_input_give_no_tempo():
     for y in (np.zeros(22050 * 5, dtype=np.float32), np.ones(100, dtype=np.float32), [np.zeros(10)]):
         est = estimate_tempo(y, 22050)

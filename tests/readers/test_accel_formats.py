@@ -7,6 +7,7 @@ pressure-pad steps are known: 58 steps at 115 spm), so every family is checked a
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import warnings
 from datetime import UTC, datetime
@@ -313,6 +314,10 @@ def test_units_given_against_gravity_warn(tmp_path, walk):
 
 @pytest.mark.shared
 @pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("pygt3x") is None or importlib.util.find_spec("actfast") is None,
+    reason="the optional 'wearables' extra is not installed",
+)
 def test_every_shared_format_file_reads_plausibly(shared_dir):
     folder = shared_dir / "data" / "formats"
     recordings = [
