@@ -223,6 +223,33 @@ def refuse_existing_outputs(*paths: str | os.PathLike[str] | None, force: bool) 
             check_output_path(path, force=force)
 
 
+def batch_options(f: Any) -> Any:
+    """Add the options of the commands that analyze many files (``analyze``, ``history``): ``--jobs``,
+    ``--no-cache``, ``--scheduler`` and ``--cache-dir``, one definition for both."""  # noqa: D205, D209
+    for option in reversed(
+        (
+            click.option(
+                "--jobs", "-j", type=click.IntRange(min=1), default=None,
+                help="Worker processes [default: all CPUs].",
+            ),
+            click.option(
+                "--no-cache", is_flag=True, help="Analyze every file again; read and write no cache."
+            ),
+            click.option(
+                "--scheduler", metavar="tcp://HOST:PORT", default=None,
+                help="Analyze on this Dask distributed cluster instead of local processes "
+                "(needs cadence[dask]).",
+            ),
+            click.option(
+                "--cache-dir", type=click.Path(file_okay=False, path_type=str), default=None,
+                help="Cache folder, shared by `analyze` and `history` [default: $XDG_CACHE_HOME/cadence].",
+            ),
+        )
+    ):  # fmt: skip
+        f = option(f)
+    return f
+
+
 def tz_option(f: Any) -> Any:
     """The ``--tz`` option: the zone for files that carry no UTC offset (TCX, GPX)."""
     return click.option(

@@ -8,6 +8,7 @@ import click
 
 from ._common import (
     EXIT_INPUT,
+    batch_options,
     byte_progress,
     echo_json,
     is_tty,
@@ -88,22 +89,7 @@ if TYPE_CHECKING:
 @click.option(
     "--all-sessions", is_flag=True, help="Also describe non-running sessions (cycling, swimming...)."
 )
-@click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: all CPUs]."
-)
-@click.option("--no-cache", is_flag=True, help="Analyze every file again; read and write no cache.")
-@click.option(
-    "--scheduler",
-    metavar="tcp://HOST:PORT",
-    default=None,
-    help="Analyze on this Dask distributed cluster instead of local processes (needs cadence[dask]).",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=str),
-    default=None,
-    help="Cache folder, shared with `history` [default: $XDG_CACHE_HOME/cadence].",
-)
+@batch_options
 @tz_option
 def analyze(
     paths: tuple[str, ...],

@@ -11,6 +11,7 @@ import click
 
 from ._common import (
     EXIT_INPUT,
+    batch_options,
     byte_progress,
     echo_json,
     is_tty,
@@ -66,22 +67,7 @@ from ._common import (
     "--include-walks", is_flag=True, help="Also count walking/hiking sessions that have running time."
 )
 @click.option("--force", is_flag=True, help="Overwrite the --csv/--plot files if they exist.")
-@click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: all CPUs]."
-)
-@click.option("--no-cache", is_flag=True, help="Analyze every file again; read and write no cache.")
-@click.option(
-    "--scheduler",
-    metavar="tcp://HOST:PORT",
-    default=None,
-    help="Analyze on this Dask distributed cluster instead of local processes (needs cadence[dask]).",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=str),
-    default=None,
-    help="Cache folder [default: $XDG_CACHE_HOME/cadence, i.e. ~/.cache/cadence].",
-)
+@batch_options
 @click.option(
     "--run-threshold",
     "run_threshold_spm",
