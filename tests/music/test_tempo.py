@@ -171,14 +171,28 @@ def test_noise_is_not_confident():
 
 
 @slow
-@pytest.mark.parametrize("pattern", ["rock", "four_on_floor", "halftime", "shuffle", "tresillo", "waltz"])
+@pytest.mark.parametrize(
+    "pattern", ["rock", "four_on_floor", "halftime", "shuffle", "twelve_eight", "tresillo", "waltz"]
+)
 @pytest.mark.parametrize("tempo_bpm", [95.0, 128.0, 172.0, 180.0])
 def test_drum_patterns_give_the_right_metrical_level(pattern, tempo_bpm):
-    """Steady patterns, including the 2:3-prone swung shuffle and 3+3+2 tresillo: right up to octaves."""
+    """Steady patterns, including the 2:3-prone swung shuffle, 12/8 and 3+3+2 tresillo: right up to octaves."""
     est = estimate_tempo(drum_track(tempo_bpm, 30.0, pattern, seed=round(tempo_bpm)), 22050)
     assert octave_error(est.tempo_bpm, tempo_bpm) < math.log2(1.01), est
     # when the tracker is sure, it must be right; a runner-up class is never an octave of the winner
     assert not math.isclose(octave_error(est.alternative_bpm, est.tempo_bpm), 0.0, abs_tol=ACC2)
+
+
+@slow
+def test_twelve_eight_at_96_is_read_at_the_beat_and_flagged():
+    """12/8 at 96 BPM: the triplet eighths (288 BPM) make the 144 BPM class the stronger pooled vote (a 3:2
+    error before); the beat range picks 96, and since the two evidences disagree the track is uncertain."""
+    est = estimate_tempo(drum_track(96.0, 30.0, "twelve_eight", seed=96), 22050)
+    assert octave_error(est.tempo_bpm, 96.0) < math.log2(1.01), est
+    assert octave_error(est.alternative_bpm, 144.0) < ACC2, est
+    assert est.uncertain and est.confidence < 0.2 and est.stability > 0.9
+    shuffle = estimate_tempo(drum_track(96.0, 30.0, "shuffle", seed=96), 22050)  # no dispute there
+    assert octave_error(shuffle.tempo_bpm, 96.0) < math.log2(1.01) and not shuffle.uncertain
 
 
 @slow

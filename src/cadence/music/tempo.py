@@ -71,13 +71,16 @@ class TempoEstimate:
         1; real music 0.2-0.9; speech or noise near 0.
     uncertain : bool
         The candidates disagree beyond octaves: the runner-up class is at least
-        :data:`UNCERTAIN_RUNNER_UP` as strong as the winner, or less than :data:`UNCERTAIN_STABILITY` of
-        the time agrees with the global class. Such a track should be listed, not matched.
+        :data:`UNCERTAIN_RUNNER_UP` as strong as the winner, the pooled classes and the beat range pick
+        different candidates (see :func:`estimate_tempo`, note 2), or less than
+        :data:`UNCERTAIN_STABILITY` of the time agrees with the global class. Such a track should be
+        listed, not matched.
     runner_up : float
         Strength of the best tempo class that is not an octave of ``tempo_bpm``, relative to the winner's
         (0-1).
     stability : float
-        Share of the analysed time whose local tempo class (4 s) agrees with the global one within 4 %.
+        Share of the analysed time whose local tempo class (4 s) agrees with the strongest pooled class
+        within 4 %.
     alternative_bpm : float
         The runner-up tempo (in its most likely octave), NaN when there is none.
     analysed_s : float
@@ -192,6 +195,18 @@ def _octave_weights(bpm: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.exp(-0.5 * (np.log2(bpm / _PRIOR_BPM) / _PRIOR_OCTAVES) ** 2)
 
 
+def _beat_level_salience(mean_salience: NDArray[np.float64], grid: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per tempo class, the strongest mean salience among its members in the beat range (40-240 BPM).
+
+    The class sum of the cyclic tempogram also counts the tatum (the fastest pulse, above the beat
+    range), which two candidates in a 3:2 relation share: 288 BPM triplet eighths are three to a 96 BPM
+    beat and two to a 144 BPM one. The beat range leaves that shared evidence out.
+    """
+    lo, hi = _REPORT_RANGE_BPM
+    in_range = np.where((grid >= lo) & (grid <= hi), mean_salience, 0.0)
+    return in_range.reshape(_N_OCTAVES, _BINS_PER_OCTAVE).max(axis=0)
+
+
 def _circular_peaks(s: NDArray[np.float64]) -> NDArray[np.intp]:
     """Return the indices of the local maxima of a circular array, strongest first."""
     is_peak = (s >= np.roll(s, 1)) & (s > np.roll(s, -1))
@@ -241,8 +256,11 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
     2. Cyclic tempogram (Kurth, Grosche & Müller 2010): that salience, weighted by a
        log-normal octave prior (120 BPM, one octave) and summed over the four octaves 30-480 BPM, so a
        tempo class gathers the evidence of its half, double and quadruple (beats, half-bars, bars,
-       subdivisions). The strongest class over all windows wins; the next local maximum, which by
-       construction is not an octave of the winner (typically 2:3 or 3:4), is the runner-up.
+       subdivisions). The two strongest classes over all windows are the candidates; by construction
+       they are not octaves of each other (typically 2:3 or 3:4). The stronger wins, unless the other
+       has the stronger member in the beat range 40-240 BPM: the class sum also counts the tatum, which
+       two candidates in a 3:2 relation share (12/8 triplet eighths at 288 BPM are three to a 96 BPM beat
+       and two to a 144 BPM one), so the beat range decides and the track is marked uncertain.
     3. The octave of the winner is its member in 40-240 BPM with the largest weighted autocorrelation
        (periodicity favours the structural beat level over the subdivisions that the Fourier tempogram
        favours).
@@ -271,12 +289,19 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
     peaks = _circular_peaks(strength)
     if peaks.size == 0 or not strength[peaks[0]] > 0:
         return _nothing(analysed_s)
-    best = int(peaks[0])
-    runner_up = float(strength[peaks[1]] / strength[best]) if peaks.size > 1 else 0.0
+    grid = _grid_bpm()
+    best, disputed = int(peaks[0]), False
+    if peaks.size > 1:
+        beat_level = _beat_level_salience(weighted.mean(axis=1), grid)
+        if beat_level[peaks[1]] > beat_level[peaks[0]]:  # the tatum decided the pooled vote: overrule it
+            best, disputed = int(peaks[1]), True
+    other = int(peaks[0] if disputed else peaks[1]) if peaks.size > 1 else -1
+    runner_up = min(1.0, float(strength[other] / strength[best])) if other >= 0 else 0.0
 
-    # local agreement: per window, smooth each class over ~4 s and take the strongest class per frame
+    # local agreement: per window, smooth each class over ~4 s and take the strongest class per frame;
+    # it is compared with the pooled vote's winner (a steady 12/8 track is steady, whichever candidate won)
     k = max(1, round(_LOCAL_SMOOTH_S * _FPS))
-    best_pos = _parabolic(strength, best) / _BINS_PER_OCTAVE
+    best_pos = _parabolic(strength, int(peaks[0])) / _BINS_PER_OCTAVE
     agree = []
     for tg in tgs:
         cls = tg.reshape(_N_OCTAVES, _BINS_PER_OCTAVE, -1).sum(axis=0)
@@ -287,7 +312,6 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
         agree.append(_class_distance_octaves(local, best_pos) <= _AGREE_OCTAVES)
     stability = float(np.mean(np.concatenate(agree)))
 
-    grid = _grid_bpm()
     mean_periodicity = np.concatenate(periodicities, axis=1).mean(axis=1)
 
     def octave_of(class_index: int) -> float:
@@ -299,11 +323,11 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
         return float(grid[member] * 2.0 ** (frac / _BINS_PER_OCTAVE))
 
     coarse_bpm = octave_of(best)
-    alternative = octave_of(int(peaks[1])) if peaks.size > 1 else math.nan
+    alternative = octave_of(other) if other >= 0 else math.nan
     tempo_bpm = _refine([np.asarray(e, dtype=np.float64) for e in envs], coarse_bpm)
     margin = min(1.0, max(0.0, 2.0 * (1.0 - runner_up)))
     confidence = stability * margin
-    uncertain = runner_up >= UNCERTAIN_RUNNER_UP or stability < UNCERTAIN_STABILITY
+    uncertain = disputed or runner_up >= UNCERTAIN_RUNNER_UP or stability < UNCERTAIN_STABILITY
     return TempoEstimate(
         tempo_bpm, confidence, bool(uncertain), runner_up, stability, alternative, analysed_s
     )
