@@ -28,7 +28,10 @@ Estimators:
 Scoring per track with truth T and estimate E: Acc1 when |E/T - 1| <= 4 %; Acc2 when E is within 4 % of T,
 2T or T/2; otherwise the ratio E/T is named when it is within 4 % of a metrical relation (2:3, 3:2, 3:4,
 4:3, x3, x1/3, x4, x1/4) and counted as "other" when not. The two classical tracks (fmp__) have no single
-tempo (SOURCES.csv): they are listed but kept out of the "steady" counts. Skips cleanly without ../shared.
+tempo (SOURCES.csv): they are listed but kept out of the "steady" counts. "Silent errors" counts the tracks
+that are wrong beyond octaves and not marked "tempo uncertain" (cadence is the only estimator here that
+marks them; a marked track is listed, not matched, so only a silent error puts a wrong track in a
+playlist). Skips cleanly without ../shared.
 """
 
 from __future__ import annotations
@@ -110,7 +113,11 @@ def _make(name: str) -> Any:
     if name == "cadence":
         from cadence.music.library import estimate_track_tempo
 
-        return lambda path: estimate_track_tempo(path).get("tempo_bpm")
+        def ours(path: Path) -> tuple[float | None, bool]:
+            entry = estimate_track_tempo(path)
+            return entry.get("tempo_bpm"), bool(entry.get("uncertain"))
+
+        return ours
     if name == "librosa-beat":
         import numpy as np
         import soundfile as sf
@@ -206,14 +213,16 @@ def run_one(name: str, paths: list[Path], warm: bool = True) -> dict[str, Any]:
     """Cold: import + load + first track; warm: every track again, median seconds."""
     t0 = time.perf_counter()
     fn = _make(name)
-    tempos = {}
+    tempos, flagged = {}, {}
     first = True
     cold_s = math.nan
     for p in paths:
         try:
-            tempos[p.name] = fn(p)
+            out = fn(p)
+            # an estimator that says when it is unsure returns (tempo, uncertain); the others a tempo
+            tempos[p.name], flagged[p.name] = out if isinstance(out, tuple) else (out, False)
         except Exception as exc:  # a peer failing on a track: recorded, not fatal
-            tempos[p.name] = None
+            tempos[p.name], flagged[p.name] = None, False
             print(f"{name}: {p.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
         if first:
             cold_s, first = time.perf_counter() - t0, False
@@ -225,7 +234,7 @@ def run_one(name: str, paths: list[Path], warm: bool = True) -> dict[str, Any]:
         except Exception:
             pass
         warm_s[p.name] = time.perf_counter() - t1
-    return {"name": name, "tempos": tempos, "cold_s": cold_s, "warm_s": warm_s}
+    return {"name": name, "tempos": tempos, "flagged": flagged, "cold_s": cold_s, "warm_s": warm_s}
 
 
 # --- the driver ----------------------------------------------------------------------------------------
@@ -296,12 +305,14 @@ def report(title: str, truth: list[dict[str, Any]], results: list[dict[str, Any]
             e = r["tempos"].get(t["file"])
             c = classify(e, t["tempo_bpm"])
             mark = {"acc1": "", "x2": "*", "x1/2": "*"}.get(c, f"!{c}")
+            mark += "?" if r["flagged"].get(t["file"]) else ""
             cells.append(f"{(f'{e:.1f}' if e else '-') + mark:>13}")
             rows_csv.append({"set": title, "file": t["file"], "truth_bpm": t["tempo_bpm"],
                              "estimator": r["name"], "estimate_bpm": e, "class": c,
+                             "uncertain": r["flagged"].get(t["file"]),
                              "warm_s": r["warm_s"].get(t["file"])})
         print(f"{t['file'][:40]:<40} {t['tempo_bpm']:>7.2f} " + " ".join(cells))
-    print("(* octave error x2 / x0.5; !name: metrical or other error)\n")
+    print("(* octave error x2 / x0.5; !name: metrical or other error; ? marked 'tempo uncertain')\n")
     octave_ok = ("acc1", "x2", "x1/2")
     metrical = ("2:3", "3:2", "3:4", "4:3")
     base = next((r for r in results if r["name"] == "librosa-beat"), None)
@@ -309,7 +320,7 @@ def report(title: str, truth: list[dict[str, Any]], results: list[dict[str, Any]
     if base is not None:
         base_acc2 = sum(classify(base["tempos"].get(t["file"]), t["tempo_bpm"]) in octave_ok for t in truth)
     n, n_steady = len(truth), sum(t["steady"] for t in truth)
-    head = "| estimator | Acc1 | Acc2 | Acc2 steady | 2:3/3:4 on steady | other errors |"
+    head = "| estimator | Acc1 | Acc2 | Acc2 steady | 2:3/3:4 on steady | other errors | silent errors |"
     head += " cold s | warm s/track |" if times else ""
     print(head + " Acc2 vs librosa-beat |")
     print("|---" * (head.count("|")) + "|")
@@ -320,7 +331,14 @@ def report(title: str, truth: list[dict[str, Any]], results: list[dict[str, Any]
         acc2_steady = sum(c in octave_ok for c, s in cls if s)
         n_metrical = sum(c in metrical for c, s in cls if s)
         other = sum(c not in octave_ok and c not in metrical for c, _ in cls)
-        cells = [r["name"], f"{acc1}/{n}", f"{acc2}/{n}", f"{acc2_steady}/{n_steady}", n_metrical, other]
+        # wrong beyond octaves and not marked uncertain: a track a playlist would silently mismatch
+        silent = sum(
+            classify(r["tempos"].get(t["file"]), t["tempo_bpm"]) not in octave_ok
+            and not r["flagged"].get(t["file"])
+            for t in truth
+        )
+        cells = [r["name"], f"{acc1}/{n}", f"{acc2}/{n}", f"{acc2_steady}/{n_steady}", n_metrical, other,
+                 silent]
         line = "| " + " | ".join(str(c) for c in cells) + " |"
         if times:
             line += f" {r['cold_s']:.2f} | {statistics.median(r['warm_s'].values()):.3f} |"
