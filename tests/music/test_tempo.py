@@ -293,13 +293,13 @@ def test_cache_is_used_and_invalidated_by_a_change(tmp_path):
     cache = TempoCache(tmp_path / "cache")
     first = estimate_track_tempo(path, cache)
     cache.save()
-    stored = json.loads((tmp_path / "cache" / "tempo-estimates-v2.json").read_text())
+    stored = json.loads((tmp_path / "cache" / "tempo-estimates-v3.json").read_text())
     assert list(stored.values()) == [first]
 
     # a fresh cache object reads the file: plant a marker to prove the audio is not analysed again
     key = TempoCache.key(path)
     stored[key] = {**first, "tempo_bpm": 123.0}  # plausible (an implausible entry is dropped, see issue 13)
-    (tmp_path / "cache" / "tempo-estimates-v2.json").write_text(json.dumps(stored))
+    (tmp_path / "cache" / "tempo-estimates-v3.json").write_text(json.dumps(stored))
     assert estimate_track_tempo(path, TempoCache(tmp_path / "cache"))["tempo_bpm"] == 123.0
 
     st_ = path.stat()
@@ -309,11 +309,11 @@ def test_cache_is_used_and_invalidated_by_a_change(tmp_path):
 
 
 def test_damaged_cache_starts_afresh(tmp_path):
-    (tmp_path / "tempo-estimates-v2.json").write_text("{not json")
+    (tmp_path / "tempo-estimates-v3.json").write_text("{not json")
     cache = TempoCache(tmp_path)
     assert cache.get("anything") is None
     cache.save()  # nothing changed: nothing written
-    assert (tmp_path / "tempo-estimates-v2.json").read_text() == "{not json"
+    assert (tmp_path / "tempo-estimates-v3.json").read_text() == "{not json"
 
 
 @slow

@@ -25,8 +25,8 @@ WHOLE_UP_TO_S = 60.0
 #: longer tracks: this many windows of this length, centred at 1/4, 1/2 and 3/4 of the track
 N_WINDOWS = 3
 WINDOW_S = 20.0
-#: ffmpeg decodes to this rate (the estimator's analysis rate)
-_FFMPEG_FS_HZ = 22050
+#: ffmpeg decodes to this rate (the RNN beat network's; the cyclic estimator resamples to 22.05 kHz)
+_FFMPEG_FS_HZ = 44100
 FFMPEG_HINT = "install ffmpeg to decode it (Debian/Ubuntu: apt install ffmpeg; macOS: brew install ffmpeg)"
 
 

@@ -599,14 +599,15 @@ def write_tempo_tag(path: str | os.PathLike[str], tempo_bpm: float) -> None:
 
 #: estimates below this confidence are not written into tags
 MIN_TAG_CONFIDENCE = 0.6
-#: v2: the issue-18 estimator (cyclic tempogram, uncertain flag); v1 entries are ignored
-_CACHE_NAME = "tempo-estimates-v2.json"
+#: v3: entries name their estimator ("method": rnn or cyclic); v1 and v2 files are ignored
+_CACHE_NAME = "tempo-estimates-v3.json"
 #: the tempo cache keeps at most this many entries (stale ones, then the oldest, go first)
 MAX_TEMPO_ENTRIES = 20_000
 _MAX_TEMPO_CACHE_BYTES = 64 * 1024 * 1024
 _TEMPO_FIELDS = {"tempo_bpm", "confidence", "uncertain", "alternative_bpm", "runner_up", "stability"} | {
     "analysed_s",
     "decoder",
+    "method",
 }
 
 
@@ -635,6 +636,7 @@ def _valid_tempo_entry(key: Any, entry: Any) -> bool:
         and number(entry["analysed_s"], 0.0, 86400.0)
         and isinstance(entry["decoder"], str)
         and len(entry["decoder"]) <= 100
+        and entry["method"] in ("rnn", "cyclic")
     )
 
 
@@ -714,14 +716,14 @@ def _finite_or_none(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def _estimate_entry(path: Path) -> dict[str, Any]:
+def _estimate_entry(path: Path, method: str) -> dict[str, Any]:
     """Decode the analysis windows of one file and estimate its tempo (no cache); a dict for the cache."""
     from .decode import read_windows
     from .tempo import estimate_tempo
 
     try:
         decoded = read_windows(path)
-        est = estimate_tempo(decoded.segments, decoded.fs_hz)
+        est = estimate_tempo(decoded.segments, decoded.fs_hz, method=method)
     except InputFormatError as exc:
         return {"problem": exc.problem}
     except (ValueError, RuntimeError, MemoryError, OSError) as exc:  # librosa/numba on odd audio
@@ -735,31 +737,52 @@ def _estimate_entry(path: Path) -> dict[str, Any]:
         "stability": est.stability,
         "analysed_s": est.analysed_s,
         "decoder": decoded.decoder,
+        "method": est.method,
     }
 
 
-def estimate_track_tempo(path: str | os.PathLike[str], cache: TempoCache | None = None) -> dict[str, Any]:
+def _cached(cache: TempoCache | None, key: str, method: str) -> dict[str, Any] | None:
+    """Return the cached entry of ``key`` if ``method`` made it (or it is a decoding problem)."""
+    hit = None if cache is None else cache.get(key)
+    if hit is not None and ("problem" in hit or hit.get("method") == method):
+        return hit
+    return None
+
+
+def estimate_track_tempo(
+    path: str | os.PathLike[str], cache: TempoCache | None = None, *, method: str = "auto"
+) -> dict[str, Any]:
     """Estimate (or fetch from ``cache``) the tempo of one audio file.
+
+    Parameters
+    ----------
+    path : path
+        The audio file.
+    cache : TempoCache, optional
+        Entries made by another method are estimated again.
+    method : {"auto", "rnn", "cyclic"}
+        See :func:`cadence.music.tempo.estimate_tempo`.
 
     Returns
     -------
     dict
         ``{"tempo_bpm", "confidence", "uncertain", "alternative_bpm", "runner_up", "stability",
-        "analysed_s", "decoder"}`` as in :class:`cadence.music.tempo.TempoEstimate` (NaN as ``None``),
-        or ``{"problem": str}`` when the audio cannot be decoded (cached too, so an undecodable file is
-        not retried until it changes).
+        "analysed_s", "decoder", "method"}`` as in :class:`cadence.music.tempo.TempoEstimate` (NaN as
+        ``None``), or ``{"problem": str}`` when the audio cannot be decoded (cached too, so an
+        undecodable file is not retried until it changes).
     """
-    from .tempo import import_librosa
+    from .tempo import import_librosa, resolve_method
 
     import_librosa()  # fail early and clearly when the extra is missing
+    method = resolve_method(method)
     p = Path(path)
     try:
         key = TempoCache.key(p)
     except OSError as exc:
         return {"problem": exc.strerror or str(exc)}
-    if cache is not None and (hit := cache.get(key)) is not None:
+    if (hit := _cached(cache, key, method)) is not None:
         return hit
-    entry = _estimate_entry(p)
+    entry = _estimate_entry(p, method)
     if cache is not None:
         cache.put(key, entry)
     return entry
@@ -825,23 +848,28 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _guarded_entry(path: Path) -> dict[str, Any]:
+def _guarded_entry(path: Path, method: str) -> dict[str, Any]:
     try:
-        return _estimate_entry(path)
+        return _estimate_entry(path, method)
     except Exception as exc:  # noqa: BLE001 - one track's bug must not stop a folder
         return {"problem": f"internal error: {type(exc).__name__}: {exc} (please report it)"}
 
 
 def _estimate_entries(
-    paths: list[Path], cache: TempoCache | None, jobs: int | None, progress: Callable[[Path], None] | None
+    paths: list[Path],
+    cache: TempoCache | None,
+    jobs: int | None,
+    progress: Callable[[Path], None] | None,
+    method: str,
 ) -> tuple[dict[Path, dict[str, Any]], int]:
     """Entries for every path: cached ones directly, the others estimated in a process pool."""
     import concurrent.futures as cf
 
-    from .tempo import import_librosa
+    from .tempo import import_librosa, resolve_method
 
     if paths:
         import_librosa()  # fail early and clearly when the extra is missing
+        method = resolve_method(method)
     entries: dict[Path, dict[str, Any]] = {}
     todo: list[tuple[Path, str]] = []
     for p in paths:
@@ -852,7 +880,7 @@ def _estimate_entries(
             if progress:
                 progress(p)
             continue
-        if cache is not None and (hit := cache.get(key)) is not None:
+        if (hit := _cached(cache, key, method)) is not None:
             entries[p] = hit
             if progress:
                 progress(p)
@@ -869,11 +897,11 @@ def _estimate_entries(
     n_jobs = min(jobs or _default_jobs(), len(todo))
     if n_jobs <= 1:
         for p, key in todo:
-            done(p, key, _guarded_entry(p))
+            done(p, key, _guarded_entry(p, method))
     else:
         pool = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init)
         try:
-            futures = {pool.submit(_guarded_entry, p): (p, key) for p, key in todo}
+            futures = {pool.submit(_guarded_entry, p, method): (p, key) for p, key in todo}
             for fut in cf.as_completed(futures):
                 p, key = futures[fut]
                 try:
@@ -895,6 +923,7 @@ def estimate_untagged(
     cache: TempoCache | None = None,
     jobs: int | None = None,
     progress: Callable[[Track], None] | None = None,
+    method: str = "auto",
 ) -> UntaggedEstimates:
     """Estimate the tempo of every track without one and fold it into the running range of ``cadence_spm``.
 
@@ -912,6 +941,8 @@ def estimate_untagged(
         estimates in this process.
     progress : callable, optional
         Called with each untagged track when it is done (cached or estimated), in completion order.
+    method : {"auto", "rnn", "cyclic"}
+        The tempo estimator (:func:`cadence.music.tempo.estimate_tempo`).
 
     Returns
     -------
@@ -930,6 +961,7 @@ def estimate_untagged(
         cache,
         jobs,
         None if progress is None else (lambda p: progress(by_path[p])),
+        method,
     )
     raw_bpm: dict[Path, float] = {}
     failed: list[tuple[str, str]] = []

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import ParameterError
 
 __all__ = [
+    "METHODS",
     "UNCERTAIN_RUNNER_UP",
     "UNCERTAIN_STABILITY",
     "TempoEstimate",
@@ -29,14 +30,15 @@ __all__ = [
     "fold_tempo_bpm",
     "import_librosa",
     "librosa_beat_tempo",
+    "resolve_method",
 ]
 
 #: analysis rate: audio is resampled to this, and the onset envelope has a hop of _HOP samples (11.6 ms)
 _FS_HZ = 22050
 _HOP = 256
 _FPS = _FS_HZ / _HOP
-#: tempogram window: 512 frames = 5.9 s of onset envelope per autocorrelation
-_TEMPOGRAM_WIN = 512
+#: tempogram window: 5.9 s of envelope per autocorrelation (512 frames of the onset envelope)
+_TEMPOGRAM_WIN_S = 512 / _FPS
 #: tempo classes per octave on the cyclic tempogram (0.58 % apart), and the octaves summed (30-480 BPM)
 _BINS_PER_OCTAVE = 120
 _LOW_BPM = 30.0
@@ -52,6 +54,8 @@ _LOCAL_SMOOTH_S = 4.0
 _AGREE_OCTAVES = math.log2(1.04)
 #: a runner-up class at least this strong relative to the winner makes the estimate uncertain
 UNCERTAIN_RUNNER_UP = 0.9
+#: estimators: "rnn" needs the tempo-rnn extra (madmom); "auto" picks it when it is installed
+METHODS = ("auto", "rnn", "cyclic")
 #: a share of the analysed time whose local tempo agrees with the global class below this: uncertain
 UNCERTAIN_STABILITY = 0.5
 
@@ -85,6 +89,8 @@ class TempoEstimate:
         The runner-up tempo (in its most likely octave), NaN when there is none.
     analysed_s : float
         Seconds of audio analysed.
+    method : str
+        ``"rnn"`` or ``"cyclic"``: the estimator that ran (see :func:`estimate_tempo`).
     """
 
     tempo_bpm: float
@@ -94,10 +100,11 @@ class TempoEstimate:
     stability: float
     alternative_bpm: float
     analysed_s: float
+    method: str
 
 
-def _nothing(analysed_s: float) -> TempoEstimate:
-    return TempoEstimate(math.nan, 0.0, True, math.nan, 0.0, math.nan, analysed_s)
+def _nothing(analysed_s: float, method: str) -> TempoEstimate:
+    return TempoEstimate(math.nan, 0.0, True, math.nan, 0.0, math.nan, analysed_s, method)
 
 
 def import_librosa() -> Any:
@@ -157,33 +164,35 @@ def _on_grid(values: NDArray[np.float64], position: NDArray[np.float64]) -> NDAr
     return values[i0] * (1 - frac) + values[i0 + 1] * frac
 
 
-def _class_tempogram(librosa: Any, y: NDArray[np.float32], fs_hz: float) -> tuple[Any, Any, Any]:
-    """Onset envelope; pulse salience and periodicity on the log-tempo grid, octave-weighted, (grid, frames).
+def _onset_envelope(librosa: Any, y: NDArray[np.float32], fs_hz: float) -> NDArray[np.float64]:
+    """Onset strength (librosa's spectral flux on a mel spectrogram) at :data:`_FPS` frames per second."""
+    if fs_hz != _FS_HZ:
+        y = librosa.resample(y, orig_sr=fs_hz, target_sr=_FS_HZ, res_type="soxr_hq")
+    return np.asarray(librosa.onset.onset_strength(y=y, sr=_FS_HZ, hop_length=_HOP), dtype=np.float64)
+
+
+def _salience(librosa: Any, env: NDArray[np.float64], fps: float) -> tuple[Any, Any]:
+    """Pulse salience and periodicity of an envelope on the log-tempo grid, octave-weighted, (grid, frames).
 
     The salience of a tempo is the geometric mean of the autocorrelation tempogram (periodicity: high at
     the beat period and its multiples, i.e. half and third tempos) and the Fourier tempogram (sinusoidal
     pulse: high at the beat rate and its harmonics, double and triple tempos), each scaled to 1 per frame.
-    Only a tempo both see stays strong (Peeters 2005).
+    Only a tempo both see stays strong (Peeters 2005). ``fps`` is the envelope's frame rate.
     """
-    if fs_hz != _FS_HZ:
-        y = librosa.resample(y, orig_sr=fs_hz, target_sr=_FS_HZ, res_type="soxr_hq")
-    env = librosa.onset.onset_strength(y=y, sr=_FS_HZ, hop_length=_HOP)
-    acf = librosa.feature.tempogram(onset_envelope=env, sr=_FS_HZ, hop_length=_HOP, win_length=_TEMPOGRAM_WIN)
-    dft = np.abs(
-        librosa.feature.fourier_tempogram(
-            onset_envelope=env, sr=_FS_HZ, hop_length=_HOP, win_length=_TEMPOGRAM_WIN
-        )
-    )
+    win = max(16, round(_TEMPOGRAM_WIN_S * fps))
+    sr, hop = fps * _HOP, _HOP  # librosa only needs sr / hop_length, the frame rate
+    acf = librosa.feature.tempogram(onset_envelope=env, sr=sr, hop_length=hop, win_length=win)
+    dft = np.abs(librosa.feature.fourier_tempogram(onset_envelope=env, sr=sr, hop_length=hop, win_length=win))
     grid = _grid_bpm()
     n = min(acf.shape[1], dft.shape[1])
-    periodicity = np.clip(_on_grid(acf[:, :n], 60.0 * _FPS / grid), 0.0, None)
-    bpm_per_bin = 60.0 * _FPS / _TEMPOGRAM_WIN  # Fourier tempogram bins are linear in BPM
+    periodicity = np.clip(_on_grid(acf[:, :n], 60.0 * fps / grid), 0.0, None)
+    bpm_per_bin = 60.0 * fps / win  # Fourier tempogram bins are linear in BPM
     pulse = _on_grid(dft[:, :n], grid / bpm_per_bin)
     tiny = np.finfo(np.float64).tiny
     periodicity /= np.maximum(periodicity.max(axis=0, keepdims=True), tiny)
     pulse /= np.maximum(pulse.max(axis=0, keepdims=True), tiny)
     weights = _octave_weights(grid)[:, None]
-    return env, np.sqrt(periodicity * pulse) * weights, periodicity * weights
+    return np.sqrt(periodicity * pulse) * weights, periodicity * weights
 
 
 def _grid_bpm() -> NDArray[np.float64]:
@@ -195,7 +204,9 @@ def _octave_weights(bpm: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.exp(-0.5 * (np.log2(bpm / _PRIOR_BPM) / _PRIOR_OCTAVES) ** 2)
 
 
-def _beat_level_salience(mean_salience: NDArray[np.float64], grid: NDArray[np.float64]) -> NDArray[np.float64]:
+def _beat_level_salience(
+    mean_salience: NDArray[np.float64], grid: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Per tempo class, the strongest mean salience among its members in the beat range (40-240 BPM).
 
     The class sum of the cyclic tempogram also counts the tatum (the fastest pulse, above the beat
@@ -227,7 +238,30 @@ def _class_distance_octaves(a: NDArray[np.float64] | float, b: float) -> NDArray
     return np.minimum(d, 1.0 - d)
 
 
-def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEstimate:
+def resolve_method(method: str) -> str:
+    """Return the estimator ``method`` names: ``"rnn"`` or ``"cyclic"``.
+
+    ``"auto"`` is ``"rnn"`` when madmom (the ``tempo-rnn`` extra) is installed, else ``"cyclic"``;
+    ``"rnn"`` without madmom raises a :class:`ParameterError` that says how to install it.
+    """
+    if method not in METHODS:
+        raise ParameterError(f"{method=} must be one of {', '.join(METHODS)}")
+    if method == "cyclic":
+        return method
+    from . import beat_rnn
+
+    try:
+        beat_rnn.import_madmom()
+    except ParameterError:
+        if method == "rnn":
+            raise
+        return "cyclic"
+    return "rnn"
+
+
+def estimate_tempo(
+    y: ArrayLike | Sequence[ArrayLike], fs_hz: float, *, method: str = "auto"
+) -> TempoEstimate:
     """Estimate the tempo of mono audio, resolving the metrical level on a cyclic tempogram.
 
     Parameters
@@ -236,6 +270,8 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
         Mono audio samples, or a few windows of one track (analysed separately, their evidence pooled).
     fs_hz : float
         Sampling rate, Hz.
+    method : {"auto", "rnn", "cyclic"}
+        The envelope and the tempo vote (see Notes); ``"auto"`` is ``"rnn"`` when madmom is installed.
 
     Returns
     -------
@@ -245,14 +281,14 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
     Raises
     ------
     ParameterError
-        Bad ``fs_hz`` or samples, or librosa is not installed.
+        Bad ``fs_hz``, samples or ``method``; librosa (or, for ``"rnn"``, madmom) is not installed.
 
     Notes
     -----
-    1. Onset-strength envelope (librosa, 11.6 ms hop at 22.05 kHz), its autocorrelation and Fourier
-       tempograms (5.9 s windows), combined as their geometric mean on a log-tempo grid (Peeters 2005):
-       the autocorrelation also peaks at half and third tempos, the Fourier tempogram at double and
-       triple tempos; only a real pulse is high in both.
+    1. The onset strength envelope (librosa, 11.6 ms hop at 22.05 kHz), its autocorrelation and
+       Fourier tempograms (5.9 s windows), combined as their geometric mean
+       on a log-tempo grid (Peeters 2005): the autocorrelation also peaks at half and third tempos, the
+       Fourier tempogram at double and triple tempos; only a real pulse is high in both.
     2. Cyclic tempogram (Kurth, Grosche & Müller 2010): that salience, weighted by a
        log-normal octave prior (120 BPM, one octave) and summed over the four octaves 30-480 BPM, so a
        tempo class gathers the evidence of its half, double and quadruple (beats, half-bars, bars,
@@ -264,31 +300,81 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
     3. The octave of the winner is its member in 40-240 BPM with the largest weighted autocorrelation
        (periodicity favours the structural beat level over the subdivisions that the Fourier tempogram
        favours).
-    4. The tempo is refined on the autocorrelation of the onset envelope at lags of 1, 2, 4 ... beats (up
-       to 8 s), each peak located to a fraction of a frame: within about 0.1 % on click tracks.
-    5. Stability: the share of frames whose local strongest class (4 s smoothing) agrees with the global
+    4. ``"rnn"`` only: a second, independent vote. The tempo is the strongest peak of madmom's
+       comb-filter histogram (Böck, Krebs & Widmer 2015) of the beat activation of its recurrent network
+       (:mod:`cadence.music.beat_rnn`), summed over the windows; the cyclic vote of notes 1-3 tests it.
+       When it is not an octave of the cyclic winner (within 4 %) the votes disagree: the comb filter's
+       tempo is kept (the more accurate of the two, bench/tempo_accuracy.py), the cyclic one becomes the
+       alternative, and the track is marked uncertain with confidence 0. The cyclic vote's runner-up and
+       stability give the confidence either way (they flag tempo changes; the network's activation is
+       too clean a pulse to show them).
+    5. The tempo is refined on the autocorrelation of the envelope (``"rnn"``: the beat activation) at
+       lags of 1, 2, 4 ... beats (up to 8 s), each peak located to a fraction of a frame: within about
+       0.1 % on click tracks.
+    6. Stability: the share of frames whose local strongest class (4 s smoothing) agrees with the global
        one within 4 %. Confidence and ``uncertain`` combine the runner-up's strength and the stability
        (see :class:`TempoEstimate`).
 
     F. Kurth, P. Grosche, M. Müller, "Cyclic tempogram - a mid-level tempo representation for music
     signals", ICASSP 2010. G. Peeters, "Time variable tempo detection and beat marking", ICMC 2005.
+    S. Böck, F. Krebs, G. Widmer, "Accurate tempo estimation based on recurrent neural networks and
+    resonating comb filters", ISMIR 2015.
     """
     segments = _check_segments(y, fs_hz)
     librosa = import_librosa()  # fail early and clearly when the extra is missing
+    method = resolve_method(method)
     analysed_s = sum(s.size for s in segments) / fs_hz
     min_samples = int(4.0 * fs_hz)  # under 4 s there is no tempo to speak of
     usable = [s for s in segments if s.size >= min_samples and np.all(np.isfinite(s)) and np.any(s)]
     if not usable:
-        return _nothing(analysed_s)
-    envs, tgs, periodicities = zip(*(_class_tempogram(librosa, s, float(fs_hz)) for s in usable), strict=True)
+        return _nothing(analysed_s, method)
+    envs = [_onset_envelope(librosa, s, float(fs_hz)) for s in usable]
+    ev = _cyclic_vote(librosa, envs, _FPS)
+    if ev is None:
+        return _nothing(analysed_s, method)
+    coarse_bpm, alternative, runner_up, disputed = ev.tempo_bpm, ev.alternative_bpm, ev.runner_up, ev.disputed
+    fps = _FPS
+    if method == "rnn":
+        from . import beat_rnn
+
+        activations = [beat_rnn.beat_activation(s, float(fs_hz)) for s in usable]
+        tempi = beat_rnn.comb_tempo_bpm(activations)
+        if tempi.shape[0]:
+            comb_bpm = float(tempi[0, 0])
+            if _class_distance_octaves(math.log2(comb_bpm / coarse_bpm), 0.0) > _AGREE_OCTAVES:
+                alternative, runner_up, disputed = coarse_bpm, 1.0, True
+            coarse_bpm, envs, fps = comb_bpm, activations, beat_rnn.FPS
+    tempo_bpm = _refine(envs, coarse_bpm, fps)
+    margin = min(1.0, max(0.0, 2.0 * (1.0 - runner_up)))
+    confidence = ev.stability * margin
+    uncertain = disputed or runner_up >= UNCERTAIN_RUNNER_UP or ev.stability < UNCERTAIN_STABILITY
+    return TempoEstimate(
+        tempo_bpm, confidence, bool(uncertain), runner_up, ev.stability, alternative, analysed_s, method
+    )
+
+
+@dataclass(frozen=True)
+class _Vote:
+    """The cyclic tempogram's vote: see :func:`estimate_tempo`, notes 2, 3 and 6."""
+
+    tempo_bpm: float
+    alternative_bpm: float
+    runner_up: float
+    stability: float
+    disputed: bool
+
+
+def _cyclic_vote(librosa: Any, envs: Sequence[NDArray[np.float64]], fps: float) -> _Vote | None:
+    """Vote for a tempo class on the envelopes: the winner in its octave, the runner-up, the stability."""
+    tgs, periodicities = zip(*(_salience(librosa, e, fps) for e in envs), strict=True)
     weighted = np.concatenate(tgs, axis=1)  # (grid, frames over all windows)
     if not np.any(weighted > 0):
-        return _nothing(analysed_s)
+        return None
     per_class = weighted.reshape(_N_OCTAVES, _BINS_PER_OCTAVE, -1).sum(axis=0)  # (classes, frames)
     strength = per_class.mean(axis=1)
     peaks = _circular_peaks(strength)
     if peaks.size == 0 or not strength[peaks[0]] > 0:
-        return _nothing(analysed_s)
+        return None
     grid = _grid_bpm()
     best, disputed = int(peaks[0]), False
     if peaks.size > 1:
@@ -300,7 +386,7 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
 
     # local agreement: per window, smooth each class over ~4 s and take the strongest class per frame;
     # it is compared with the pooled vote's winner (a steady 12/8 track is steady, whichever candidate won)
-    k = max(1, round(_LOCAL_SMOOTH_S * _FPS))
+    k = max(1, round(_LOCAL_SMOOTH_S * fps))
     best_pos = _parabolic(strength, int(peaks[0])) / _BINS_PER_OCTAVE
     agree = []
     for tg in tgs:
@@ -311,7 +397,6 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
         local = np.argmax(smooth, axis=0) / _BINS_PER_OCTAVE
         agree.append(_class_distance_octaves(local, best_pos) <= _AGREE_OCTAVES)
     stability = float(np.mean(np.concatenate(agree)))
-
     mean_periodicity = np.concatenate(periodicities, axis=1).mean(axis=1)
 
     def octave_of(class_index: int) -> float:
@@ -322,27 +407,20 @@ def estimate_tempo(y: ArrayLike | Sequence[ArrayLike], fs_hz: float) -> TempoEst
         frac = _parabolic(strength, class_index) - class_index
         return float(grid[member] * 2.0 ** (frac / _BINS_PER_OCTAVE))
 
-    coarse_bpm = octave_of(best)
     alternative = octave_of(other) if other >= 0 else math.nan
-    tempo_bpm = _refine([np.asarray(e, dtype=np.float64) for e in envs], coarse_bpm)
-    margin = min(1.0, max(0.0, 2.0 * (1.0 - runner_up)))
-    confidence = stability * margin
-    uncertain = disputed or runner_up >= UNCERTAIN_RUNNER_UP or stability < UNCERTAIN_STABILITY
-    return TempoEstimate(
-        tempo_bpm, confidence, bool(uncertain), runner_up, stability, alternative, analysed_s
-    )
+    return _Vote(octave_of(best), alternative, runner_up, stability, disputed)
 
 
-def _refine(envs: Sequence[NDArray[np.float64]], coarse_bpm: float) -> float:
-    """Refine a tempo on the autocorrelation of the onset envelopes at lags of 1, 2, 4 ... beats.
+def _refine(envs: Sequence[NDArray[np.float64]], coarse_bpm: float, fps: float) -> float:
+    """Refine a tempo on the autocorrelation of the envelopes at lags of 1, 2, 4 ... beats.
 
     At each step the peak within a fifth of a beat of ``m`` periods is located to a fraction of a frame
     (parabolic interpolation) and gives a finer period; ``m`` doubles up to 8 s (or a third of the shortest
     window). Kept when it stays within 4 % of the coarse tempo.
     """
-    period = 60.0 * _FPS / coarse_bpm  # frames
+    period = 60.0 * fps / coarse_bpm  # frames
     n = min(e.size for e in envs)
-    max_lag = min(8.0 * _FPS, n / 3)
+    max_lag = min(8.0 * fps, n / 3)
     if period + 2 > max_lag:
         return coarse_bpm
     size = 1 << int(math.ceil(math.log2(2 * n)))
@@ -361,7 +439,7 @@ def _refine(envs: Sequence[NDArray[np.float64]], coarse_bpm: float) -> float:
         den = a - 2 * b + c
         period = (i + (0.5 * (a - c) / den if den < 0 else 0.0)) / m
         m *= 2
-    refined = 60.0 * _FPS / period
+    refined = 60.0 * fps / period
     if abs(math.log2(refined / coarse_bpm)) <= math.log2(1.04):
         return float(refined)
     return coarse_bpm
