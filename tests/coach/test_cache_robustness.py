@@ -87,7 +87,7 @@ def test_prune_removes_the_oldest_beyond_the_cap_and_stale_versions(tmp_path):
 def test_cache_clear_removes_only_cadences_entries(tmp_path):
     env_dir = tmp_path / "cache"
     _collect(env_dir)
-    (env_dir / "tempo-estimates-v2.json").write_text("{}")
+    (env_dir / "tempo-estimates-v3.json").write_text("{}")
     (env_dir / "mine.txt").write_text("not cadence's")
     env = {"CADENCE_CACHE_DIR": str(env_dir)}
     old = {k: os.environ.get(k) for k in env}
@@ -110,9 +110,9 @@ def test_cache_clear_removes_only_cadences_entries(tmp_path):
 def test_tempo_cache_entries_are_checked(tmp_path):
     good = {
         "tempo_bpm": 170.0, "confidence": 0.9, "uncertain": False, "alternative_bpm": 85.0, "runner_up": 0.3,
-        "stability": 0.95, "analysed_s": 60.0, "decoder": "soundfile",
+        "stability": 0.95, "analysed_s": 60.0, "decoder": "soundfile", "method": "rnn",
     }
-    (tmp_path / "tempo-estimates-v2.json").write_text(
+    (tmp_path / "tempo-estimates-v3.json").write_text(
         json.dumps(
             {
                 "/a.mp3|1|2": good,
@@ -120,12 +120,13 @@ def test_tempo_cache_entries_are_checked(tmp_path):
                 "/c.mp3|1|2": {**good, "confidence": "high"},
                 "/d.mp3|1|2": {"problem": "undecodable"},
                 "/e.mp3|1|2": [1, 2],
+                "/f.mp3|1|2": {**good, "method": "oracle"},
             }
         )
     )
     cache = TempoCache(tmp_path)
     assert cache.get("/a.mp3|1|2") == good and cache.get("/d.mp3|1|2") is not None
-    assert all(cache.get(f"/{x}.mp3|1|2") is None for x in "bce")
+    assert all(cache.get(f"/{x}.mp3|1|2") is None for x in "bcef")
 
 
 def _stat(pid: int) -> str:

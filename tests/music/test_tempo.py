@@ -29,11 +29,26 @@ from cadence.music.library import (
     read_track,
     scan_music_dir,
 )
-from cadence.music.tempo import estimate_tempo, fold_tempo_bpm
+from cadence.music import beat_rnn
+from cadence.music.tempo import estimate_tempo, fold_tempo_bpm, resolve_method
 from music_files import FORMATS, click_track, drum_track, tagged_track, write_audio
 
 #: a tempo is right up to octaves when it is within 4 % of the truth times a power of two (Acc2)
 ACC2 = math.log2(1.04)
+
+
+def _have_madmom() -> bool:
+    try:
+        beat_rnn.import_madmom()
+    except ParameterError:
+        return False
+    return True
+
+
+HAVE_MADMOM = _have_madmom()
+#: the estimators this installation can run: "rnn" needs the tempo-rnn extra (CI installs it)
+METHODS_HERE = ["cyclic", "rnn"] if HAVE_MADMOM else ["cyclic"]
+needs_madmom = pytest.mark.skipif(not HAVE_MADMOM, reason="the optional 'tempo-rnn' extra (madmom) is missing")
 
 
 def octave_error(estimate_bpm: float, truth_bpm: float) -> float:
@@ -88,10 +103,12 @@ def _wav(tmp_path, name, y, fs_hz=22050):
 
 
 @slow
+@pytest.mark.parametrize("method", METHODS_HERE)
 @pytest.mark.parametrize("tempo_bpm", [172.0, 165.5, 150.0, 128.0, 86.0])
-def test_click_track_tempo_from_a_wav(tmp_path, tempo_bpm):
+def test_click_track_tempo_from_a_wav(tmp_path, tempo_bpm, method):
     path = _wav(tmp_path, f"click{tempo_bpm:g}", click_track(tempo_bpm, 20.0))
-    entry = estimate_track_tempo(path)
+    entry = estimate_track_tempo(path, method=method)
+    assert entry["method"] == method
     assert octave_error(entry["tempo_bpm"], tempo_bpm) < math.log2(1.003), entry
     assert float(fold_tempo_bpm(entry["tempo_bpm"], 172)) == pytest.approx(
         float(fold_tempo_bpm(tempo_bpm, 172)), rel=3e-3
@@ -146,12 +163,13 @@ def test_click_track_at_another_sampling_rate():
 
 
 @slow
+@pytest.mark.parametrize("method", METHODS_HERE)
 @pytest.mark.parametrize("tempo_bpm", [172.0, 140.0, 88.0])
-def test_clicks_in_noise(tempo_bpm):
+def test_clicks_in_noise(tempo_bpm, method):
     """Clicks (peak 0.8) under white noise (std 0.1): still the right tempo, still fairly sure."""
     rng = np.random.default_rng(int(tempo_bpm))
     y = click_track(tempo_bpm, 30.0) + 0.1 * rng.standard_normal(30 * 22050).astype(np.float32)
-    est = estimate_tempo(y, 22050)
+    est = estimate_tempo(y, 22050, method=method)
     assert float(fold_tempo_bpm(est.tempo_bpm, 172)) == pytest.approx(
         float(fold_tempo_bpm(tempo_bpm, 172)), rel=3e-3
     )
@@ -159,10 +177,11 @@ def test_clicks_in_noise(tempo_bpm):
 
 
 @slow
-def test_noise_is_not_confident():
+@pytest.mark.parametrize("method", METHODS_HERE)
+def test_noise_is_not_confident(method):
     rng = np.random.default_rng(1)
-    est = estimate_tempo(rng.standard_normal(22050 * 15).astype(np.float32) * 0.3, 22050)
-    clicks = estimate_tempo(click_track(172.0, 15.0), 22050)
+    est = estimate_tempo(rng.standard_normal(22050 * 15).astype(np.float32) * 0.3, 22050, method=method)
+    clicks = estimate_tempo(click_track(172.0, 15.0), 22050, method=method)
     assert est.confidence < 0.5 < clicks.confidence
     assert est.uncertain and not clicks.uncertain
 
@@ -171,15 +190,19 @@ def test_noise_is_not_confident():
 
 
 @slow
+@pytest.mark.parametrize("method", METHODS_HERE)
 @pytest.mark.parametrize(
     "pattern", ["rock", "four_on_floor", "halftime", "shuffle", "twelve_eight", "tresillo", "waltz"]
 )
 @pytest.mark.parametrize("tempo_bpm", [95.0, 128.0, 172.0, 180.0])
-def test_drum_patterns_give_the_right_metrical_level(pattern, tempo_bpm):
-    """Steady patterns, including the 2:3-prone swung shuffle, 12/8 and 3+3+2 tresillo: right up to octaves."""
-    est = estimate_tempo(drum_track(tempo_bpm, 30.0, pattern, seed=round(tempo_bpm)), 22050)
-    assert octave_error(est.tempo_bpm, tempo_bpm) < math.log2(1.01), est
-    # when the tracker is sure, it must be right; a runner-up class is never an octave of the winner
+def test_drum_patterns_give_the_right_metrical_level(pattern, tempo_bpm, method):
+    """Steady patterns, including the 2:3-prone swung shuffle, 12/8 and 3+3+2 tresillo: right up to octaves,
+    or (the RNN vote on 12/8 at 95 BPM) marked uncertain with the right tempo as the alternative."""
+    est = estimate_tempo(drum_track(tempo_bpm, 30.0, pattern, seed=round(tempo_bpm)), 22050, method=method)
+    if octave_error(est.tempo_bpm, tempo_bpm) >= math.log2(1.01):
+        assert est.uncertain and octave_error(est.alternative_bpm, tempo_bpm) < math.log2(1.01), est
+        assert (method, pattern, tempo_bpm) == ("rnn", "twelve_eight", 95.0), est  # the one known case
+    # a runner-up class is never an octave of the winner
     assert not math.isclose(octave_error(est.alternative_bpm, est.tempo_bpm), 0.0, abs_tol=ACC2)
 
 
@@ -187,20 +210,21 @@ def test_drum_patterns_give_the_right_metrical_level(pattern, tempo_bpm):
 def test_twelve_eight_at_96_is_read_at_the_beat_and_flagged():
     """12/8 at 96 BPM: the triplet eighths (288 BPM) make the 144 BPM class the stronger pooled vote (a 3:2
     error before); the beat range picks 96, and since the two evidences disagree the track is uncertain."""
-    est = estimate_tempo(drum_track(96.0, 30.0, "twelve_eight", seed=96), 22050)
+    est = estimate_tempo(drum_track(96.0, 30.0, "twelve_eight", seed=96), 22050, method="cyclic")
     assert octave_error(est.tempo_bpm, 96.0) < math.log2(1.01), est
     assert octave_error(est.alternative_bpm, 144.0) < ACC2, est
     assert est.uncertain and est.confidence < 0.2 and est.stability > 0.9
-    shuffle = estimate_tempo(drum_track(96.0, 30.0, "shuffle", seed=96), 22050)  # no dispute there
+    shuffle = estimate_tempo(drum_track(96.0, 30.0, "shuffle", seed=96), 22050, method="cyclic")
     assert octave_error(shuffle.tempo_bpm, 96.0) < math.log2(1.01) and not shuffle.uncertain
 
 
 @slow
-def test_a_tempo_change_is_uncertain():
+@pytest.mark.parametrize("method", METHODS_HERE)
+def test_a_tempo_change_is_uncertain(method):
     """Half a track at 120 BPM, half at 160 (a 3:4 relation): the local tempo disagrees, so uncertain."""
     y = np.concatenate([drum_track(120.0, 20.0, "rock", seed=1), drum_track(160.0, 20.0, "rock", seed=2)])
-    est = estimate_tempo(y, 22050)
-    steady = estimate_tempo(drum_track(120.0, 40.0, "rock", seed=1), 22050)
+    est = estimate_tempo(y, 22050, method=method)
+    steady = estimate_tempo(drum_track(120.0, 40.0, "rock", seed=1), 22050, method=method)
     assert est.uncertain and est.stability < 0.75 and est.confidence < 0.5
     assert not steady.uncertain and steady.stability > 0.9
     # the two tempos are the two candidates (in some octave)
@@ -209,20 +233,69 @@ def test_a_tempo_change_is_uncertain():
 
 
 @slow
-def test_windows_are_pooled():
+@pytest.mark.parametrize("method", METHODS_HERE)
+def test_windows_are_pooled(method):
     """Three windows of one steady track give the tempo of the whole."""
     y = drum_track(172.0, 60.0, "four_on_floor", seed=3)
     windows = [y[i * 22050 * 20 : (i + 1) * 22050 * 20] for i in range(3)]
-    pooled = estimate_tempo(windows, 22050)
+    pooled = estimate_tempo(windows, 22050, method=method)
     assert octave_error(pooled.tempo_bpm, 172.0) < math.log2(1.003)
     assert pooled.analysed_s == pytest.approx(60.0) and pooled.stability > 0.9
 
 
 @slow
-def test_silence_and_tiny_input_give_no_tempo():
+@pytest.mark.parametrize("method", METHODS_HERE)
+def test_silence_and_tiny_input_give_no_tempo(method):
     for y in (np.zeros(22050 * 5, dtype=np.float32), np.ones(100, dtype=np.float32), [np.zeros(10)]):
-        est = estimate_tempo(y, 22050)
+        est = estimate_tempo(y, 22050, method=method)
         assert math.isnan(est.tempo_bpm) and est.confidence == 0 and est.uncertain
+        assert est.method == method
+
+
+def test_method_auto_uses_the_rnn_when_madmom_is_installed():
+    assert resolve_method("auto") == ("rnn" if HAVE_MADMOM else "cyclic")
+    assert resolve_method("cyclic") == "cyclic"
+    with pytest.raises(ParameterError, match="method"):
+        resolve_method("best")
+
+
+def test_missing_madmom_falls_back_or_says_how_to_install(monkeypatch):
+    """Without madmom, "auto" is the cyclic estimator and "rnn" names the extra (and its licence)."""
+    import importlib.metadata as md
+
+    real = md.distribution
+
+    def no_madmom(name):
+        if name.startswith("madmom"):
+            raise md.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(md, "distribution", no_madmom)
+    monkeypatch.setitem(sys.modules, "madmom", None)
+    beat_rnn.import_madmom.cache_clear()
+    try:
+        assert resolve_method("auto") == "cyclic"
+        with pytest.raises(ParameterError, match=r"pip install 'cadence\[tempo-rnn\]'") as raised:
+            resolve_method("rnn")
+        assert "non-commercial" in str(raised.value)
+    finally:
+        monkeypatch.undo()
+        beat_rnn.import_madmom.cache_clear()
+
+
+@slow
+@needs_madmom
+def test_beat_activation_peaks_on_the_clicks():
+    """The network's beat probability (100 frames/s) is high on the clicks of a 120 BPM track, low between."""
+    act = beat_rnn.beat_activation(click_track(120.0, 10.0), 22050)
+    assert act.size == pytest.approx(10.0 * beat_rnn.FPS, abs=2)
+    beats = np.round(np.arange(1, 19) * 0.5 * beat_rnn.FPS).astype(int)  # clicks every 0.5 s
+    on = act[beats[:, None] + np.arange(-2, 3)].max(axis=1)
+    off = act[beats[:-1] + 25]  # a quarter second after each click
+    assert np.median(on) > 0.3 > 5 * np.median(off), (on, off)
+    tempi = beat_rnn.comb_tempo_bpm([act])
+    assert octave_error(tempi[0, 0], 120.0) < math.log2(1.02)
+    assert beat_rnn.comb_tempo_bpm([act[:100]]).shape == (0, 2)  # 1 s: shorter than the slowest beat
 
 
 @pytest.mark.parametrize(
@@ -308,6 +381,21 @@ def test_cache_is_used_and_invalidated_by_a_change(tmp_path):
     assert again["tempo_bpm"] == pytest.approx(first["tempo_bpm"])
 
 
+@slow
+@needs_madmom
+def test_cache_entries_belong_to_their_method(tmp_path):
+    """An entry made by the cyclic estimator is not served to the RNN one (and the other way round)."""
+    path = _wav(tmp_path, "m", click_track(150.0, 10.0))
+    cache = TempoCache(tmp_path / "cache")
+    cyclic = estimate_track_tempo(path, cache, method="cyclic")
+    key = TempoCache.key(path)
+    cache.put(key, {**cyclic, "tempo_bpm": 123.0})  # a marker: served only to the cyclic method
+    assert estimate_track_tempo(path, cache, method="cyclic")["tempo_bpm"] == 123.0
+    rnn = estimate_track_tempo(path, cache, method="rnn")
+    assert rnn["method"] == "rnn" and octave_error(rnn["tempo_bpm"], 150.0) < math.log2(1.003)
+    assert estimate_track_tempo(path, cache, method="auto") == rnn
+
+
 def test_damaged_cache_starts_afresh(tmp_path):
     (tmp_path / "tempo-estimates-v3.json").write_text("{not json")
     cache = TempoCache(tmp_path)
@@ -371,15 +459,18 @@ def test_vanished_file_is_a_problem_not_a_crash(tmp_path):
 
 @slow
 @pytest.mark.shared
-def test_shared_music_tempo(shared_dir):
-    """Issue 18's bar on real music: every steady track right up to octaves, no 2:3 / 3:4 errors there,
-    and the two classical excerpts without a single tempo (SOURCES.csv) marked uncertain, not matched."""
+@pytest.mark.parametrize("method", METHODS_HERE)
+def test_shared_music_tempo(shared_dir, method):
+    """Issue 18's bar on real music: every steady track right up to octaves and sure of it (no 2:3 / 3:4
+    errors there); a wrong tempo is always marked uncertain (listed, not matched); Acc2 >= 7 of 8 with the
+    RNN vote (6 of 8 with the cyclic one alone: it misses Debussy as well as Brahms)."""
     music = shared_dir / "data" / "music"
     with open(music / "SOURCES.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
+    assert len(rows) == 8
     acc2 = 0
     for row in rows:
-        entry = estimate_track_tempo(music / row["file"])
+        entry = estimate_track_tempo(music / row["file"], method=method)
         truth = float(row["tempo_bpm"])
         right = octave_error(entry["tempo_bpm"], truth) <= ACC2
         acc2 += right
@@ -387,4 +478,4 @@ def test_shared_music_tempo(shared_dir):
             assert right and not entry["uncertain"], (row["file"], entry)
         elif not right:
             assert entry["uncertain"], (row["file"], entry)
-    assert acc2 >= 6
+    assert acc2 >= (7 if method == "rnn" else 6)

@@ -76,6 +76,14 @@ def _progress(total: int, label: str) -> Any:
 @click.option(
     "--estimate", is_flag=True, help="Estimate the tempo of untagged tracks (needs cadence[tempo])."
 )
+@click.option(
+    "--tempo-method",
+    type=click.Choice(["auto", "rnn", "cyclic"]),
+    default="auto",
+    show_default=True,
+    help="With --estimate: rnn (madmom's beat network, cadence[tempo-rnn]), cyclic (librosa only); "
+    "auto is rnn when it is installed.",
+)
 @click.option("--write-tags", is_flag=True, help="With --estimate: write confident estimates into BPM tags.")
 @click.option(
     "--jobs",
@@ -93,6 +101,7 @@ def playlist(
     m3u_path: Path | None,
     force: bool,
     estimate: bool,
+    tempo_method: str,
     write_tags: bool,
     jobs: int | None,
     as_json: bool,
@@ -156,6 +165,17 @@ def playlist(
     raw_bpm: dict[Path, float] = {}
     uncertain: tuple[music.UncertainTempo, ...] = ()
     if estimate:
+        from ..music.tempo import import_librosa, resolve_method
+
+        import_librosa()  # the tempo extra first: its hint is the one a user needs
+        asked, tempo_method = tempo_method, resolve_method(tempo_method)
+        if asked == "auto" and tempo_method == "cyclic" and lib.untagged:
+            click.echo(
+                "note: more accurate tempos with pip install 'cadence[tempo-rnn]' (madmom; non-commercial "
+                "models); --tempo-method cyclic hides this note",
+                err=True,
+            )
+        payload["tempo_method"] = tempo_method
         cache = music.TempoCache(music.default_cache_dir())
         try:
             with _progress(len(lib.untagged), "estimating") as bar:
@@ -165,6 +185,7 @@ def playlist(
                     cache=cache,
                     jobs=jobs,
                     progress=None if bar is None else (lambda _t: bar.update(1)),
+                    method=tempo_method,
                 )
         finally:
             cache.save()
@@ -274,6 +295,12 @@ def _print_tracks(payload: dict[str, Any], estimate: bool) -> None:
     how = "as a ramp" if payload["from_spm"] is not None else "closest first"
     click.echo("")
     click.echo(f"{len(tracks)} of {lib['n_tracks']} tracks fit ({how}):")
+    if estimate and "tempo_method" in payload:
+        methods = {
+            "rnn": "madmom's beat network, checked by the cyclic tempogram",
+            "cyclic": "the cyclic tempogram",
+        }
+        click.echo(f"  (estimated tempos: {methods[payload['tempo_method']]})")
     if tracks:
         click.echo(f"  {'#':>3}  {'BPM':>6}  {'x':>4}  {'spm':>6}  {'off':>5}  {'src':<8}  track")
         for n, t in enumerate(tracks, 1):
