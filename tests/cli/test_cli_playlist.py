@@ -262,3 +262,63 @@ def test_playlist_takes_its_step_rate_from_a_plan_session(tmp_path) -> None:  # 
     assert json.loads(proc.stdout)["cadence_spm"] == target
     assert run_cadence("playlist", "--json").returncode == 2
     assert run_cadence("playlist", "--spm", "172", "--plan", str(plan), "--session", "5").returncode == 2
+
+
+#: runs `cadence ARGS...` in a Python where madmom is not installed (its metadata and module hidden)
+_WITHOUT_MADMOM = """
+import importlib.metadata as md, sys
+real = md.distribution
+def hidden(name):
+    if name.startswith("madmom"):
+        raise md.PackageNotFoundError(name)
+    return real(name)
+md.distribution = hidden
+sys.modules["madmom"] = None
+from cadence.cli import main
+sys.argv = ["cadence", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("librosa") is None, reason="needs the 'tempo' extra (librosa)")
+def test_tempo_method_is_reported_and_auto_falls_back_with_a_note(tmp_path):
+    import soundfile as sf
+
+    music = tmp_path / "music"
+    music.mkdir()
+    sf.write(music / "clicks.wav", click_track(86.0, 12.0), 22050, subtype="PCM_16")
+    env = dict(os.environ, CADENCE_CACHE_DIR=str(tmp_path / "cache"))
+    args = ["playlist", str(music), "--spm", "172", "--estimate", "--jobs", "1"]
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-c", _WITHOUT_MADMOM, *args, *extra]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
+
+    auto = run("--json")
+    assert auto.returncode == 0, auto.stderr
+    assert json.loads(auto.stdout)["tempo_method"] == "cyclic"
+    assert "pip install 'cadence[tempo-rnn]'" in auto.stderr and "non-commercial" in auto.stderr
+    quiet = run("--tempo-method", "cyclic")
+    assert quiet.returncode == 0 and "tempo-rnn" not in quiet.stderr
+    assert "(estimated tempos: the cyclic tempogram)" in quiet.stdout
+    asked = run("--tempo-method", "rnn")
+    assert asked.returncode == 2 and "Traceback" not in asked.stderr
+    assert asked.stderr.count("\n") == 1 and "pip install 'cadence[tempo-rnn]'" in asked.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("madmom") is None, reason="needs the 'tempo-rnn' extra (madmom)")
+def test_tempo_method_rnn_runs_the_network(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    music = tmp_path / "music"
+    music.mkdir()
+    sf.write(music / "clicks.wav", click_track(86.0, 12.0), 22050, subtype="PCM_16")
+    monkeypatch.setenv("CADENCE_CACHE_DIR", str(tmp_path / "cache"))
+    proc = run_cadence("playlist", str(music), "--spm", "172", "--estimate", "--json", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["tempo_method"] == "rnn" and "tempo-rnn" not in proc.stderr
+    (est,) = data["tracks"]
+    assert est["tempo_bpm"] == pytest.approx(172, abs=0.5)

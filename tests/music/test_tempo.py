@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cadence.errors import InputFormatError, ParameterError
+from cadence.music import beat_rnn
 from cadence.music.decode import N_WINDOWS, WHOLE_UP_TO_S, WINDOW_S, analysis_windows, read_windows
 from cadence.music.library import (
     TempoCache,
@@ -29,7 +30,6 @@ from cadence.music.library import (
     read_track,
     scan_music_dir,
 )
-from cadence.music import beat_rnn
 from cadence.music.tempo import estimate_tempo, fold_tempo_bpm, resolve_method
 from music_files import FORMATS, click_track, drum_track, tagged_track, write_audio
 
@@ -48,7 +48,9 @@ def _have_madmom() -> bool:
 HAVE_MADMOM = _have_madmom()
 #: the estimators this installation can run: "rnn" needs the tempo-rnn extra (CI installs it)
 METHODS_HERE = ["cyclic", "rnn"] if HAVE_MADMOM else ["cyclic"]
-needs_madmom = pytest.mark.skipif(not HAVE_MADMOM, reason="the optional 'tempo-rnn' extra (madmom) is missing")
+needs_madmom = pytest.mark.skipif(
+    not HAVE_MADMOM, reason="the optional 'tempo-rnn' extra (madmom) is missing"
+)
 
 
 def octave_error(estimate_bpm: float, truth_bpm: float) -> float:
