@@ -322,3 +322,8 @@ def test_tempo_method_rnn_runs_the_network(tmp_path, monkeypatch):
     assert data["tempo_method"] == "rnn" and "tempo-rnn" not in proc.stderr
     (est,) = data["tracks"]
     assert est["tempo_bpm"] == pytest.approx(172, abs=0.5)
+
+
+def test_tempo_method_needs_estimate(tmp_path):
+    result = CliRunner().invoke(playlist, [str(tmp_path), "--spm", "172", "--tempo-method", "cyclic"])
+    assert result.exit_code == 2 and "add --estimate" in result.output

@@ -121,12 +121,15 @@ def test_tempo_cache_entries_are_checked(tmp_path):
                 "/d.mp3|1|2": {"problem": "undecodable"},
                 "/e.mp3|1|2": [1, 2],
                 "/f.mp3|1|2": {**good, "method": "oracle"},
+                "/g.mp3|1|2": {"problem": "tempo estimation failed (x)", "method": "cyclic"},
+                "/h.mp3|1|2": {"problem": "tempo estimation failed (x)", "method": "oracle"},
             }
         )
     )
     cache = TempoCache(tmp_path)
     assert cache.get("/a.mp3|1|2") == good and cache.get("/d.mp3|1|2") is not None
-    assert all(cache.get(f"/{x}.mp3|1|2") is None for x in "bcef")
+    assert cache.get("/g.mp3|1|2") is not None
+    assert all(cache.get(f"/{x}.mp3|1|2") is None for x in "bcefh")
 
 
 def _stat(pid: int) -> str:

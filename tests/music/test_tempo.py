@@ -274,7 +274,7 @@ def test_missing_madmom_falls_back_or_says_how_to_install(monkeypatch):
 
     monkeypatch.setattr(md, "distribution", no_madmom)
     monkeypatch.setitem(sys.modules, "madmom", None)
-    beat_rnn.import_madmom.cache_clear()
+    beat_rnn._forget_import_failure()
     try:
         assert resolve_method("auto") == "cyclic"
         with pytest.raises(ParameterError, match=r"pip install 'cadence\[tempo-rnn\]'") as raised:
@@ -282,7 +282,7 @@ def test_missing_madmom_falls_back_or_says_how_to_install(monkeypatch):
         assert "non-commercial" in str(raised.value)
     finally:
         monkeypatch.undo()
-        beat_rnn.import_madmom.cache_clear()
+        beat_rnn._forget_import_failure()
 
 
 @slow
@@ -396,6 +396,12 @@ def test_cache_entries_belong_to_their_method(tmp_path):
     rnn = estimate_track_tempo(path, cache, method="rnn")
     assert rnn["method"] == "rnn" and octave_error(rnn["tempo_bpm"], 150.0) < math.log2(1.003)
     assert estimate_track_tempo(path, cache, method="auto") == rnn
+    assert estimate_track_tempo(path, cache, method="cyclic")["tempo_bpm"] != 123.0  # estimated again
+    # a failed estimate belongs to its method too; an undecodable file to both
+    cache.put(key, {"problem": "tempo estimation failed (MemoryError: )", "method": "cyclic"})
+    assert estimate_track_tempo(path, cache, method="rnn")["method"] == "rnn"
+    cache.put(key, {"problem": "cannot decode"})
+    assert estimate_track_tempo(path, cache, method="rnn") == {"problem": "cannot decode"}
 
 
 def test_damaged_cache_starts_afresh(tmp_path):

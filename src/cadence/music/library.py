@@ -615,8 +615,12 @@ def _valid_tempo_entry(key: Any, entry: Any) -> bool:
     """Whether a tempo cache entry matches what :func:`_estimate_entry` writes."""
     if not isinstance(key, str) or len(key) > 8192 or not isinstance(entry, dict):
         return False
-    if set(entry) == {"problem"}:
-        return isinstance(entry["problem"], str) and len(entry["problem"]) <= 2000
+    if set(entry) in ({"problem"}, {"problem", "method"}):  # undecodable; failed with one method
+        return (
+            isinstance(entry["problem"], str)
+            and len(entry["problem"]) <= 2000
+            and entry.get("method", "rnn") in ("rnn", "cyclic")
+        )
     if set(entry) != _TEMPO_FIELDS:
         return False
 
@@ -727,7 +731,7 @@ def _estimate_entry(path: Path, method: str) -> dict[str, Any]:
     except InputFormatError as exc:
         return {"problem": exc.problem}
     except (ValueError, RuntimeError, MemoryError, OSError) as exc:  # librosa/numba on odd audio
-        return {"problem": f"tempo estimation failed ({type(exc).__name__}: {exc})"}
+        return {"problem": f"tempo estimation failed ({type(exc).__name__}: {exc})", "method": method}
     return {
         "tempo_bpm": _finite_or_none(est.tempo_bpm),
         "confidence": est.confidence,
@@ -742,9 +746,9 @@ def _estimate_entry(path: Path, method: str) -> dict[str, Any]:
 
 
 def _cached(cache: TempoCache | None, key: str, method: str) -> dict[str, Any] | None:
-    """Return the cached entry of ``key`` if ``method`` made it (or it is a decoding problem)."""
+    """Return the cached entry of ``key`` if ``method`` made it (or the file could not be decoded at all)."""
     hit = None if cache is None else cache.get(key)
-    if hit is not None and ("problem" in hit or hit.get("method") == method):
+    if hit is not None and hit.get("method", method if "problem" in hit else None) == method:
         return hit
     return None
 

@@ -218,6 +218,12 @@ def _beat_level_salience(
     return in_range.reshape(_N_OCTAVES, _BINS_PER_OCTAVE).max(axis=0)
 
 
+def _is_three_two(class_a: int, class_b: int) -> bool:
+    """Whether two tempo classes are 3:2 relatives (3:2 and 4:3 are the same relation modulo octaves)."""
+    apart = float(_class_distance_octaves((class_a - class_b) / _BINS_PER_OCTAVE, 0.0))
+    return abs(apart - float(_class_distance_octaves(math.log2(1.5), 0.0))) <= _AGREE_OCTAVES
+
+
 def _circular_peaks(s: NDArray[np.float64]) -> NDArray[np.intp]:
     """Return the indices of the local maxima of a circular array, strongest first."""
     is_peak = (s >= np.roll(s, 1)) & (s > np.roll(s, -1))
@@ -294,9 +300,9 @@ def estimate_tempo(
        tempo class gathers the evidence of its half, double and quadruple (beats, half-bars, bars,
        subdivisions). The two strongest classes over all windows are the candidates; by construction
        they are not octaves of each other (typically 2:3 or 3:4). The stronger wins, unless the other
-       has the stronger member in the beat range 40-240 BPM: the class sum also counts the tatum, which
-       two candidates in a 3:2 relation share (12/8 triplet eighths at 288 BPM are three to a 96 BPM beat
-       and two to a 144 BPM one), so the beat range decides and the track is marked uncertain.
+       is its 3:2 relative and has the stronger member in the beat range 40-240 BPM: the class sum also
+       counts the tatum, which two 3:2 relatives share (12/8 triplet eighths at 288 BPM are three to a
+       96 BPM beat and two to a 144 BPM one), so the beat range decides and the track is marked uncertain.
     3. The octave of the winner is its member in 40-240 BPM with the largest weighted autocorrelation
        (periodicity favours the structural beat level over the subdivisions that the Fourier tempogram
        favours).
@@ -309,8 +315,8 @@ def estimate_tempo(
        stability give the confidence either way (they flag tempo changes; the network's activation is
        too clean a pulse to show them).
     5. The tempo is refined on the autocorrelation of the envelope (``"rnn"``: the beat activation) at
-       lags of 1, 2, 4 ... beats (up to 8 s), each peak located to a fraction of a frame: within about
-       0.1 % on click tracks.
+       lags of 1, 2, 4 ... beats (up to 8 s), each peak located to a fraction of a frame: within 0.3 %
+       on click tracks (tested).
     6. Stability: the share of frames whose local strongest class (4 s smoothing) agrees with the global
        one within 4 %. Confidence and ``uncertain`` combine the runner-up's strength and the stability
        (see :class:`TempoEstimate`).
@@ -332,7 +338,8 @@ def estimate_tempo(
     ev = _cyclic_vote(librosa, envs, _FPS)
     if ev is None:
         return _nothing(analysed_s, method)
-    coarse_bpm, alternative, runner_up, disputed = ev.tempo_bpm, ev.alternative_bpm, ev.runner_up, ev.disputed
+    coarse_bpm, alternative_bpm = ev.tempo_bpm, ev.alternative_bpm
+    runner_up, disputed = ev.runner_up, ev.disputed
     fps = _FPS
     if method == "rnn":
         from . import beat_rnn
@@ -342,14 +349,14 @@ def estimate_tempo(
         if tempi.shape[0]:
             comb_bpm = float(tempi[0, 0])
             if _class_distance_octaves(math.log2(comb_bpm / coarse_bpm), 0.0) > _AGREE_OCTAVES:
-                alternative, runner_up, disputed = coarse_bpm, 1.0, True
+                alternative_bpm, runner_up, disputed = coarse_bpm, 1.0, True
             coarse_bpm, envs, fps = comb_bpm, activations, beat_rnn.FPS
     tempo_bpm = _refine(envs, coarse_bpm, fps)
     margin = min(1.0, max(0.0, 2.0 * (1.0 - runner_up)))
     confidence = ev.stability * margin
     uncertain = disputed or runner_up >= UNCERTAIN_RUNNER_UP or ev.stability < UNCERTAIN_STABILITY
     return TempoEstimate(
-        tempo_bpm, confidence, bool(uncertain), runner_up, ev.stability, alternative, analysed_s, method
+        tempo_bpm, confidence, bool(uncertain), runner_up, ev.stability, alternative_bpm, analysed_s, method
     )
 
 
@@ -377,9 +384,9 @@ def _cyclic_vote(librosa: Any, envs: Sequence[NDArray[np.float64]], fps: float) 
         return None
     grid = _grid_bpm()
     best, disputed = int(peaks[0]), False
-    if peaks.size > 1:
+    if peaks.size > 1 and _is_three_two(int(peaks[0]), int(peaks[1])):
         beat_level = _beat_level_salience(weighted.mean(axis=1), grid)
-        if beat_level[peaks[1]] > beat_level[peaks[0]]:  # the tatum decided the pooled vote: overrule it
+        if beat_level[peaks[1]] > beat_level[peaks[0]]:  # the shared tatum decided the vote: overrule it
             best, disputed = int(peaks[1]), True
     other = int(peaks[0] if disputed else peaks[1]) if peaks.size > 1 else -1
     runner_up = min(1.0, float(strength[other] / strength[best])) if other >= 0 else 0.0
