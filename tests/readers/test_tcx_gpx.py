@@ -201,8 +201,9 @@ def test_unsafe_and_broken_xml_are_refused() -> None:
     )
     with pytest.raises(InputFormatError, match="unsafe"):
         read_gpx(bomb, name="bomb.gpx")
-    with pytest.raises(InputFormatError, match="malformed XML.*line"):
+    with pytest.raises(InputFormatError, match="malformed XML.*line") as cut:
         read_tcx(_tcx([])[:-30], name="cut.tcx")
+    assert str(cut.value).count("line ") == 1  # the position is said once
     with pytest.raises(InputFormatError, match="not a TCX"):
         read_tcx(_gpx(""), name="wrong.tcx")
     with pytest.raises(InputFormatError, match="not an XML"):

@@ -84,9 +84,8 @@ def iter_xml(
         yield from DET.iterparse(fh, events=events, forbid_dtd=False, forbid_entities=True)
     except ParseError as exc:
         line, col = exc.position
-        raise InputFormatError(
-            name, f"malformed XML ({exc.msg if hasattr(exc, 'msg') else exc})", f"line {line}, column {col}"
-        ) from None
+        what = str(exc).removesuffix(f": line {line}, column {col}")  # the position is said once, below
+        raise InputFormatError(name, f"malformed XML ({what})", f"line {line}, column {col}") from None
     except defusedxml.DefusedXmlException as exc:
         raise InputFormatError(name, f"refused unsafe XML ({type(exc).__name__}: {exc})") from None
     finally:
