@@ -36,14 +36,15 @@ def main() -> None:
     args = parser.parse_args()
     fit_dir = shared_or_skip("data", "fit")
 
-    from cadence.coach.history import _default_jobs, build_history, collect_facts
+    from cadence._cache import default_jobs
+    from cadence.coach.history import build_history, collect_facts
     from cadence.errors import CadenceError
     from cadence.pipeline import analyze_file, find_activity_files
 
     warnings.simplefilter("ignore")
     files = list(find_activity_files([fit_dir]))
     n = len(files)
-    jobs = args.jobs or _default_jobs()
+    jobs = args.jobs or default_jobs()
     print(f"{n} files in {fit_dir}, {jobs} worker process(es), {os.cpu_count()} CPUs on the machine")
 
     t0 = time.perf_counter()

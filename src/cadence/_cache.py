@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 #: what cadence writes in the cache folder (nothing else there is ever touched)
 CACHE_ENTRIES = ("history-v*", "analyze-v*", "tempo-estimates-v*.json")
@@ -264,8 +265,6 @@ def run_cached(
     SchedulerError
         The Dask extra is missing, or the scheduler cannot be reached.
     """
-    import concurrent.futures as cf
-
     if jobs is not None and jobs < 1:
         raise ValueError(f"{jobs=} must be >= 1")
     cdir = Path(cache_dir) if cache_dir is not None else None
@@ -306,25 +305,44 @@ def run_cached(
     else:
         # biggest files first: a long file started last would leave the other workers idle at the end
         todo.sort(key=lambda item: -file_size(item[0]))
-        pool = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init)
-        try:
-            futures = {pool.submit(job.work, path): (path, key) for path, key in todo}
-            for fut in cf.as_completed(futures):
-                path, key = futures[fut]
-                try:
-                    outcome = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file, not the run
-                    outcome = job.crashed(path, exc)
-                done(path, key, outcome)
-        except BaseException:  # Ctrl-C, SIGTERM: drop the queued files and stop the workers now
-            _stop_pool(pool)
-            raise
-        pool.shutdown()
+        keys = dict(todo)
+        run_in_pool(job.work, list(keys), n_jobs, lambda p, o: done(p, keys[p], o), job.crashed)
     if cdir is not None and state["cache_ok"] and todo:
         prefix = job.namespace.rsplit("-v", 1)[0]
         stale = tuple(p.name for p in cdir.glob(f"{prefix}-v*") if p.name != job.namespace)
         prune(cdir, stale=stale)
     return [outcomes[p] for p in files], [p in cached for p in files]
+
+
+def run_in_pool(
+    work: Callable[[P], T],
+    items: Sequence[P],
+    jobs: int,
+    done: Callable[[P, T], None],
+    crashed: Callable[[P, Exception], T],
+) -> None:
+    """Run ``work(item)`` for every item in ``jobs`` worker processes; ``done(item, outcome)`` as each ends.
+
+    A worker that raises gives ``crashed(item, exc)`` as that item's outcome. Workers ignore Ctrl-C and end
+    with the main process; on Ctrl-C or SIGTERM the queued items are dropped and the workers stopped at once.
+    ``work`` must be picklable (a module-level function, or a :func:`functools.partial` of one).
+    """
+    import concurrent.futures as cf
+
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+    try:
+        futures = {pool.submit(work, item): item for item in items}
+        for fut in cf.as_completed(futures):
+            item = futures[fut]
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker fails its item, not the run
+                outcome = crashed(item, exc)
+            done(item, outcome)
+    except BaseException:  # Ctrl-C, SIGTERM: drop the queued items and stop the workers now
+        _stop_pool(pool)
+        raise
+    pool.shutdown()
 
 
 def _stop_pool(pool: Any) -> None:

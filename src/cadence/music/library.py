@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import functools
 import math
 import os
 import re
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_output
-from .._cache import default_cache_dir
+from .._cache import default_cache_dir, default_jobs, run_in_pool
 from .._timefmt import parse_duration_s
 from ..errors import InputFormatError, ParameterError
 
@@ -838,20 +839,6 @@ class UntaggedEstimates:
     n_estimated: int
 
 
-def _default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process (no traceback from every worker)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _guarded_entry(path: Path, method: str) -> dict[str, Any]:
     try:
         return _estimate_entry(path, method)
@@ -867,8 +854,6 @@ def _estimate_entries(
     method: str,
 ) -> tuple[dict[Path, dict[str, Any]], int]:
     """Entries for every path: cached ones directly, the others estimated in a process pool."""
-    import concurrent.futures as cf
-
     from .tempo import import_librosa, resolve_method
 
     if paths:
@@ -898,25 +883,18 @@ def _estimate_entries(
         if progress:
             progress(p)
 
-    n_jobs = min(jobs or _default_jobs(), len(todo))
+    n_jobs = min(jobs or default_jobs(), len(todo))
     if n_jobs <= 1:
         for p, key in todo:
             done(p, key, _guarded_entry(p, method))
     else:
-        pool = cf.ProcessPoolExecutor(max_workers=n_jobs, initializer=_worker_init)
-        try:
-            futures = {pool.submit(_guarded_entry, p, method): (p, key) for p, key in todo}
-            for fut in cf.as_completed(futures):
-                p, key = futures[fut]
-                try:
-                    entry = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its track only
-                    entry = {"problem": f"internal error: {type(exc).__name__}: {exc}"}
-                done(p, key, entry)
-        except BaseException:  # Ctrl-C: drop the queued tracks
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+        keys = dict(todo)
+
+        def crashed(p: Path, exc: Exception) -> dict[str, Any]:  # a crashed worker fails its track only
+            return {"problem": f"internal error: {type(exc).__name__}: {exc}"}
+
+        work = functools.partial(_guarded_entry, method=method)
+        run_in_pool(work, list(keys), n_jobs, lambda p, entry: done(p, keys[p], entry), crashed)
     return entries, len(todo)
 
 
