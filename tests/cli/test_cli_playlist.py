@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -212,7 +213,8 @@ def test_estimate_and_write_tags(tmp_path, monkeypatch):
 
     table = run_cadence("playlist", str(music), "--spm", "172", "--estimate", "--write-tags", timeout=600)
     assert table.returncode == 0, table.stderr
-    assert "est 100%" in table.stdout or "est 9" in table.stdout
+    shown = re.search(r"est (\d+)%", table.stdout)
+    assert shown is not None and int(shown.group(1)) >= 90, table.stdout  # as confidence > 0.9 above
     assert "BPM tags written into 1 file" in table.stdout
 
     rescan = json.loads(run_cadence("playlist", str(music), "--spm", "172", "--json").stdout)

@@ -127,8 +127,9 @@ def test_tempo_cache_entries_are_checked(tmp_path):
         )
     )
     cache = TempoCache(tmp_path)
-    assert cache.get("/a.mp3|1|2") == good and cache.get("/d.mp3|1|2") is not None
-    assert cache.get("/g.mp3|1|2") is not None
+    assert cache.get("/a.mp3|1|2") == good
+    assert cache.get("/d.mp3|1|2") == {"problem": "undecodable"}
+    assert cache.get("/g.mp3|1|2") == {"problem": "tempo estimation failed (x)", "method": "cyclic"}
     assert all(cache.get(f"/{x}.mp3|1|2") is None for x in "bcefh")
 
 

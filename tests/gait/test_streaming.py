@@ -196,7 +196,7 @@ def test_changing_irregular_sampling_rate():
     ts = np.concatenate([t1, t2])
     acc = np.column_stack([np.interp(ts, g.t_s, g.acc_ms2[:, k]) for k in range(3)])
     det = stream(ts, acc, chunk_s=0.15, fs=75.0)
-    assert 60 < det.stats.rate_hz < 140 or 40 < det.stats.rate_hz < 60
+    assert 40 < det.stats.rate_hz < 60  # the current rate: the second half's 50 Hz
     assert len(det.final_step_times_s) == pytest.approx(len(g.step_times_s), rel=0.03)
 
 
