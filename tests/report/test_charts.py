@@ -199,6 +199,10 @@ def test_cli_analyze_plot(tmp_path: Path, sample_data: Path) -> None:
     assert drawn_fraction(out) > 0.05
     again = run_cadence("analyze", str(sample_data / "elev__portland.fit"), "--plot", str(out))
     assert again.returncode == 1 and "--force" in again.stderr and "Traceback" not in again.stderr
+    assert again.stdout == ""  # refused before the analysis, not after it
+    run = str(sample_data / "elev__portland.fit")
+    missing = run_cadence("analyze", run, "--plot", str(tmp_path / "no" / "x.png"))
+    assert missing.returncode == 1 and "x.png" in missing.stderr and missing.stdout == ""
     bad = run_cadence(
         "analyze", str(sample_data / "elev__portland.fit"), "--plot", str(out), "--target", "fast"
     )

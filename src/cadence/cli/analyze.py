@@ -150,7 +150,9 @@ def analyze(
     tz = resolve_tz(tz_text)
     distance_units = resolve_units(units_text if units_text in ("metric", "imperial") else None)
     units = units_text if units_text in ("g", "m/s^2", "milli-g") else "auto"
-    refuse_existing_outputs(series_path, steps_path, force=force)  # --plot's files are checked by plot.py
+    # before the (long) analysis; with several sessions --plot writes run-1.png, run-2.png..., which
+    # write_activity_plots checks again before it writes any
+    refuse_existing_outputs(series_path, steps_path, plot_path, force=force)
 
     cols = None
     if columns is not None:

@@ -699,20 +699,19 @@ def write_activity_plots(
     ------
     ParameterError
         Unsupported suffix, or nothing to plot.
-    OutputExistsError
-        A file exists and ``force`` is not set (checked for all before any is written).
+    OutputExistsError, OutputPathError
+        A file exists and ``force`` is not set, or cannot be written there (a missing folder...): checked
+        for all before any is written.
 
     """
-    from ..errors import OutputExistsError
+    from .._atomic import check_output_path
 
     plot_format(path)
     if not results:
         raise ParameterError("--plot: no step-sport activity to plot")
     paths = numbered_paths(path, len(results))
-    if not force:
-        for p in paths:
-            if os.path.exists(p):
-                raise OutputExistsError(p)
+    for p in paths:  # all of them before any is written
+        check_output_path(p, force=force)
     for p, r in zip(paths, results, strict=True):
         # accelerometer results may carry their detected steps (``.steps.step_times_s``) and the signal they
         # were found on (``.signal`` = (t_s, magnitude)): then the chart gets the detail panel
