@@ -135,6 +135,10 @@ def test_parse_phyphox_reply_nulls_and_garbage():
         parse_phyphox_reply(b"<html>", "u")
     with pytest.raises(StreamError, match="no 'buffer'"):
         parse_phyphox_reply(b"[1, 2]", "u")
+    for junk in (b'"x"', b"{}", b"[1, 2]"):  # a string, an object, a nested list among the numbers
+        bad = body.replace(b"[1, null, 3]", b"[1, " + junk + b", 3]")
+        with pytest.raises(StreamError, match="accX.*not numbers"):
+            parse_phyphox_reply(bad, "u")
 
 
 def test_sensor_logger_push_replayer_into_the_receiver(excerpt):

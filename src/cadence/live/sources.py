@@ -157,9 +157,12 @@ def parse_phyphox_reply(body: bytes, url: str) -> tuple[AccelChunk, dict[str, An
         if not isinstance(values, list):
             raise StreamError(f"{url}: buffer {name!r} has no value list")
         try:
-            return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+            column = np.array(values, dtype=np.float64)  # JSON null -> NaN
         except (TypeError, ValueError):
-            raise StreamError(f"{url}: buffer {name!r} holds values that are not numbers") from None
+            column = None
+        if column is None or column.ndim != 1:
+            raise StreamError(f"{url}: buffer {name!r} holds values that are not numbers")
+        return column
 
     cols = [column(b) for b in (PHYPHOX_TIME, *PHYPHOX_BUFFERS)]
     n = min(len(c) for c in cols)
