@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import echo_json, is_tty, load_plan_session, refuse_existing_outputs
+from ._common import (
+    echo_json,
+    is_tty,
+    plan_band,
+    plan_session_options,
+    refuse_existing_outputs,
+    resolve_plan_session,
+)
 
 if TYPE_CHECKING:
     from ..coach.band import TargetBand
@@ -97,20 +104,16 @@ def _band_and_cue(
     from ..errors import ParameterError
     from ..live.session import CueMode, CueOptions
 
-    if (plan_path is None) != (session_no is None):
-        raise click.UsageError("--plan and --session go together: --plan plan.json --session 5")
     segments: tuple[Any, ...] = ()
     tempo: float | None = None
-    if plan_path is not None and session_no is not None:
-        session = load_plan_session(plan_path, session_no)
+    session = resolve_plan_session(plan_path, session_no)
+    if session is not None:
         try:
             segments = parse_program(str(session["program"]))
         except ParameterError as exc:
             raise ParameterError(f"{plan_path}: session {session_no}: {exc}") from None
         tempo = float(session["target_spm"])
-        if target_text is None:
-            target_text = f"{session['target_spm']:g}"
-            tolerance_spm = float(session.get("tolerance_spm", tolerance_spm))
+        target_text, tolerance_spm = plan_band(session, target_text, tolerance_spm)
     if target_text is None:
         raise click.UsageError("give --target (172 or 168-176) or --plan with --session")
     band = TargetBand.parse(target_text, tolerance_spm)
@@ -145,10 +148,9 @@ def _band_and_cue(
     show_default=True,
     help="Half-width of the band around a single --target, spm.",
 )
-@click.option(
-    "--plan", "plan_path", type=click.Path(dir_okay=False), help="A plan from `cadence plan --json`."
+@plan_session_options(
+    plan_help="A plan from `cadence plan --json`.", session_help="The plan's session (1-based) being run."
 )
-@click.option("--session", "session_no", type=int, help="The plan's session (1-based) being run.")
 @click.option(
     "--cue",
     type=click.Choice(["off-band", "always", "plan"]),
