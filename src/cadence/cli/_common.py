@@ -250,6 +250,20 @@ def plan_band(session: dict[str, Any], target_text: str | None, tolerance_spm: f
     return f"{session['target_spm']:g}", float(session["tolerance_spm"])
 
 
+TARGET_HELP = "Target cadence (172) or band (168-176), steps per minute."
+TOLERANCE_HELP = "Half-width of the band around a single --target, spm."
+
+
+def target_option(help: str = TARGET_HELP) -> Callable[[Any], Any]:
+    """The ``--target`` option (``target_text``: 172 or 168-176, read by :meth:`TargetBand.parse`)."""
+    return click.option("--target", "target_text", help=help)
+
+
+def tolerance_option(help: str = TOLERANCE_HELP) -> Callable[[Any], Any]:
+    """The ``--tolerance`` option (``tolerance_spm``, the band's half-width around a single target)."""
+    return click.option("--tolerance", "tolerance_spm", type=float, default=3.0, show_default=True, help=help)
+
+
 def refuse_existing_outputs(*paths: str | os.PathLike[str] | None, force: bool) -> None:
     """Check every given output path before long work (see :func:`cadence._atomic.check_output_path`)."""
     from .._atomic import check_output_path

@@ -13,6 +13,8 @@ from ._common import (
     plan_session_options,
     resolve_plan_session,
     resolve_units,
+    target_option,
+    tolerance_option,
     units_option,
 )
 from ._runs import clock, load_runs
@@ -25,15 +27,8 @@ SCHEMA_VERSION = 1
 
 @click.command()
 @click.argument("runs", nargs=-1, required=True, metavar="RUN...")
-@click.option("--target", "target_text", help="Target cadence (172) or band (168-176), steps per minute.")
-@click.option(
-    "--tolerance",
-    "tolerance_spm",
-    default=3.0,
-    show_default=True,
-    type=float,
-    help="Half-width of the band around a single --target, spm.",
-)
+@target_option()
+@tolerance_option()
 @click.option(
     "--program",
     help="The session's metronome program (from `cadence plan`): its silent blocks are checked.",

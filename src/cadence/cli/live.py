@@ -16,6 +16,8 @@ from ._common import (
     plan_session_options,
     refuse_existing_outputs,
     resolve_plan_session,
+    target_option,
+    tolerance_option,
 )
 
 if TYPE_CHECKING:
@@ -139,15 +141,8 @@ def _band_and_cue(
 @click.option("--ble", metavar="NAME", help="Bluetooth RSC footpod or watch (name or address).")
 @click.option("--replay", type=click.Path(dir_okay=False), help="Replay a recording as if it were live.")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Replay speed (with --replay).")
-@click.option("--target", "target_text", help="Target cadence (172) or band (168-176), steps per minute.")
-@click.option(
-    "--tolerance",
-    "tolerance_spm",
-    type=float,
-    default=3.0,
-    show_default=True,
-    help="Half-width of the band around a single --target, spm.",
-)
+@target_option()
+@tolerance_option()
 @plan_session_options(
     plan_help="A plan from `cadence plan --json`.", session_help="The plan's session (1-based) being run."
 )

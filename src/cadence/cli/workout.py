@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import echo_json, plan_band, plan_session_options, refuse_existing_outputs, resolve_plan_session
+from ._common import (
+    echo_json,
+    plan_band,
+    plan_session_options,
+    refuse_existing_outputs,
+    resolve_plan_session,
+    target_option,
+    tolerance_option,
+)
 
 if TYPE_CHECKING:
     from ..coach.workouts import Workout
@@ -24,19 +32,10 @@ UNIT_HELP = (
     plan_help="A plan from `cadence plan --json`: the workout of its --session (program, tempo, tolerance).",
     session_help="The plan session (with --plan).",
 )
-@click.option(
-    "--target",
-    "target_text",
-    help="Target cadence (172) or band (168-176), steps per minute [default: each cued tempo +/- 3].",
+@target_option(
+    help="Target cadence (172) or band (168-176), steps per minute [default: each cued tempo +/- 3]."
 )
-@click.option(
-    "--tolerance",
-    "tolerance_spm",
-    default=3.0,
-    show_default=True,
-    type=float,
-    help="Half-width of the band around a single --target, spm.",
-)
+@tolerance_option()
 @click.option(
     "--output",
     "-o",
