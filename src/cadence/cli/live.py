@@ -72,15 +72,15 @@ def _check_source_args(
 
 def _make_source(
     phyphox: str | None,
-    sensor_logger: str | None,
+    listen: tuple[str, int] | None,
     ble: str | None,
     replay: str | None,
     speed: float,
     give_up_s: float,
 ) -> Source:
+    """The one source :func:`_check_source_args` let through (``listen``: its Sensor Logger address)."""
     from ..live import sources
 
-    listen = _check_source_args(phyphox, sensor_logger, ble, replay, speed)
     if phyphox:
         return sources.PhyphoxSource(phyphox, give_up_s=give_up_s)
     if listen is not None:
@@ -250,7 +250,7 @@ def live(
     )
     duration_s = parse_duration_s(duration, what="--duration") if duration is not None else None
     give_up_s = parse_duration_s(give_up_after, what="--give-up-after")
-    _check_source_args(phyphox, sensor_logger, ble, replay, speed)
+    listen = _check_source_args(phyphox, sensor_logger, ble, replay, speed)
     refuse_existing_outputs(steps_path, log_path, force=force)
     metronome: CueMetronome | None = None
     if not no_audio:
@@ -269,7 +269,7 @@ def live(
             channels=channels,
             options=ClickOptions(sound=ClickSound(sound), level_db=level),
         )
-    source = _make_source(phyphox, sensor_logger, ble, replay, speed, give_up_s)
+    source = _make_source(phyphox, listen, ble, replay, speed, give_up_s)
     session = LiveSession(band, cue_options, tempo)
     show = is_tty(sys.stdout) and not as_json
     last_print = -1.0
