@@ -220,14 +220,10 @@ def metronome(
                     _status(player)
     except _Quit:
         pass
-    except KeyboardInterrupt:
-        report = player.close()
-        _end_status(show_status)
-        _summary(report, as_json)
+    except KeyboardInterrupt:  # not a finally: a device that fails to open reports nothing but its error
+        _finish(player, show_status, as_json)
         raise
-    report = player.close()
-    _end_status(show_status)
-    _summary(report, as_json)
+    _finish(player, show_status, as_json)
 
 
 class _Quit(Exception):
@@ -267,6 +263,13 @@ def _end_status(shown: bool) -> None:
     if shown:
         sys.stdout.write("\r\x1b[K")
         sys.stdout.flush()
+
+
+def _finish(player: Player, shown: bool, as_json: bool) -> None:
+    """Stop ``player``, clear the status line (when ``shown``) and print what was played."""
+    report = player.close()
+    _end_status(shown)
+    _summary(report, as_json)
 
 
 def _summary(report: PlaybackReport, as_json: bool) -> None:
