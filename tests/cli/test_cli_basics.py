@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from conftest import run_cadence
 
 
@@ -75,3 +77,28 @@ def test_output_in_a_missing_folder_is_one_line_before_any_work(tmp_path) -> Non
             f"cannot write here: folder '{missing.parent}' does not exist"
         ), lines
         assert proc.stdout == "", args  # nothing printed before the refusal (plan used to print its table)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "run.fit"],
+        ["live", "--replay", "run.csv"],
+        ["workout", "-o", "w.fit"],
+        ["metronome"],
+        ["playlist"],
+    ],
+)
+def test_plan_without_session_is_the_same_usage_error(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cadence.cli import cli
+    from cadence.cli._common import run_cli
+
+    code = run_cli(cli, [*args, "--plan", "plan.json"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err == (
+        "cadence: error: --plan and --session go together (e.g. --plan plan.json --session 3) "
+        f"(see `cadence {args[0]} --help`)\n"
+    )

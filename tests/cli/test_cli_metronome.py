@@ -161,10 +161,92 @@ def test_metronome_plays_a_plan_session(tmp_path) -> None:  # noqa: ANN001
     assert bad.returncode == 2 and "sessions 1-" in bad.stderr
 
 
-
 def test_clock_rounds_before_splitting_minutes() -> None:
     from cadence.cli.metronome import _clock
 
     assert _clock(59.97) == "1:00.0"
     assert _clock(3599.96) == "1:00:00.0"
     assert _clock(61.24) == "1:01.2"
+
+
+class _FakePlayer:
+    """A Player stand-in (no sound card): plays until ``end`` happens (a bool, or an exception to raise)."""
+
+    end: bool | BaseException = True
+    closed = 0
+
+    def __init__(self, track: object, **_: object) -> None:
+        self.track = track
+        self.paused = False
+        self.underflows = 0
+
+    def __enter__(self) -> _FakePlayer:
+        if isinstance(self.end, Exception):
+            raise self.end  # the device cannot be opened
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def wait(self, timeout_s: float) -> bool:
+        if isinstance(self.end, KeyboardInterrupt):
+            raise self.end
+        return True
+
+    def close(self) -> object:
+        from types import SimpleNamespace
+
+        type(self).closed += 1
+        device = SimpleNamespace(name="fake")
+        return SimpleNamespace(
+            duration_s=1.0, fs_hz=8000, clicks=3, underflows=0, finished=True, track=self.track, device=device
+        )
+
+
+@pytest.mark.parametrize(("end", "code"), [(True, 0), (KeyboardInterrupt(), 130)])
+def test_playback_ends_with_one_summary(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    end: bool | BaseException,
+    code: int,
+) -> None:
+    """Played to its end or stopped by Ctrl-C: what was played is reported, once."""
+    from types import SimpleNamespace
+
+    from cadence.audio import playback
+    from cadence.cli._common import run_cli
+
+    monkeypatch.setattr(_FakePlayer, "end", end)
+    monkeypatch.setattr(_FakePlayer, "closed", 0)
+    monkeypatch.setattr(playback, "Player", _FakePlayer)
+    monkeypatch.setattr(
+        playback,
+        "output_device",
+        lambda device: SimpleNamespace(index=0, name="fake", default_samplerate_hz=8000),
+    )
+    assert run_cli(cli, ["metronome", "172", "--duration", "1"]) == code
+    out, err = capsys.readouterr()
+    assert out == "played 0:01.0 on 'fake' at 8000 Hz: 3 clicks, 0 underflows\n"
+    assert err == ("\ninterrupted\n" if code == 130 else "")  # click ends the ^C line first
+    assert _FakePlayer.closed >= 1
+
+
+def test_a_device_that_cannot_open_is_one_line_and_no_summary(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from types import SimpleNamespace
+
+    from cadence.audio import playback
+    from cadence.cli._common import run_cli
+    from cadence.errors import AudioUnavailableError
+
+    monkeypatch.setattr(_FakePlayer, "end", AudioUnavailableError("cannot play on 'fake'"))
+    monkeypatch.setattr(playback, "Player", _FakePlayer)
+    monkeypatch.setattr(
+        playback,
+        "output_device",
+        lambda device: SimpleNamespace(index=0, name="fake", default_samplerate_hz=8000),
+    )
+    assert run_cli(cli, ["metronome", "172", "--duration", "1"]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and err == "cadence: error: cannot play on 'fake'\n"

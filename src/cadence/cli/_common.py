@@ -214,6 +214,56 @@ def load_plan_session(path: str, number: int) -> dict[str, Any]:
     raise ParameterError(f"--session {number}: the plan has sessions 1-{len(sessions)}")
 
 
+def plan_session_options(plan_help: str, session_help: str) -> Callable[[Any], Any]:
+    """The ``--plan`` and ``--session`` options, with each command's help (what it takes from the plan)."""
+
+    def add(f: Any) -> Any:
+        f = click.option("--session", "session_no", type=int, help=session_help)(f)
+        return click.option(
+            "--plan", "plan_path", type=click.Path(dir_okay=False, path_type=str), help=plan_help
+        )(f)
+
+    return add
+
+
+def resolve_plan_session(
+    plan_path: str | None, session_no: int | None, *, instead: tuple[str, object] | None = None
+) -> dict[str, Any] | None:
+    """The session of ``--plan``/``--session`` (:func:`load_plan_session`); ``None`` when neither is given.
+
+    ``instead`` is the option the plan replaces and its value, e.g. ``("--program", program)``: giving both
+    is a usage error, as is one of ``--plan`` and ``--session`` without the other.
+    """
+    if (plan_path is None) != (session_no is None):
+        raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")
+    if plan_path is None or session_no is None:
+        return None
+    if instead is not None and instead[1] is not None:
+        raise click.UsageError(f"give {instead[0]} or --plan/--session, not both")
+    return load_plan_session(plan_path, session_no)
+
+
+def plan_band(session: dict[str, Any], target_text: str | None, tolerance_spm: float) -> tuple[str, float]:
+    """``--target`` and ``--tolerance``: as given, else the session's target and the plan's tolerance."""
+    if target_text is not None:
+        return target_text, tolerance_spm
+    return f"{session['target_spm']:g}", float(session["tolerance_spm"])
+
+
+TARGET_HELP = "Target cadence (172) or band (168-176), steps per minute."
+TOLERANCE_HELP = "Half-width of the band around a single --target, spm."
+
+
+def target_option(help: str = TARGET_HELP) -> Callable[[Any], Any]:
+    """The ``--target`` option (``target_text``: 172 or 168-176, read by :meth:`TargetBand.parse`)."""
+    return click.option("--target", "target_text", help=help)
+
+
+def tolerance_option(help: str = TOLERANCE_HELP) -> Callable[[Any], Any]:
+    """The ``--tolerance`` option (``tolerance_spm``, the band's half-width around a single target)."""
+    return click.option("--tolerance", "tolerance_spm", type=float, default=3.0, show_default=True, help=help)
+
+
 def refuse_existing_outputs(*paths: str | os.PathLike[str] | None, force: bool) -> None:
     """Check every given output path before long work (see :func:`cadence._atomic.check_output_path`)."""
     from .._atomic import check_output_path

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import echo_json, load_plan_session, paint, resolve_units, units_option
+from ._common import (
+    echo_json,
+    paint,
+    plan_band,
+    plan_session_options,
+    resolve_plan_session,
+    resolve_units,
+    target_option,
+    tolerance_option,
+    units_option,
+)
 from ._runs import clock, load_runs
 
 if TYPE_CHECKING:
@@ -17,26 +27,16 @@ SCHEMA_VERSION = 1
 
 @click.command()
 @click.argument("runs", nargs=-1, required=True, metavar="RUN...")
-@click.option("--target", "target_text", help="Target cadence (172) or band (168-176), steps per minute.")
-@click.option(
-    "--tolerance",
-    "tolerance_spm",
-    default=3.0,
-    show_default=True,
-    type=float,
-    help="Half-width of the band around a single --target, spm.",
-)
+@target_option()
+@tolerance_option()
 @click.option(
     "--program",
     help="The session's metronome program (from `cadence plan`): its silent blocks are checked.",
 )
-@click.option(
-    "--plan",
-    "plan_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="A plan from `cadence plan --json`: with --session, its tempo, tolerance and program are used.",
+@plan_session_options(
+    plan_help="A plan from `cadence plan --json`: with --session, its tempo, tolerance and program are used.",
+    session_help="The plan's session number (1-based) this run was.",
 )
-@click.option("--session", "session_no", type=int, help="The plan's session number (1-based) this run was.")
 @click.option("--silent", "silent_text", help="Stretches run without the metronome: 10m-15m,20m-25m.")
 @click.option(
     "--program-start",
@@ -77,16 +77,10 @@ def check(
     from ..coach.plan import ProgramSegment, parse_program
     from ..errors import ParameterError
 
-    if (plan_path is None) != (session_no is None):
-        raise ParameterError("--plan and --session go together: --plan plan.json --session 5")
-    if plan_path is not None and session_no is not None:
-        if program:
-            raise ParameterError("give --program or --plan/--session, not both")
-        session = load_plan_session(plan_path, session_no)
+    session = resolve_plan_session(plan_path, session_no, instead=("--program", program or None))
+    if session is not None:
         program = str(session["program"])
-        if target_text is None:
-            target_text = f"{session['target_spm']:g}"
-            tolerance_spm = float(session.get("tolerance_spm", tolerance_spm))
+        target_text, tolerance_spm = plan_band(session, target_text, tolerance_spm)
     segments: tuple[ProgramSegment, ...] = ()
     if program:
         try:

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import echo_json, is_tty, load_plan_session, refuse_existing_outputs
+from ._common import (
+    echo_json,
+    is_tty,
+    plan_band,
+    plan_session_options,
+    refuse_existing_outputs,
+    resolve_plan_session,
+    target_option,
+    tolerance_option,
+)
 
 if TYPE_CHECKING:
     from ..coach.band import TargetBand
@@ -63,15 +72,15 @@ def _check_source_args(
 
 def _make_source(
     phyphox: str | None,
-    sensor_logger: str | None,
+    listen: tuple[str, int] | None,
     ble: str | None,
     replay: str | None,
     speed: float,
     give_up_s: float,
 ) -> Source:
+    """The one source :func:`_check_source_args` let through (``listen``: its Sensor Logger address)."""
     from ..live import sources
 
-    listen = _check_source_args(phyphox, sensor_logger, ble, replay, speed)
     if phyphox:
         return sources.PhyphoxSource(phyphox, give_up_s=give_up_s)
     if listen is not None:
@@ -97,20 +106,16 @@ def _band_and_cue(
     from ..errors import ParameterError
     from ..live.session import CueMode, CueOptions
 
-    if (plan_path is None) != (session_no is None):
-        raise click.UsageError("--plan and --session go together: --plan plan.json --session 5")
     segments: tuple[Any, ...] = ()
     tempo: float | None = None
-    if plan_path is not None and session_no is not None:
-        session = load_plan_session(plan_path, session_no)
+    session = resolve_plan_session(plan_path, session_no)
+    if session is not None:
         try:
             segments = parse_program(str(session["program"]))
         except ParameterError as exc:
             raise ParameterError(f"{plan_path}: session {session_no}: {exc}") from None
         tempo = float(session["target_spm"])
-        if target_text is None:
-            target_text = f"{session['target_spm']:g}"
-            tolerance_spm = float(session.get("tolerance_spm", tolerance_spm))
+        target_text, tolerance_spm = plan_band(session, target_text, tolerance_spm)
     if target_text is None:
         raise click.UsageError("give --target (172 or 168-176) or --plan with --session")
     band = TargetBand.parse(target_text, tolerance_spm)
@@ -136,19 +141,11 @@ def _band_and_cue(
 @click.option("--ble", metavar="NAME", help="Bluetooth RSC footpod or watch (name or address).")
 @click.option("--replay", type=click.Path(dir_okay=False), help="Replay a recording as if it were live.")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Replay speed (with --replay).")
-@click.option("--target", "target_text", help="Target cadence (172) or band (168-176), steps per minute.")
-@click.option(
-    "--tolerance",
-    "tolerance_spm",
-    type=float,
-    default=3.0,
-    show_default=True,
-    help="Half-width of the band around a single --target, spm.",
+@target_option()
+@tolerance_option()
+@plan_session_options(
+    plan_help="A plan from `cadence plan --json`.", session_help="The plan's session (1-based) being run."
 )
-@click.option(
-    "--plan", "plan_path", type=click.Path(dir_okay=False), help="A plan from `cadence plan --json`."
-)
-@click.option("--session", "session_no", type=int, help="The plan's session (1-based) being run.")
 @click.option(
     "--cue",
     type=click.Choice(["off-band", "always", "plan"]),
@@ -253,7 +250,7 @@ def live(
     )
     duration_s = parse_duration_s(duration, what="--duration") if duration is not None else None
     give_up_s = parse_duration_s(give_up_after, what="--give-up-after")
-    _check_source_args(phyphox, sensor_logger, ble, replay, speed)
+    listen = _check_source_args(phyphox, sensor_logger, ble, replay, speed)
     refuse_existing_outputs(steps_path, log_path, force=force)
     metronome: CueMetronome | None = None
     if not no_audio:
@@ -272,7 +269,7 @@ def live(
             channels=channels,
             options=ClickOptions(sound=ClickSound(sound), level_db=level),
         )
-    source = _make_source(phyphox, sensor_logger, ble, replay, speed, give_up_s)
+    source = _make_source(phyphox, listen, ble, replay, speed, give_up_s)
     session = LiveSession(band, cue_options, tempo)
     show = is_tty(sys.stdout) and not as_json
     last_print = -1.0

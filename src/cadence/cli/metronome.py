@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import echo_json, is_tty, load_plan_session
+from ._common import echo_json, is_tty, plan_session_options, resolve_plan_session
 
 if TYPE_CHECKING:
     from ..audio.playback import PlaybackReport, Player
@@ -44,13 +44,10 @@ def _parse_latency(value: str) -> str | float:
 @click.command(epilog=PROGRAM_HELP, context_settings={"max_content_width": 110})
 @click.argument("bpm", type=float, required=False)
 @click.option("--program", "-p", metavar="TEXT", help="A tempo program instead of one BPM (see below).")
-@click.option(
-    "--plan",
-    "plan_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="A plan from `cadence plan --json`: play the program of its --session.",
+@plan_session_options(
+    plan_help="A plan from `cadence plan --json`: play the program of its --session.",
+    session_help="The plan session to play (with --plan).",
 )
-@click.option("--session", "session_no", type=int, help="The plan session to play (with --plan).")
 @click.option(
     "--ramp-from", type=float, metavar="BPM", help="Ramp linearly from this tempo up (or down) to BPM."
 )
@@ -137,12 +134,9 @@ def metronome(
     from ..audio.clicks import ClickOptions, ClickSound, click_track
     from ..audio.program import Program, parse_program
 
-    if (plan_path is None) != (session_no is None):
-        raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")
-    if plan_path is not None and session_no is not None:
-        if program is not None:
-            raise click.UsageError("give --program or --plan/--session, not both")
-        program = str(load_plan_session(plan_path, session_no)["program"])
+    session = resolve_plan_session(plan_path, session_no, instead=("--program", program))
+    if session is not None:
+        program = str(session["program"])
     if (bpm is None) == (program is None):
         raise click.UsageError(
             "give either BPM or --program (or --plan with --session), e.g. `cadence metronome 172`"
@@ -226,14 +220,10 @@ def metronome(
                     _status(player)
     except _Quit:
         pass
-    except KeyboardInterrupt:
-        report = player.close()
-        _end_status(show_status)
-        _summary(report, as_json)
+    except KeyboardInterrupt:  # not a finally: a device that fails to open reports nothing but its error
+        _finish(player, show_status, as_json)
         raise
-    report = player.close()
-    _end_status(show_status)
-    _summary(report, as_json)
+    _finish(player, show_status, as_json)
 
 
 class _Quit(Exception):
@@ -273,6 +263,13 @@ def _end_status(shown: bool) -> None:
     if shown:
         sys.stdout.write("\r\x1b[K")
         sys.stdout.flush()
+
+
+def _finish(player: Player, shown: bool, as_json: bool) -> None:
+    """Stop ``player``, clear the status line (when ``shown``) and print what was played."""
+    report = player.close()
+    _end_status(shown)
+    _summary(report, as_json)
 
 
 def _summary(report: PlaybackReport, as_json: bool) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import echo_json, refuse_existing_outputs
+from ._common import echo_json, refuse_existing_outputs, tolerance_option
 from ._runs import resolve_baseline
 
 if TYPE_CHECKING:
@@ -31,14 +31,7 @@ SCHEMA_VERSION = 1
 )
 @click.option("--weeks-per-step", default=1, show_default=True, type=int, help="Weeks at each step, 1 or 2.")
 @click.option("--minutes", "session_min", default=30, show_default=True, type=int, help="Session length.")
-@click.option(
-    "--tolerance",
-    "tolerance_spm",
-    default=3.0,
-    show_default=True,
-    type=float,
-    help="Band half-width (spm) for `cadence check`.",
-)
+@tolerance_option(help="Band half-width (spm) for `cadence check`.")
 @click.option("--speed", help="Plan from your cadence at this speed (fit over the runs): 12km/h, 3.3m/s.")
 @click.option("--pace", help="Plan from your cadence at this pace (same as --speed): 5:00/km, 8:00/mi.")
 @click.option("--no-retention-check", is_flag=True, help="Leave out the silent check run a month later.")

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ._common import echo_json, is_tty, load_plan_session, refuse_existing_outputs
+from ._common import echo_json, is_tty, plan_session_options, refuse_existing_outputs, resolve_plan_session
 
 
 def _fmt_multiple(multiple: float) -> str:
@@ -45,13 +45,10 @@ def _progress(total: int, label: str) -> Any:
     type=float,
     help="Target step rate in steps per minute (e.g. from `cadence target`).",
 )
-@click.option(
-    "--plan",
-    "plan_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Take --spm from a session of a `cadence plan --json` file (with --session).",
+@plan_session_options(
+    plan_help="Take --spm from a session of a `cadence plan --json` file (with --session).",
+    session_help="The plan session whose target step rate to use.",
 )
-@click.option("--session", "session_no", type=int, help="The plan session whose target step rate to use.")
 @click.option(
     "--tolerance",
     default="3",
@@ -114,12 +111,9 @@ def playlist(
     from ..music import library as music
     from ..music.matching import Tolerance, bpm_windows, closeness_order, match_tempos, ramp_order
 
-    if (plan_path is None) != (session_no is None):
-        raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")
-    if plan_path is not None and session_no is not None:
-        if cadence_spm is not None:
-            raise click.UsageError("give --spm or --plan/--session, not both")
-        cadence_spm = float(load_plan_session(plan_path, session_no)["target_spm"])
+    session = resolve_plan_session(plan_path, session_no, instead=("--spm", cadence_spm))
+    if session is not None:
+        cadence_spm = float(session["target_spm"])
     if cadence_spm is None:
         raise click.UsageError("give the target step rate: --spm 172 (or --plan plan.json --session N)")
     if library is None and (m3u_path or estimate or write_tags):

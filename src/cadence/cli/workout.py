@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import echo_json, load_plan_session, refuse_existing_outputs
+from ._common import (
+    echo_json,
+    plan_band,
+    plan_session_options,
+    refuse_existing_outputs,
+    resolve_plan_session,
+    target_option,
+    tolerance_option,
+)
 
 if TYPE_CHECKING:
     from ..coach.workouts import Workout
@@ -20,26 +28,14 @@ UNIT_HELP = (
 
 @click.command()
 @click.argument("program", required=False)
-@click.option(
-    "--plan",
-    "plan_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="A plan from `cadence plan --json`: the workout of its --session (program, tempo, tolerance).",
+@plan_session_options(
+    plan_help="A plan from `cadence plan --json`: the workout of its --session (program, tempo, tolerance).",
+    session_help="The plan session (with --plan).",
 )
-@click.option("--session", "session_no", type=int, help="The plan session (with --plan).")
-@click.option(
-    "--target",
-    "target_text",
-    help="Target cadence (172) or band (168-176), steps per minute [default: each cued tempo +/- 3].",
+@target_option(
+    help="Target cadence (172) or band (168-176), steps per minute [default: each cued tempo +/- 3]."
 )
-@click.option(
-    "--tolerance",
-    "tolerance_spm",
-    default=3.0,
-    show_default=True,
-    type=float,
-    help="Half-width of the band around a single --target, spm.",
-)
+@tolerance_option()
 @click.option(
     "--output",
     "-o",
@@ -82,16 +78,10 @@ def workout(
       cadence workout '10m@silent, 20m@168' --target 165-171 -o easy.fit --workout-cadence-unit steps
       cadence workout --plan plan.json --session 3 -o session3.fit
     """  # noqa: D301 - click needs the real \b (backspace) to keep the examples unwrapped
-    if (plan_path is None) != (session_no is None):
-        raise click.UsageError("--plan and --session go together (e.g. --plan plan.json --session 3)")
-    if plan_path is not None and session_no is not None:
-        if program is not None:
-            raise click.UsageError("give PROGRAM or --plan/--session, not both")
-        session = load_plan_session(plan_path, session_no)
+    session = resolve_plan_session(plan_path, session_no, instead=("PROGRAM", program))
+    if session is not None:
         program = str(session["program"])
-        if target_text is None:
-            target_text = f"{session['target_spm']:g}"
-            tolerance_spm = float(session["tolerance_spm"])
+        target_text, tolerance_spm = plan_band(session, target_text, tolerance_spm)
         if name is None:
             pct = session.get("pct")
             what = "check" if session.get("kind") == "retention_check" else f"(+{pct:g} %)" if pct else ""
