@@ -1,6 +1,7 @@
 """Speed and memory: a 24 h, 100 Hz accelerometer CSV (8.64 M rows) from disk to summary, vs np.loadtxt.
 
-Usage: ``python bench/accel_speed.py [--hours 24] [--repeat 2] [--keep]``
+Usage: ``python bench/accel_speed.py [--hours 24] [--repeat 2]``, ``python bench/accel_speed.py --parse-only
+[--parse-hours 2]`` or ``python bench/accel_speed.py --detect-only [--detect-hours 6]``
 
 The file is generated once into ``bench/out/`` (not committed) from :mod:`cadence.gait.synth`: a day that is
 mostly still (sensor noise, small movements), with walking bouts and a 45-minute run, in a random sensor
@@ -13,6 +14,15 @@ orientation. Then, each in its own fresh subprocess (so imports and peak memory 
 Wall time is the best of ``--repeat`` runs; peak memory is the child's max RSS (``os.wait4``). Bars (issue 3):
 cadence <= 0.5 x loadtxt time and <= 2 GiB peak. It also checks the detected step count against the
 generator's truth.
+
+``--parse-only``: parsing alone, in this process, on a generated 2 h file (720 k rows, same generator):
+``np.loadtxt``, ``polars.read_csv(...).to_numpy()`` and cadence's ``read_accel_csv`` (polars with a fixed
+schema plus the format sniffing, unit and sampling checks), one warm-up each, then ``--repeat`` interleaved
+rounds; prints the median wall and CPU time of each and the ratios to ``np.loadtxt``.
+
+``--detect-only``: detection alone: ``estimate_steps`` on ``--detect-hours`` of *continuous* generated running
+and walking (armband, 100 Hz, cadence ramps; no standing), median CPU time of ``--repeat`` runs, and the step
+count against the generator's truth.
 """
 
 from __future__ import annotations
@@ -105,12 +115,107 @@ CADENCE = (
 )
 
 
+def _timed(fn) -> tuple[float, float]:
+    """(wall s, CPU s of this process, all threads) of one call."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def parse_only(hours: float, repeat: int) -> int:
+    """np.loadtxt vs polars.read_csv vs read_accel_csv on the same generated CSV, interleaved."""
+    import polars as pl
+
+    from cadence.readers.accel_csv import read_accel_csv
+
+    path = OUT / f"accel_day_{hours:g}h_100hz.csv"
+    if not (path.exists() and path.with_suffix(".steps.npy").exists()):
+        make_day(path, hours)
+    sp = str(path)
+    parsers = {
+        "np.loadtxt": lambda: np.loadtxt(sp, delimiter=",", skiprows=1),
+        "polars read_csv": lambda: pl.read_csv(sp).to_numpy(),
+        "read_accel_csv": lambda: read_accel_csv(sp),
+    }
+    n = {k: len(f()) if k != "read_accel_csv" else len(f().t_s) for k, f in parsers.items()}  # warm-up
+    print(f"file: {path.name} ({path.stat().st_size / 2**20:.0f} MiB, {n['np.loadtxt']:,} rows); {n}")
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in parsers}
+    for _ in range(repeat):
+        for k, f in parsers.items():
+            times[k].append(_timed(f))
+    med = {
+        k: (float(np.median([w for w, _ in v])), float(np.median([c for _, c in v])))
+        for k, v in times.items()
+    }
+    w0, c0 = med["np.loadtxt"]
+    for k, (w, c) in med.items():
+        print(
+            f"{k:16s} wall {w:5.2f} s  CPU {c:5.2f} s (median of {repeat})   "
+            f"loadtxt / this: wall {w0 / w:4.1f}x  CPU {c0 / c:4.1f}x"
+        )
+    return 0
+
+
+def detect_only(hours: float, repeat: int) -> int:
+    """estimate_steps alone on continuous generated running and walking."""
+    from cadence.gait.steps import estimate_steps
+    from cadence.gait.synth import GaitSegment, Placement, synth_gait
+
+    hour = [
+        GaitSegment(1200, "run", 165, 175),
+        GaitSegment(600, "walk", 110),
+        GaitSegment(1200, "run", 175, 185, intensity=1.2),
+        GaitSegment(600, "walk", 105, 115),
+    ]
+    t0 = time.perf_counter()
+    g = synth_gait(hour * int(np.ceil(hours)), Placement.ARMBAND, fs_hz=100.0, seed=6, noise_ms2=0.05)
+    keep = int(round(hours * 3600 * 100))
+    acc, truth = g.acc_ms2[:keep], g.step_times_s[g.step_times_s < hours * 3600]
+    print(
+        f"generated {hours:g} h ({len(acc):,} samples, {len(truth):,} true steps) "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
+    runs = []
+    for _ in range(repeat):
+        res = None
+
+        def run():
+            nonlocal res
+            res = estimate_steps(acc, 100.0)
+
+        runs.append(_timed(run))
+    cpu = float(np.median([c for _, c in runs]))
+    wall = float(np.median([w for w, _ in runs]))
+    err = 100.0 * (res.n_steps - len(truth)) / len(truth)
+    print(
+        f"estimate_steps: CPU {cpu:.2f} s, wall {wall:.2f} s (median of {repeat}; "
+        f"{hours * 3600 / cpu:,.0f}x real time); steps {res.n_steps:,} of {len(truth):,} ({err:+.3f} %)"
+    )
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", type=float, default=24.0)
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument(
+        "--repeat", type=int, default=None, help="runs per measurement (default 2; 5 with --*-only)"
+    )
+    ap.add_argument(
+        "--parse-only", action="store_true", help="time CSV parsing alone (loadtxt, polars, cadence)"
+    )
+    ap.add_argument("--parse-hours", type=float, default=2.0)
+    ap.add_argument("--detect-only", action="store_true", help="time step detection alone")
+    ap.add_argument("--detect-hours", type=float, default=6.0)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.parse_only or args.detect_only:
+        rep = args.repeat or 5
+        if args.parse_only:
+            parse_only(args.parse_hours, rep)
+        if args.detect_only:
+            detect_only(args.detect_hours, rep)
+        return 0
+    args.repeat = args.repeat or 2
     path = OUT / f"accel_day_{args.hours:g}h_100hz.csv"
     truth_path = path.with_suffix(".steps.npy")
     if not (path.exists() and truth_path.exists()):

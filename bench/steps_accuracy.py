@@ -1,6 +1,7 @@
 """Step-count and cadence accuracy on the labelled walks in ../shared/data/steps, side by side with a peer.
 
-Usage: ``python bench/steps_accuracy.py [--no-peer] [--csv bench/out/steps_accuracy.csv]``
+Usage: ``python bench/steps_accuracy.py [--no-peer] [--csv bench/out/steps_accuracy.csv]``,
+``python bench/steps_accuracy.py --synthetic`` or ``python bench/steps_accuracy.py --linear``
 
 For every recording: the file is read with cadence's own reader (irregular Android sampling resampled to a
 uniform grid), cadence's detector runs on it, and the peer runs on *the same arrays*: mobgap's published
@@ -21,6 +22,15 @@ Scoring:
 
 Bars (issue 3): median |step error| <= 3 %, no file worse than 10 %, median cadence error <= 2 spm.
 Skips cleanly (exit 0) when ../shared is not there.
+
+``--synthetic`` (needs no ../shared): the 20 generated runs of tests/gait/test_steps.py (5 placements x 4
+cadences 150-200 spm, each with a cadence ramp, a walk break, a harder stretch and standing; the case list and
+scoring are imported from the test, the segments mirror its ``running_scores`` fixture), printing the numbers
+the test only asserts: median and worst |step error| and the median of the per-case cadence errors.
+
+``--linear``: the 17 oxford_stepcounter walks turned into linear acceleration (gravity removed with a 1 s
+moving mean per axis, as a phone's "linear acceleration" does), run through the gravity-free (principal-axis)
+path, next to the magnitude path on the originals; prints median and worst |step error| for both.
 """
 
 from __future__ import annotations
@@ -83,14 +93,89 @@ def score(steps_t, sec_t, sec_cad, name, truth_row, events, bouts):
     return n_true, n_det, 100.0 * (n_det - n_true) / n_true, cad_err
 
 
+def _test_module():
+    """tests/gait/test_steps.py as a module (its case list and scoring), loaded by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_test_steps", REPO / "tests" / "gait" / "test_steps.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def synthetic() -> int:
+    """The generated running cases of tests/gait/test_steps.py: the numbers behind the test's bars."""
+    from cadence.gait.steps import estimate_steps
+    from cadence.gait.synth import GaitSegment, synth_gait
+
+    mod = _test_module()
+    errs, cerrs = [], []
+    print(f"{'placement':9s} {'spm':>4s} {'truth':>5s} {'steps':>5s} {'err%':>6s} {'cad_err':>7s}")
+    for i, (place, cad) in enumerate(mod.RUN_CASES):
+        segs = [  # as in the test's running_scores fixture
+            GaitSegment(8, "still"),
+            GaitSegment(50, "run", cad, cad + 8),
+            GaitSegment(15, "walk", 108),
+            GaitSegment(35, "run", cad + 4, cad - 6, intensity=1.3),
+            GaitSegment(8, "still"),
+        ]
+        g = synth_gait(segs, place, fs_hz=100.0, seed=100 + i)
+        res = estimate_steps(g.acc_ms2, g.fs_hz)
+        e, c = mod.score(g, res)
+        errs.append(abs(e))
+        cerrs.append(c)
+        print(f"{place.value:9s} {cad:4d} {len(g.step_times_s):5d} {res.n_steps:5d} {e:6.2f} {c:7.2f}")
+    med, worst, cmed = np.median(errs), max(errs), np.median(cerrs)
+    ok = med <= 3 and worst <= 10 and cmed <= 2
+    print(
+        f"{len(errs)} generated runs: median |step err| {med:.2f} %   worst {worst:.2f} %   "
+        f"median cadence err {cmed:.2f} spm   -> {'PASS' if ok else 'FAIL'} (bars 3 % / 10 % / 2 spm)"
+    )
+    return 0
+
+
+def linear() -> int:
+    """Oxford walks with gravity removed by a 1 s moving mean: the gravity-free path vs the magnitude path."""
+    from scipy.ndimage import uniform_filter1d
+
+    from cadence.gait.steps import estimate_steps
+
+    folder = DATA / "oxford_stepcounter"
+    with open(folder / "truth.csv", newline="") as fh:
+        names = sorted(r["file"] for r in csv.DictReader(fh))
+    print(f"{'file':44s} {'truth':>5s} | {'orig':>5s} {'err%':>6s} | {'linear':>6s} {'err%':>6s}")
+    e_orig, e_lin = [], []
+    for name in names:
+        events = np.loadtxt(str(folder / name) + ".events.csv", skiprows=1, ndmin=1)
+        rec = read_accel_csv(folder / name)
+        size = max(1, int(round(rec.fs_hz)))  # 1 s
+        lin = rec.acc_ms2 - uniform_filter1d(rec.acc_ms2, size=size, axis=0, mode="nearest")
+        n_orig = estimate_steps(rec.acc_ms2, rec.fs_hz, gravity_included=rec.gravity_included).n_steps
+        n_lin = estimate_steps(lin, rec.fs_hz, gravity_included=False).n_steps
+        n = len(events)
+        e_orig.append(100.0 * (n_orig - n) / n)
+        e_lin.append(100.0 * (n_lin - n) / n)
+        print(f"{name[:44]:44s} {n:5d} | {n_orig:5d} {e_orig[-1]:6.1f} | {n_lin:6d} {e_lin[-1]:6.1f}")
+    for label, e in (("original (magnitude path)", e_orig), ("linear (principal-axis path)", e_lin)):
+        a = np.abs(e)
+        print(f"{label:29s} {len(a)} walks: median |step err| {np.median(a):.2f} %   worst {a.max():.2f} %")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-peer", action="store_true", help="skip the mobgap peer")
     ap.add_argument("--csv", help="also write the table to this CSV file")
+    ap.add_argument("--synthetic", action="store_true", help="only the generated running cases of the tests")
+    ap.add_argument("--linear", action="store_true", help="only the Oxford walks with gravity removed")
     args = ap.parse_args()
+    if args.synthetic:
+        return synthetic()
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (set CADENCE_SHARED)")
         return 0
+    if args.linear:
+        return linear()
     peer_ok = not args.no_peer
     if peer_ok:
         try:
