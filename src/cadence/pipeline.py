@@ -196,9 +196,8 @@ def _from_recording(rec: Recording) -> tuple[CadenceTrace, StepResult | None, st
 def _load_fit_path(spath: str) -> Loaded:
     from .readers.fit import read_fit
 
-    loaded: Loaded = [(t, None, "fit") for t in read_fit(spath)]
-    if _is_fit(spath):
-        loaded.extend(_fit_accel(spath, first_index=len(loaded)))
+    loaded: Loaded = [(t, None, "fit") for t in read_fit(spath)]  # refuses a file that is not FIT
+    loaded.extend(_fit_accel(spath, first_index=len(loaded)))
     return loaded
 
 
