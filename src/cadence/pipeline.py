@@ -196,9 +196,8 @@ def _from_recording(rec: Recording) -> tuple[CadenceTrace, StepResult | None, st
 def _load_fit_path(spath: str) -> Loaded:
     from .readers.fit import read_fit
 
-    loaded: Loaded = [(t, None, "fit") for t in read_fit(spath)]
-    if _is_fit(spath):
-        loaded.extend(_fit_accel(spath, first_index=len(loaded)))
+    loaded: Loaded = [(t, None, "fit") for t in read_fit(spath)]  # refuses a file that is not FIT
+    loaded.extend(_fit_accel(spath, first_index=len(loaded)))
     return loaded
 
 
@@ -379,11 +378,8 @@ def _fit_accel(path: str, first_index: int) -> Loaded:
     rec = read_fit_accel(path)
     if rec is None:
         return []
-    from .gait.accel import accel_trace, analyze_recording
-
-    with _about_file(path):
-        acc = analyze_recording(rec)
-        return [(accel_trace(acc).replace(session_index=first_index), acc.steps, rec.format)]
+    trace, steps, fmt = _from_recording(rec)  # rec.source is path
+    return [(trace.replace(session_index=first_index), steps, fmt)]
 
 
 def analyze_steps_csv(path: str | os.PathLike[str]) -> AccelAnalysis:

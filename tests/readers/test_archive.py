@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,57 @@ def test_a_phyphox_zip_export_reads_its_recording(tmp_path: Path) -> None:
     assert result.steps.n_steps > 20
     with pytest.raises(NotActivityError):
         analyze_file(scan.files[1])
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the name of every zip member ``read_source`` decompresses from now on ."""
+    import cadence.readers.archive as archive
+
+    seen: list[str] = []
+    real = archive._member_bytes
+
+    def counting(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> bytes:
+        seen.append(info.filename)
+        return real(zf, info, name, limits)
+
+    monkeypatch.setattr(archive, "_member_bytes", counting)
+    monkeypatch.setattr(archive, "_OPEN_ZIPS", OrderedDict(), raising=False)  # a fresh cache
+    return seen
+
+
+def test_a_nested_zip_is_decompressed_once_for_all_its_members(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    n = 25
+    inner = _zip({f"{i}_ACTIVITY.fit": f"fit {i}".encode() for i in range(n)})
+    nested = "DI_CONNECT/UploadedFiles_0.zip"
+    (tmp_path / "garmin.zip").write_bytes(_zip({nested: inner, "top.gpx": b"<gpx/>"}))
+    seen = _count_reads(monkeypatch)
+    for i in range(n):
+        assert read_source(f"{tmp_path}/garmin.zip/{nested}/{i}_ACTIVITY.fit") == f"fit {i}".encode()
+    assert seen.count(nested) == 1 and len(seen) == n + 1
+    # the outer zip stays open beside the nested one: its own members do not evict the nested zip
+    assert read_source(f"{tmp_path}/garmin.zip/top.gpx") == b"<gpx/>"
+    assert read_source(f"{tmp_path}/garmin.zip/{nested}/0_ACTIVITY.fit") == b"fit 0"
+    assert seen.count(nested) == 1
+
+
+def test_a_changed_zip_is_read_afresh_and_limits_still_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _count_reads(monkeypatch)
+    path = tmp_path / "x.zip"
+    path.write_bytes(_zip({"in.zip": _zip({"a.fit": b"old"})}))
+    assert read_source(f"{path}/in.zip/a.fit") == b"old"
+    path.write_bytes(_zip({"in.zip": _zip({"a.fit": b"new content"})}))  # same name, new bytes
+    assert read_source(f"{path}/in.zip/a.fit") == b"new content"
+    assert seen.count("in.zip") == 2
+    # a nested zip kept from a read under generous limits is not served to a read under tight ones
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("padding.bin", bytes(range(256)) * 8192)  # 2 MiB, stored: the nested zip is big
+        zf.writestr("a.fit", b"small")
+    path.write_bytes(_zip({"big.zip": buf.getvalue()}))
+    assert read_source(f"{path}/big.zip/a.fit") == b"small"
+    with pytest.raises(InputFormatError, match="over the limit"):
+        read_source(f"{path}/big.zip/a.fit", ArchiveLimits(max_member_bytes=1 << 20))

@@ -107,8 +107,6 @@ class TimeSteps:
     first_backwards: int  # index i with t[i + 1] < t[i], or -1
     gap_index: NDArray[np.intp]  # i with t[i + 1] - t[i] > the gap threshold
     gap_dt: float  # that threshold
-    n_backwards: int = 0  # intervals with t[i + 1] < t[i]
-    max_backwards_s: float = 0.0  # the largest step back in time
 
 
 def time_steps(t: NDArray[np.float64], block: int = 1 << 20) -> TimeSteps:
@@ -119,21 +117,18 @@ def time_steps(t: NDArray[np.float64], block: int = 1 << 20) -> TimeSteps:
     )
     med = float(np.median(sample)) if sample.size else 0.0
     gap_dt = max(5 * med, 0.1)
-    lo, hi, first_back, n_back, max_back = np.inf, -np.inf, -1, 0, 0.0
+    lo, hi, first_back = np.inf, -np.inf, -1
     gaps: list[NDArray[np.intp]] = []
     for a in range(0, n - 1, block):
         d = np.diff(t[a : a + block + 1])
         dmin, dmax = float(d.min()), float(d.max())
         lo, hi = min(lo, dmin), max(hi, dmax)
-        if dmin < 0:
-            if first_back < 0:
-                first_back = a + int(np.argmax(d < 0))
-            n_back += int((d < 0).sum())
-            max_back = max(max_back, -dmin)
+        if dmin < 0 and first_back < 0:
+            first_back = a + int(np.argmax(d < 0))
         if dmax > gap_dt:
             gaps.append(a + np.flatnonzero(d > gap_dt))
     gi = np.concatenate(gaps) if gaps else np.empty(0, np.intp)
-    return TimeSteps(float(lo), float(hi), med, first_back, gi, gap_dt, n_back, float(max_back))
+    return TimeSteps(float(lo), float(hi), med, first_back, gi, gap_dt)
 
 
 def uniform_grid(

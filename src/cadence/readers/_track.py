@@ -18,6 +18,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..datatypes import STEP_SPORTS
 from ..errors import InputFormatError
 
 __all__ = [
@@ -274,8 +275,6 @@ class TrackColumns:
         return {k: v[first] for k, v in cols.items()}
 
 
-#: sports whose per-leg cadence is converted to steps (the rest keep their cadence as rpm / strokes)
-_STEP_SPORTS = frozenset({"running", "walking", "hiking", "trail_running", "treadmill"})
 #: a walk (median moving speed below this, m/s) when the file names no sport but records a running cadence;
 #: the walk-to-run transition speed is near 2 m/s (docs/fit.md)
 _WALK_MAX_MS = 1.9
@@ -336,7 +335,7 @@ def build_trace(
         sport = infer_step_sport(speed)
         notes.append(f"the file names no sport ('Other'); taken as {sport} from its speed")
     raw = cols["cadence"]
-    step = sport in _STEP_SPORTS or sub_sport in _STEP_SPORTS
+    step = sport in STEP_SPORTS or sub_sport in STEP_SPORTS  # per-leg cadence becomes steps
     pedal = None
     if step:
         cadence, n_steps, convention = cadence_steps_per_reading(raw)

@@ -15,7 +15,9 @@ import gzip
 import io
 import os
 import posixpath
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -235,6 +237,9 @@ def split_source(path: str) -> tuple[str, list[str]]:
 def read_source(path: str, limits: ArchiveLimits = DEFAULT_LIMITS) -> bytes:
     """Bytes of a file, or of an archive member named through its zips (see the module docstring).
 
+    The zip a member is read from is kept open for the next call (see :func:`_container`): reading the
+    members of an export one by one does not reread its index, nor decompress a nested zip again, per member.
+
     Raises
     ------
     InputFormatError
@@ -246,26 +251,85 @@ def read_source(path: str, limits: ArchiveLimits = DEFAULT_LIMITS) -> bytes:
             if not parts:
                 return fh.read()
             head = fh.read(4)
+            st = os.fstat(fh.fileno())
     except OSError as exc:
         raise InputFormatError(disk, f"cannot be read ({exc.strerror or exc})") from None
-    data: bytes | str = disk  # the outer zip is opened from disk (random access)
+    if not is_zip(head):
+        raise InputFormatError(path, f"{disk} is not a zip archive")
+    zf, where = _container(disk, (st.st_ino, st.st_size, st.st_mtime_ns), parts, path, limits)
+    _check_part(path, parts[-1], len(parts), limits)
+    return _read_member(zf, parts[-1], where, path, limits)
+
+
+def _check_part(path: str, part: str, depth: int, limits: ArchiveLimits) -> None:
+    if depth > limits.max_depth:
+        raise InputFormatError(path, f"zip nested more than {limits.max_depth} deep")
+    why = unsafe_member_name(part)
+    if why:
+        raise InputFormatError(path, f"refused member name: {why}")
+
+
+def _read_member(zf: zipfile.ZipFile, part: str, where: str, path: str, limits: ArchiveLimits) -> bytes:
+    try:
+        info = zf.getinfo(part)
+    except KeyError:
+        raise InputFormatError(path, f"no member {part!r} in {where}") from None
+    return _member_bytes(zf, info, path, limits)
+
+
+_ContainerKey = tuple[str, tuple[int, int, int], tuple[str, ...], ArchiveLimits]
+#: the zips :func:`read_source` read its last members from, most recent last (a process's own: see below)
+_OPEN_ZIPS: OrderedDict[_ContainerKey, tuple[zipfile.ZipFile, str]] = OrderedDict()
+_OPEN_ZIPS_MAX = 2
+_OPEN_ZIPS_LOCK = threading.Lock()
+#: hits and misses of :data:`_OPEN_ZIPS` (for tests and benchmarks)
+_OPEN_ZIPS_STATS = {"hits": 0, "misses": 0}
+
+
+def _container(
+    disk: str, stamp: tuple[int, int, int], parts: list[str], path: str, limits: ArchiveLimits
+) -> tuple[zipfile.ZipFile, str]:
+    """Return the open zip that holds the last of ``parts``, and its name (``disk``, or a zip nested in it).
+
+    The parts are checked in the order :func:`read_source` always did (each name before the zip it is
+    looked up in is opened). Up to :data:`_OPEN_ZIPS_MAX` zips are kept open, keyed by the file on disk
+    (inode, size and modification time: a changed file is opened afresh), the nested path and the limits;
+    a nested zip is held decompressed in memory (no more than ``limits`` let it decompress to). A forked
+    worker starts with none (an inherited open file shares its offset with the parent's).
+    """
+    nested = tuple(parts[:-1])
+    key = (disk, stamp, nested, limits)
+    with _OPEN_ZIPS_LOCK:
+        hit = _OPEN_ZIPS.get(key)
+        if hit is not None:
+            _OPEN_ZIPS.move_to_end(key)
+            _OPEN_ZIPS_STATS["hits"] += 1
+            return hit
+    _check_part(path, parts[0], 1, limits)
+    zf = _open_zip(disk, disk)  # the outer zip is opened from disk (random access)
     where = disk
-    for depth, part in enumerate(parts, start=1):
-        if not is_zip(head):
-            raise InputFormatError(path, f"{where} is not a zip archive")
-        if depth > limits.max_depth:
-            raise InputFormatError(path, f"zip nested more than {limits.max_depth} deep")
-        why = unsafe_member_name(part)
-        if why:
-            raise InputFormatError(path, f"refused member name: {why}")
-        zf = _open_zip(data, where)
-        with zf:
-            try:
-                info = zf.getinfo(part)
-            except KeyError:
-                raise InputFormatError(path, f"no member {part!r} in {where}") from None
-            member = _member_bytes(zf, info, path, limits)
-        data, head = member, member[:4]
-        where = posixpath.join(where, part)
-    assert isinstance(data, bytes)
-    return data
+    try:
+        for depth, part in enumerate(nested, start=1):
+            member = _read_member(zf, part, where, path, limits)
+            zf.close()
+            where = posixpath.join(where, part)
+            if not is_zip(member[:4]):
+                raise InputFormatError(path, f"{where} is not a zip archive")
+            _check_part(path, parts[depth], depth + 1, limits)
+            zf = _open_zip(member, where)
+    except BaseException:
+        zf.close()
+        raise
+    with _OPEN_ZIPS_LOCK:
+        _OPEN_ZIPS_STATS["misses"] += 1
+        _OPEN_ZIPS[key] = (zf, where)
+        while len(_OPEN_ZIPS) > _OPEN_ZIPS_MAX:
+            _OPEN_ZIPS.popitem(last=False)  # not closed here: another thread may be reading it
+    return zf, where
+
+
+def _forget_open_zips() -> None:
+    _OPEN_ZIPS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_open_zips)

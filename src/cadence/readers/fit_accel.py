@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +38,6 @@ __all__ = ["has_accel_data", "read_fit_accel"]
 #: a developer field named accel_x/y/z (in a field_description message)
 _DEV_NAME = re.compile(rb"accel_[xyzXYZ]")
 _DEV_AXES = {"accel_x": 0, "accel_y": 1, "accel_z": 2}
-_DEV_NAMES = _DEV_NAME
 _log = logging.getLogger(__name__)
 _ACCELEROMETER_DATA = 165
 _FIELD_DESCRIPTION = 206
@@ -171,19 +170,14 @@ def _frames(spath: str) -> tuple[Iterable[Any], BaseException | list[Exception] 
             data = fh.read()
     except OSError as exc:
         raise InputFormatError(spath, f"cannot be read ({exc.strerror or exc})") from None
-    if os.environ.get("CADENCE_FIT_DECODER") != "fitdecode" and _DEV_NAMES.search(data) is None:
+    if os.environ.get("CADENCE_FIT_DECODER") != "fitdecode" and _DEV_NAME.search(data) is None:
         try:
             fast = decode_fit_bytes(data, ACCEL_MESSAGES)
             return fast.messages, fast.error
         except FallbackNeeded as exc:
             _log.debug("%s: accelerometer data decoded with fitdecode (fast decoder: %s)", spath, exc)
     breaks: list[Exception] = []
-    return _fitdecode_frames(spath, breaks), breaks
-
-
-def _fitdecode_frames(spath: str, breaks: list[Exception]) -> Iterator[Any]:
-    """Yield fitdecode's data messages; a decoder exception goes to ``breaks`` (see ``fit.data_messages``)."""
-    yield from data_messages(spath, breaks)
+    return data_messages(spath, breaks), breaks  # a generator: a decoder exception goes to ``breaks``
 
 
 def read_fit_accel(path: str | os.PathLike[str]) -> Recording | None:

@@ -45,6 +45,8 @@ _TIMESTAMP = 253
 _DATE_TYPES = frozenset({"date_time", "local_date_time"})
 #: field types whose fitdecode value is not a number in a record column (a clock time of day)
 _NON_NUMERIC_TYPES = frozenset({"localtime_into_day"})
+#: what fitdecode decodes into a datetime or a time of day (it raises on one stored as a float or an array)
+_DATE_LIKE = _DATE_TYPES | _NON_NUMERIC_TYPES
 
 
 class FallbackNeeded(Exception):
@@ -371,7 +373,6 @@ def _decode(data: bytes, wanted: frozenset[int]) -> FastFit:
     return FastFit(records, present, [m for _, m in found], n_messages, error)
 
 
-_DATE_LIKE = frozenset({"date_time", "local_date_time", "localtime_into_day"})
 _MESG_HR = 132
 
 
