@@ -71,9 +71,7 @@ def test_a_record_field_with_several_values_is_invalid_for_that_record(tmp_path)
     assert trace.cadence_spm.ndim == 1 and trace.cadence_spm.size == 60
     assert np.isnan(trace.cadence_spm[10]) and np.all(trace.cadence_spm[np.arange(60) != 10] == 160)
     (result,) = analyze_file(path)
-    assert result.summary.running_cadence_spm == pytest.approx(160, abs=1) or np.isnan(
-        result.summary.running_cadence_spm
-    )
+    assert result.summary.running_cadence_spm == pytest.approx(160, abs=1)
 
 
 def test_the_accelerometer_scan_does_not_match_ordinary_records(tmp_path):
@@ -88,17 +86,31 @@ def test_the_accelerometer_scan_does_not_match_ordinary_records(tmp_path):
     assert not has_accel_data(path)
 
 
-def test_a_truncated_fit_file_is_kept_up_to_the_break_or_refused_in_one_line(tmp_path):
+@pytest.mark.parametrize("cut", [20, 200])
+def test_a_fit_file_cut_before_its_data_is_refused_in_one_line(tmp_path, cut):
+    path = tmp_path / f"cut{cut}.fit"
+    path.write_bytes(WALK_FIT.read_bytes()[:cut])
+    with pytest.raises(InputFormatError, match="truncated") as exc:
+        load_traces(path)
+    assert str(path) in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("keep", ["half", "all but 3 bytes"])
+def test_a_truncated_fit_file_is_kept_up_to_the_break_with_a_warning(tmp_path, keep):
     data = WALK_FIT.read_bytes()
-    for cut in (20, 200, len(data) // 2, len(data) - 3):
-        path = tmp_path / f"cut{cut}.fit"
-        path.write_bytes(data[:cut])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                load_traces(path)
-        except InputFormatError as exc:
-            assert str(path) in str(exc) and "\n" not in str(exc)
+    (whole,) = load_traces(WALK_FIT)
+    cut = len(data) // 2 if keep == "half" else len(data) - 3
+    path = tmp_path / "cut.fit"
+    path.write_bytes(data[:cut])
+    with pytest.warns(CadenceWarning, match="truncated") as caught:
+        (trace,) = load_traces(path)
+    assert len(caught) == 1 and str(path) in str(caught[0].message)
+    n = trace.t_s.size
+    np.testing.assert_array_equal(trace.t_s, whole.t_s[:n])  # the records before the break, unchanged
+    if keep == "half":
+        assert 0 < n < whole.t_s.size
+    else:
+        assert n == whole.t_s.size  # only the file's CRC was cut
 
 
 # ------------------------------------------------------------------------------------------------ CSV

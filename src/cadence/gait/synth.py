@@ -1,7 +1,8 @@
 """Synthetic running and walking accelerometer signals with known step times.
 
 There is no labelled running data in the project, so the detector is held to its accuracy bars on signals
-from this generator as well (tests/gait/test_steps.py). The model is simple but keeps what makes real signals hard:
+from this generator as well (tests/gait/test_steps.py). The model is simple but keeps what makes real signals
+hard:
 
 - **Steps** at a cadence that may ramp within a segment (cadence and speed changes), with 2 % random
   timing jitter and a left/right asymmetry in step time and impact strength.
