@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cadence.coach.speed import REFERENCE_MARGIN_MS
 from cadence.coach.target import (
     Baseline,
     baseline_warnings,
@@ -19,6 +20,7 @@ from cadence.coach.target import (
     target_range,
 )
 from cadence.errors import ParameterError
+from cadence.gait.analysis import fit_cadence_vs_speed
 
 baselines = st.floats(min_value=40.0, max_value=260.0, allow_nan=False)
 pcts = st.floats(min_value=0.0, max_value=30.0, allow_nan=False)
@@ -225,10 +227,33 @@ def test_pooled_moments_equal_the_fit_over_all_records(slopes: list[float], seed
     rng = np.random.default_rng(seed)
     speeds = [rng.uniform(2.0 + 0.3 * i, 3.0 + 0.3 * i, 200 + 50 * i) for i in range(len(slopes))]
     cad = [150 + k * s + rng.normal(0, 2, s.size) for k, s in zip(slopes, speeds, strict=True)]
-    model = pooled_speed_model(cad, speeds, [np.ones(s.size) for s in speeds])
-    assert model.stats.slope_spm_per_ms == pytest.approx(model.fit.slope_spm_per_ms, rel=1e-6, abs=1e-6)
-    assert model.stats.intercept_spm == pytest.approx(model.fit.intercept_spm, rel=1e-6)
+    weights = [np.ones(s.size) for s in speeds]
+    model = pooled_speed_model(cad, speeds, weights)
+    joined = fit_cadence_vs_speed(np.concatenate(cad), np.concatenate(speeds), np.concatenate(weights))
+    assert model.stats.slope_spm_per_ms == pytest.approx(joined.slope_spm_per_ms, rel=1e-6, abs=1e-6)
+    assert model.stats.intercept_spm == pytest.approx(joined.intercept_spm, rel=1e-6)
+    assert model.stats.r2 == pytest.approx(joined.r2, rel=1e-6, abs=1e-9)
     assert model.stats.seconds == pytest.approx(sum(s.size for s in speeds))
+
+
+def test_the_model_is_its_pooled_stats() -> None:
+    """The line, the speed spread and the run count shown are the ones the rule at a speed reads."""
+    rng = np.random.default_rng(6)
+    speeds = [rng.uniform(2.5, 3.0, 600), rng.uniform(3.2, 4.0, 600)]
+    model = pooled_speed_model(*_runs(10.0, speeds, noise=1.5))
+    pooled = model.stats
+    assert (model.speed_p05_ms, model.speed_p95_ms) == (pooled.speed_p05_ms, pooled.speed_p95_ms)
+    assert model.n_runs == pooled.n_runs == 2
+    assert (model.fit.slope_spm_per_ms, model.fit.intercept_spm, model.fit.r2) == (
+        pooled.slope_spm_per_ms,
+        pooled.intercept_spm,
+        pooled.r2,
+    )
+    assert model.fit.n == int(pooled.seconds) == 1200
+    # the range a refusal names is the spread the model reports, widened by the margin
+    sb = speed_baseline(model, 6.0, fallback_spm=170.0)
+    lo, hi = model.speed_p05_ms - REFERENCE_MARGIN_MS, model.speed_p95_ms + REFERENCE_MARGIN_MS
+    assert sb.reason == f"outside the speeds run ({lo:.2f}-{hi:.2f} m/s)"
 
 
 def test_no_speed_at_all() -> None:

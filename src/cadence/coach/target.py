@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,9 +65,9 @@ BASELINE_LIMITS_SPM = (40.0, 260.0)
 #: a baseline from less running than this is uncertain
 MIN_BASELINE_RUNNING_S = 300.0
 
-#: fewer running records with a speed than this: no cadence-vs-speed line (the rule at a speed is
+#: fewer running seconds with a speed than this: no cadence-vs-speed line (the rule at a speed is
 #: :func:`cadence.coach.speed.cadence_at_speed`'s, shared with ``history``; docs/targets.md)
-MIN_FIT_RECORDS = 60
+MIN_FIT_RUNNING_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -422,27 +422,9 @@ def baseline_from_facts(facts: Sequence[SessionFacts]) -> Baseline:
 def speed_model_from_facts(facts: Sequence[SessionFacts]) -> SpeedModel:
     """Return the pooled speed model from cached per-run moments (what ``history`` keeps): no re-analysis.
 
-    The line is the same as :func:`pooled_speed_model`'s over all the records (pooled exactly from the
-    moments); ``fit.n`` counts running seconds with a speed (one record a second on most watches).
+    The same as :func:`pooled_speed_model` over the runs' records: both pool the per-run moments.
     """
-    from ..gait.analysis import SpeedFit
-
-    stats = pool_speed_stats([f.speed for f in facts])
-    fit = SpeedFit(
-        slope_spm_per_ms=stats.slope_spm_per_ms,
-        intercept_spm=stats.intercept_spm,
-        r2=stats.r2,
-        n=int(stats.seconds),
-        speed_min_ms=stats.speed_p05_ms,
-        speed_max_ms=stats.speed_p95_ms,
-    )
-    return SpeedModel(
-        fit=fit,
-        speed_p05_ms=stats.speed_p05_ms,
-        speed_p95_ms=stats.speed_p95_ms,
-        n_runs=stats.n_runs,
-        stats=stats,
-    )
+    return SpeedModel(pool_speed_stats([f.speed for f in facts]))
 
 
 def baseline_warnings(baseline: Baseline) -> tuple[TargetWarning, ...]:
@@ -462,23 +444,51 @@ def baseline_warnings(baseline: Baseline) -> tuple[TargetWarning, ...]:
 class SpeedModel:
     """Cadence vs speed pooled over several runs, with the spread of the speeds actually run.
 
+    One source of truth: the pooled per-run moments (``stats``), which :func:`speed_baseline` reads the
+    cadence at a speed from; the line, the speed spread and the run count are views of them.
+
     Attributes
     ----------
-    fit : SpeedFit
-        The time-weighted least-squares line over all running records of all runs.
-    speed_p05_ms, speed_p95_ms : float
-        5th and 95th time-weighted percentiles of running speed: the speeds the fit really covers
-        (min and max are dominated by GPS glitches).
-    n_runs : int
-        Runs that contributed records with a speed.
+    stats : SpeedStats
+        The runs' moments pooled with :func:`cadence.coach.speed.pool_speed_stats`.
 
     """
 
-    fit: SpeedFit
-    speed_p05_ms: float
-    speed_p95_ms: float
-    n_runs: int
-    stats: SpeedStats = field(default_factory=SpeedStats)
+    stats: SpeedStats
+
+    @property
+    def fit(self) -> SpeedFit:
+        """The pooled least-squares line; ``n`` counts running seconds with a speed (the weight pooled).
+
+        ``speed_min_ms`` and ``speed_max_ms`` are the 5th and 95th percentiles (min and max are dominated by
+        GPS glitches).
+        """
+        from ..gait.analysis import SpeedFit
+
+        st = self.stats
+        return SpeedFit(
+            slope_spm_per_ms=st.slope_spm_per_ms,
+            intercept_spm=st.intercept_spm,
+            r2=st.r2,
+            n=int(st.seconds),
+            speed_min_ms=st.speed_p05_ms,
+            speed_max_ms=st.speed_p95_ms,
+        )
+
+    @property
+    def speed_p05_ms(self) -> float:
+        """5th time-weighted percentile of running speed (the lowest of the runs' 5th), m/s."""
+        return self.stats.speed_p05_ms
+
+    @property
+    def speed_p95_ms(self) -> float:
+        """95th time-weighted percentile of running speed (the highest of the runs' 95th), m/s."""
+        return self.stats.speed_p95_ms
+
+    @property
+    def n_runs(self) -> int:
+        """Runs that contributed a line (enough running records with a varying speed)."""
+        return self.stats.n_runs
 
     @property
     def speed_range_ms(self) -> float:
@@ -491,9 +501,11 @@ class SpeedModel:
         Whether the line is good enough at a given speed is :func:`cadence.coach.speed.cadence_at_speed`'s
         rule (see :func:`speed_baseline`), not a bound on r2 or on the speed range.
         """
-        fit = self.fit
-        if fit.n < MIN_FIT_RECORDS or not math.isfinite(fit.slope_spm_per_ms):
-            return f"too few running records with a speed ({fit.n}; need {MIN_FIT_RECORDS})"
+        st = self.stats
+        if st.seconds < MIN_FIT_RUNNING_S or not math.isfinite(st.slope_spm_per_ms):
+            return (
+                f"too few running seconds with a speed ({st.seconds:.0f} s; need {MIN_FIT_RUNNING_S:.0f} s)"
+            )
         return None
 
 
@@ -511,33 +523,20 @@ def pooled_speed_model(
     Returns
     -------
     SpeedModel
-        The pooled fit (:func:`cadence.gait.analysis.fit_cadence_vs_speed`) and the speed spread.
+        The runs' :func:`cadence.coach.speed.speed_stats` pooled with
+        :func:`cadence.coach.speed.pool_speed_stats`: the line over all their records at once, exactly as
+        :func:`speed_model_from_facts` pools the history's cached moments.
 
     """
-    from ..gait.analysis import fit_cadence_vs_speed, weighted_quantiles
-
     if not (len(cadence_spm) == len(speed_ms) == len(weights_s)):
         raise ParameterError("cadence_spm, speed_ms and weights_s need one array per run")
-    if len(cadence_spm) == 0:
-        c = s = w = np.zeros(0)
-        n_runs = 0
-    else:
-        c = np.concatenate([np.asarray(a, dtype=float) for a in cadence_spm])
-        s = np.concatenate([np.asarray(a, dtype=float) for a in speed_ms])
-        w = np.concatenate([np.asarray(a, dtype=float) for a in weights_s])
+    per_run = []
+    for ci, si, wi in zip(cadence_spm, speed_ms, weights_s, strict=True):
+        c, s, w = (np.asarray(a, dtype=float) for a in (ci, si, wi))
         if not (c.shape == s.shape == w.shape):
             raise ParameterError("each run needs cadence_spm, speed_ms and weights_s of the same length")
-        n_runs = sum(
-            bool(np.any(np.isfinite(si) & (np.asarray(wi) > 0)))
-            for si, wi in zip(speed_ms, weights_s, strict=True)
-        )
-    fit = fit_cadence_vs_speed(c, s, w)
-    ok = np.isfinite(c) & np.isfinite(s) & (s > 0) & (w > 0)
-    p05, p95 = weighted_quantiles(s[ok], w[ok], [0.05, 0.95])
-    stats = pool_speed_stats(
-        [speed_stats(ci, si, wi) for ci, si, wi in zip(cadence_spm, speed_ms, weights_s, strict=True)]
-    )
-    return SpeedModel(fit=fit, speed_p05_ms=float(p05), speed_p95_ms=float(p95), n_runs=n_runs, stats=stats)
+        per_run.append(speed_stats(c, s, w))
+    return SpeedModel(pool_speed_stats(per_run))
 
 
 def speed_model_from_results(results: Sequence[ActivityResult]) -> SpeedModel:
