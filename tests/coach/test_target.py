@@ -295,3 +295,57 @@ def test_speed_fit_sweep(slope: float, noise: float) -> None:
     for v in (2.6, 3.3, 4.0):
         sb = speed_baseline(model, v, fallback_spm=0.0)
         assert sb.used and sb.baseline_spm == pytest.approx(150 + slope * v, abs=0.5)
+
+
+def test_baseline_from_results_and_from_facts_agree() -> None:
+    """The same runs as analyzed results and as cached history facts pool to the same baseline."""
+    from types import SimpleNamespace
+
+    from cadence.coach.history import SessionFacts
+    from cadence.coach.speed import SpeedStats
+    from cadence.coach.target import baseline_from_facts, baseline_from_results
+
+    rows = [  # running s, running spm, timer s, watch spm, sustained spm, file
+        (1800.0, 170.0, 2000.0, 160.0, 178.0, "a.fit"),
+        (600.0, 176.0, float("nan"), 150.0, 181.0, "b.fit"),  # no timer time: left out of the watch average
+        (0.0, float("nan"), 300.0, 90.0, float("nan"), "walk.fit"),  # no running: left out
+    ]
+    results = [
+        SimpleNamespace(
+            summary=SimpleNamespace(
+                running_time_s=t,
+                running_cadence_spm=c,
+                timer_time_s=timer,
+                watch_avg_cadence_spm=watch,
+                cadence_max_sustained_spm=top,
+            ),
+            trace=SimpleNamespace(source=file),
+        )
+        for t, c, timer, watch, top, file in rows
+    ]
+    facts = [
+        SessionFacts(
+            file=file,
+            session_index=0,
+            sport="running",
+            is_step_sport=True,
+            start_time=None,
+            distance_m=0.0,
+            running_time_s=t,
+            running_distance_m=0.0,
+            running_cadence_spm=c,
+            step_length_m=float("nan"),
+            speed=SpeedStats(),
+            timer_time_s=timer,
+            watch_avg_cadence_spm=watch,
+            max_sustained_spm=top,
+        )
+        for t, c, timer, watch, top, file in rows
+    ]
+    base = baseline_from_results(results)  # type: ignore[arg-type]
+    assert base == baseline_from_facts(facts)
+    assert base.running_cadence_spm == pytest.approx((1800 * 170 + 600 * 176) / 2400)
+    assert (base.running_time_s, base.watch_avg_cadence_spm, base.max_sustained_spm) == (2400.0, 160.0, 181.0)
+    assert (base.n_runs, base.sources) == (2, ("a.fit", "b.fit"))
+    empty = baseline_from_facts(facts[2:])
+    assert empty.n_runs == 0 and empty.sources == () and np.isnan(empty.running_cadence_spm)

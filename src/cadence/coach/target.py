@@ -369,53 +369,64 @@ class Baseline:
     sources: tuple[str, ...]
 
 
-def baseline_from_results(results: Sequence[ActivityResult]) -> Baseline:
-    """Pool the running cadence of ``results``, time-weighted over running time.
+def _pooled_baseline(
+    runs: Sequence[tuple[float, float, float, float, float, str]],
+) -> Baseline:
+    """Pool ``(running_time_s, running_cadence_spm, timer_time_s, watch_avg_spm, max_sustained_spm, source)``.
 
-    Returns a :class:`Baseline` with ``nan`` cadence and ``n_runs=0`` when no session has running time.
+    Runs without running time or a running cadence are left out; the watch average is weighted by the finite,
+    positive timer times.
     """
-    runs = [
-        r for r in results if r.summary.running_time_s > 0 and math.isfinite(r.summary.running_cadence_spm)
-    ]
+    runs = [r for r in runs if r[0] > 0 and math.isfinite(r[1])]
     if not runs:
         nan = float("nan")
         return Baseline(nan, 0.0, nan, nan, 0, ())
-    t = np.array([r.summary.running_time_s for r in runs])
-    c = np.array([r.summary.running_cadence_spm for r in runs])
-    timer = np.array([r.summary.timer_time_s for r in runs])
-    watch = np.array([r.summary.watch_avg_cadence_spm for r in runs])
-    ok = np.isfinite(watch) & (timer > 0)
-    watch_avg = float(np.average(watch[ok], weights=timer[ok])) if ok.any() else float("nan")
-    sustained = np.array([r.summary.cadence_max_sustained_spm for r in runs])
-    return Baseline(
-        running_cadence_spm=float(np.average(c, weights=t)),
-        running_time_s=float(t.sum()),
-        watch_avg_cadence_spm=watch_avg,
-        max_sustained_spm=float(np.nanmax(sustained)) if np.isfinite(sustained).any() else float("nan"),
-        n_runs=len(runs),
-        sources=tuple(dict.fromkeys(r.trace.source for r in runs)),
-    )
-
-
-def baseline_from_facts(facts: Sequence[SessionFacts]) -> Baseline:
-    """:func:`baseline_from_results` from the history's cached per-run facts (no records needed)."""
-    runs = [f for f in facts if f.running_time_s > 0 and math.isfinite(f.running_cadence_spm)]
-    if not runs:
-        nan = float("nan")
-        return Baseline(nan, 0.0, nan, nan, 0, ())
-    t = np.array([f.running_time_s for f in runs])
-    c = np.array([f.running_cadence_spm for f in runs])
-    timer = np.array([f.timer_time_s for f in runs])
-    watch = np.array([f.watch_avg_cadence_spm for f in runs])
+    t, c, timer, watch, sustained = (np.array(col, dtype=float) for col in list(zip(*runs, strict=True))[:5])
     ok = np.isfinite(watch) & np.isfinite(timer) & (timer > 0)
-    sustained = np.array([f.max_sustained_spm for f in runs])
     return Baseline(
         running_cadence_spm=float(np.average(c, weights=t)),
         running_time_s=float(t.sum()),
         watch_avg_cadence_spm=float(np.average(watch[ok], weights=timer[ok])) if ok.any() else float("nan"),
         max_sustained_spm=float(np.nanmax(sustained)) if np.isfinite(sustained).any() else float("nan"),
         n_runs=len(runs),
-        sources=tuple(dict.fromkeys(f.file for f in runs)),
+        sources=tuple(dict.fromkeys(r[5] for r in runs)),
+    )
+
+
+def baseline_from_results(results: Sequence[ActivityResult]) -> Baseline:
+    """Pool the running cadence of ``results``, time-weighted over running time.
+
+    Returns a :class:`Baseline` with ``nan`` cadence and ``n_runs=0`` when no session has running time.
+    """
+    return _pooled_baseline(
+        [
+            (
+                r.summary.running_time_s,
+                r.summary.running_cadence_spm,
+                r.summary.timer_time_s,
+                r.summary.watch_avg_cadence_spm,
+                r.summary.cadence_max_sustained_spm,
+                r.trace.source,
+            )
+            for r in results
+        ]
+    )
+
+
+def baseline_from_facts(facts: Sequence[SessionFacts]) -> Baseline:
+    """:func:`baseline_from_results` from the history's cached per-run facts (no records needed)."""
+    return _pooled_baseline(
+        [
+            (
+                f.running_time_s,
+                f.running_cadence_spm,
+                f.timer_time_s,
+                f.watch_avg_cadence_spm,
+                f.max_sustained_spm,
+                f.file,
+            )
+            for f in facts
+        ]
     )
 
 
