@@ -501,11 +501,6 @@ class SpeedModel:
         """Runs that contributed a line (enough running records with a varying speed)."""
         return self.stats.n_runs
 
-    @property
-    def speed_range_ms(self) -> float:
-        """``speed_p95_ms - speed_p05_ms``."""
-        return self.speed_p95_ms - self.speed_p05_ms
-
     def weakness(self) -> str | None:
         """Why no cadence can be read at any speed (too little running with a speed); ``None`` otherwise.
 

@@ -58,8 +58,6 @@ __all__ = [
     "workout_from_session",
 ]
 
-#: the FIT ``file`` type of a workout file
-FIT_FILE_WORKOUT = 5
 #: longest step name written (FIT strings are free length; watches show about 15-20 characters)
 MAX_STEP_NAME = 20
 #: longest workout name written
