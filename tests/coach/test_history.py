@@ -22,11 +22,11 @@ from cadence.coach.history import (
     SessionFacts,
     SpeedStats,
     build_history,
-    cadence_at_reference,
     collect_facts,
     history_to_dict,
     session_facts,
 )
+from cadence.coach.speed import cadence_at_speed
 from cadence.datatypes import CadenceTrace
 from cadence.errors import CadenceError, CadenceWarning, ParameterError
 from cadence.gait.analysis import analyze_trace, time_in_band_s
@@ -70,7 +70,8 @@ def linear_run(
 @pytest.mark.parametrize("ref", [2.6, 3.0, 3.4])
 def test_reference_cadence_recovers_the_line(slope: float, ref: float) -> None:
     facts = session_facts(linear_run(intercept_spm=150, slope_spm_per_ms=slope))
-    value, note = cadence_at_reference(facts.speed, ref)
+    at = cadence_at_speed(facts.speed, ref)
+    value, note = at.cadence_spm, at.note
     assert note == ""
     assert value == pytest.approx(150 + slope * ref, abs=0.5)
 
@@ -78,8 +79,6 @@ def test_reference_cadence_recovers_the_line(slope: float, ref: float) -> None:
 @pytest.mark.parametrize(("slope", "held"), [(0.0, 3.0), (-4.0, 3.0), (30.0, 15.0)])
 def test_reference_slope_is_held_in_the_physiological_range(slope: float, held: float) -> None:
     """A slope a runner does not show is held at the nearer bound, through the run's mean."""
-    from cadence.coach.speed import cadence_at_speed
-
     facts = session_facts(linear_run(intercept_spm=170 - 3 * slope, slope_spm_per_ms=slope, noise_spm=0.5))
     at = cadence_at_speed(facts.speed, 3.4)
     mean_s, mean_c = facts.speed.speed_mean_ms, facts.speed.cadence_mean_spm
@@ -90,24 +89,28 @@ def test_reference_slope_is_held_in_the_physiological_range(slope: float, held: 
 
 def test_reference_outside_the_runs_speeds_is_nan() -> None:
     facts = session_facts(linear_run(speeds_ms=(2.5, 3.0)))
-    inside, _ = cadence_at_reference(facts.speed, 3.0 + REFERENCE_MARGIN_MS * 0.5)
+    inside = cadence_at_speed(facts.speed, 3.0 + REFERENCE_MARGIN_MS * 0.5).cadence_spm
     assert math.isfinite(inside)  # a little extrapolation is allowed
-    value, note = cadence_at_reference(facts.speed, 4.0)
+    at = cadence_at_speed(facts.speed, 4.0)
+    value, note = at.cadence_spm, at.note
     assert math.isnan(value) and "outside" in note
-    value, note = cadence_at_reference(facts.speed, 1.8)
+    at = cadence_at_speed(facts.speed, 1.8)
+    value, note = at.cadence_spm, at.note
     assert math.isnan(value) and "outside" in note
 
 
 def test_reference_with_too_little_running_is_nan() -> None:
     facts = session_facts(linear_run(minutes=2))
-    value, note = cadence_at_reference(facts.speed, 3.0)
+    at = cadence_at_speed(facts.speed, 3.0)
+    value, note = at.cadence_spm, at.note
     assert math.isnan(value) and "too little" in note
 
 
 def test_reference_with_a_noisy_short_fit_is_nan() -> None:
     # 5 minutes of very noisy cadence: the line at the edge of the range is too uncertain
     facts = session_facts(linear_run(minutes=5, noise_spm=25.0, speeds_ms=(2.8, 3.2)))
-    value, note = cadence_at_reference(facts.speed, 3.45)
+    at = cadence_at_speed(facts.speed, 3.45)
+    value, note = at.cadence_spm, at.note
     assert math.isnan(value) and "uncertain" in note
 
 
@@ -115,7 +118,7 @@ def test_reference_without_speed_is_nan() -> None:
     run = linear_run()
     trace = run.trace.replace(speed_ms=np.full(run.trace.n, np.nan))
     facts = session_facts(ActivityResult(trace, analyze_trace(trace)))
-    assert math.isnan(cadence_at_reference(facts.speed, 3.0)[0])
+    assert math.isnan(cadence_at_speed(facts.speed, 3.0).cadence_spm)
 
 
 # --- facts ------------------------------------------------------------------------------------------

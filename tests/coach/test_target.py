@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cadence.coach.speed import REFERENCE_MARGIN_MS
 from cadence.coach.target import (
     Baseline,
     baseline_warnings,
@@ -19,6 +20,7 @@ from cadence.coach.target import (
     target_range,
 )
 from cadence.errors import ParameterError
+from cadence.gait.analysis import fit_cadence_vs_speed
 
 baselines = st.floats(min_value=40.0, max_value=260.0, allow_nan=False)
 pcts = st.floats(min_value=0.0, max_value=30.0, allow_nan=False)
@@ -225,10 +227,33 @@ def test_pooled_moments_equal_the_fit_over_all_records(slopes: list[float], seed
     rng = np.random.default_rng(seed)
     speeds = [rng.uniform(2.0 + 0.3 * i, 3.0 + 0.3 * i, 200 + 50 * i) for i in range(len(slopes))]
     cad = [150 + k * s + rng.normal(0, 2, s.size) for k, s in zip(slopes, speeds, strict=True)]
-    model = pooled_speed_model(cad, speeds, [np.ones(s.size) for s in speeds])
-    assert model.stats.slope_spm_per_ms == pytest.approx(model.fit.slope_spm_per_ms, rel=1e-6, abs=1e-6)
-    assert model.stats.intercept_spm == pytest.approx(model.fit.intercept_spm, rel=1e-6)
+    weights = [np.ones(s.size) for s in speeds]
+    model = pooled_speed_model(cad, speeds, weights)
+    joined = fit_cadence_vs_speed(np.concatenate(cad), np.concatenate(speeds), np.concatenate(weights))
+    assert model.stats.slope_spm_per_ms == pytest.approx(joined.slope_spm_per_ms, rel=1e-6, abs=1e-6)
+    assert model.stats.intercept_spm == pytest.approx(joined.intercept_spm, rel=1e-6)
+    assert model.stats.r2 == pytest.approx(joined.r2, rel=1e-6, abs=1e-9)
     assert model.stats.seconds == pytest.approx(sum(s.size for s in speeds))
+
+
+def test_the_model_is_its_pooled_stats() -> None:
+    """The line, the speed spread and the run count shown are the ones the rule at a speed reads."""
+    rng = np.random.default_rng(6)
+    speeds = [rng.uniform(2.5, 3.0, 600), rng.uniform(3.2, 4.0, 600)]
+    model = pooled_speed_model(*_runs(10.0, speeds, noise=1.5))
+    pooled = model.stats
+    assert (model.speed_p05_ms, model.speed_p95_ms) == (pooled.speed_p05_ms, pooled.speed_p95_ms)
+    assert model.n_runs == pooled.n_runs == 2
+    assert (model.fit.slope_spm_per_ms, model.fit.intercept_spm, model.fit.r2) == (
+        pooled.slope_spm_per_ms,
+        pooled.intercept_spm,
+        pooled.r2,
+    )
+    assert model.fit.n == int(pooled.seconds) == 1200
+    # the range a refusal names is the spread the model reports, widened by the margin
+    sb = speed_baseline(model, 6.0, fallback_spm=170.0)
+    lo, hi = model.speed_p05_ms - REFERENCE_MARGIN_MS, model.speed_p95_ms + REFERENCE_MARGIN_MS
+    assert sb.reason == f"outside the speeds run ({lo:.2f}-{hi:.2f} m/s)"
 
 
 def test_no_speed_at_all() -> None:
@@ -270,3 +295,57 @@ def test_speed_fit_sweep(slope: float, noise: float) -> None:
     for v in (2.6, 3.3, 4.0):
         sb = speed_baseline(model, v, fallback_spm=0.0)
         assert sb.used and sb.baseline_spm == pytest.approx(150 + slope * v, abs=0.5)
+
+
+def test_baseline_from_results_and_from_facts_agree() -> None:
+    """The same runs as analyzed results and as cached history facts pool to the same baseline."""
+    from types import SimpleNamespace
+
+    from cadence.coach.history import SessionFacts
+    from cadence.coach.speed import SpeedStats
+    from cadence.coach.target import baseline_from_facts, baseline_from_results
+
+    rows = [  # running s, running spm, timer s, watch spm, sustained spm, file
+        (1800.0, 170.0, 2000.0, 160.0, 178.0, "a.fit"),
+        (600.0, 176.0, float("nan"), 150.0, 181.0, "b.fit"),  # no timer time: left out of the watch average
+        (0.0, float("nan"), 300.0, 90.0, float("nan"), "walk.fit"),  # no running: left out
+    ]
+    results = [
+        SimpleNamespace(
+            summary=SimpleNamespace(
+                running_time_s=t,
+                running_cadence_spm=c,
+                timer_time_s=timer,
+                watch_avg_cadence_spm=watch,
+                cadence_max_sustained_spm=top,
+            ),
+            trace=SimpleNamespace(source=file),
+        )
+        for t, c, timer, watch, top, file in rows
+    ]
+    facts = [
+        SessionFacts(
+            file=file,
+            session_index=0,
+            sport="running",
+            is_step_sport=True,
+            start_time=None,
+            distance_m=0.0,
+            running_time_s=t,
+            running_distance_m=0.0,
+            running_cadence_spm=c,
+            step_length_m=float("nan"),
+            speed=SpeedStats(),
+            timer_time_s=timer,
+            watch_avg_cadence_spm=watch,
+            max_sustained_spm=top,
+        )
+        for t, c, timer, watch, top, file in rows
+    ]
+    base = baseline_from_results(results)  # type: ignore[arg-type]
+    assert base == baseline_from_facts(facts)
+    assert base.running_cadence_spm == pytest.approx((1800 * 170 + 600 * 176) / 2400)
+    assert (base.running_time_s, base.watch_avg_cadence_spm, base.max_sustained_spm) == (2400.0, 160.0, 181.0)
+    assert (base.n_runs, base.sources) == (2, ("a.fit", "b.fit"))
+    empty = baseline_from_facts(facts[2:])
+    assert empty.n_runs == 0 and empty.sources == () and np.isnan(empty.running_cadence_spm)

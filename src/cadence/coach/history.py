@@ -61,7 +61,6 @@ __all__ = [
     "Trend",
     "WeekRow",
     "build_history",
-    "cadence_at_reference",
     "collect_facts",
     "default_cache_dir",
     "file_digest",
@@ -379,34 +378,6 @@ def session_facts(result: Any) -> SessionFacts:
     )
 
 
-def cadence_at_reference(speed: SpeedStats, reference_speed_ms: float) -> tuple[float, str]:
-    """Step rate at ``reference_speed_ms`` from a run's cadence-vs-speed line, or ``nan`` and why.
-
-    Parameters
-    ----------
-    speed : SpeedStats
-        The run's speed moments and fitted line.
-    reference_speed_ms : float
-        The speed at which runs are compared, m/s.
-
-    Returns
-    -------
-    cadence_spm : float
-        ``intercept + slope x reference``; ``nan`` when the rule in the Notes refuses.
-    note : str
-        ``""`` when a value is given, else the reason in a few words.
-
-    Notes
-    -----
-    The rule of :func:`cadence.coach.speed.cadence_at_speed`, the same as ``target --speed/--pace``'s:
-    enough running with a speed, the reference within the speeds run (a little margin), the standard error
-    of the line at the reference at most ``REFERENCE_MAX_SE_SPM``, the slope held within 3-15 spm per m/s.
-
-    """
-    at = cadence_at_speed(speed, reference_speed_ms)
-    return at.cadence_spm, at.note
-
-
 # ---------------------------------------------------------------------------------------------------------
 # 2. files -> facts (hashing, cache, process pool)
 
@@ -577,7 +548,8 @@ def _run_row(
 ) -> RunRow:
     from .._timefmt import local_time
 
-    ref, note = cadence_at_reference(f.speed, reference_speed_ms)
+    at = cadence_at_speed(f.speed, reference_speed_ms)
+    ref, note = at.cadence_spm, at.note
     inside = _time_in_band(f, band)
     start = dt.datetime.fromisoformat(f.start_time) if f.start_time else None
     source = ""

@@ -267,11 +267,6 @@ class Plan:
     sessions: tuple[PlanSession, ...]
     warnings: tuple[TargetWarning, ...] = ()
 
-    @property
-    def end_date(self) -> dt.date:
-        """Date of the last session."""
-        return self.sessions[-1].date
-
 
 def _fade_levels(n_sessions: int, levels: tuple[Feedback, ...]) -> list[Feedback]:
     """Spread ``levels`` over ``n_sessions``: the first session gets the first level, the last the last."""

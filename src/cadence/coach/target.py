@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,9 +65,9 @@ BASELINE_LIMITS_SPM = (40.0, 260.0)
 #: a baseline from less running than this is uncertain
 MIN_BASELINE_RUNNING_S = 300.0
 
-#: fewer running records with a speed than this: no cadence-vs-speed line (the rule at a speed is
+#: fewer running seconds with a speed than this: no cadence-vs-speed line (the rule at a speed is
 #: :func:`cadence.coach.speed.cadence_at_speed`'s, shared with ``history``; docs/targets.md)
-MIN_FIT_RECORDS = 60
+MIN_FIT_RUNNING_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -369,80 +369,73 @@ class Baseline:
     sources: tuple[str, ...]
 
 
-def baseline_from_results(results: Sequence[ActivityResult]) -> Baseline:
-    """Pool the running cadence of ``results``, time-weighted over running time.
+def _pooled_baseline(
+    runs: Sequence[tuple[float, float, float, float, float, str]],
+) -> Baseline:
+    """Pool ``(running_time_s, running_cadence_spm, timer_time_s, watch_avg_spm, max_sustained_spm, source)``.
 
-    Returns a :class:`Baseline` with ``nan`` cadence and ``n_runs=0`` when no session has running time.
+    Runs without running time or a running cadence are left out; the watch average is weighted by the finite,
+    positive timer times.
     """
-    runs = [
-        r for r in results if r.summary.running_time_s > 0 and math.isfinite(r.summary.running_cadence_spm)
-    ]
+    runs = [r for r in runs if r[0] > 0 and math.isfinite(r[1])]
     if not runs:
         nan = float("nan")
         return Baseline(nan, 0.0, nan, nan, 0, ())
-    t = np.array([r.summary.running_time_s for r in runs])
-    c = np.array([r.summary.running_cadence_spm for r in runs])
-    timer = np.array([r.summary.timer_time_s for r in runs])
-    watch = np.array([r.summary.watch_avg_cadence_spm for r in runs])
-    ok = np.isfinite(watch) & (timer > 0)
-    watch_avg = float(np.average(watch[ok], weights=timer[ok])) if ok.any() else float("nan")
-    sustained = np.array([r.summary.cadence_max_sustained_spm for r in runs])
-    return Baseline(
-        running_cadence_spm=float(np.average(c, weights=t)),
-        running_time_s=float(t.sum()),
-        watch_avg_cadence_spm=watch_avg,
-        max_sustained_spm=float(np.nanmax(sustained)) if np.isfinite(sustained).any() else float("nan"),
-        n_runs=len(runs),
-        sources=tuple(dict.fromkeys(r.trace.source for r in runs)),
-    )
-
-
-def baseline_from_facts(facts: Sequence[SessionFacts]) -> Baseline:
-    """:func:`baseline_from_results` from the history's cached per-run facts (no records needed)."""
-    runs = [f for f in facts if f.running_time_s > 0 and math.isfinite(f.running_cadence_spm)]
-    if not runs:
-        nan = float("nan")
-        return Baseline(nan, 0.0, nan, nan, 0, ())
-    t = np.array([f.running_time_s for f in runs])
-    c = np.array([f.running_cadence_spm for f in runs])
-    timer = np.array([f.timer_time_s for f in runs])
-    watch = np.array([f.watch_avg_cadence_spm for f in runs])
+    t, c, timer, watch, sustained = (np.array(col, dtype=float) for col in list(zip(*runs, strict=True))[:5])
     ok = np.isfinite(watch) & np.isfinite(timer) & (timer > 0)
-    sustained = np.array([f.max_sustained_spm for f in runs])
     return Baseline(
         running_cadence_spm=float(np.average(c, weights=t)),
         running_time_s=float(t.sum()),
         watch_avg_cadence_spm=float(np.average(watch[ok], weights=timer[ok])) if ok.any() else float("nan"),
         max_sustained_spm=float(np.nanmax(sustained)) if np.isfinite(sustained).any() else float("nan"),
         n_runs=len(runs),
-        sources=tuple(dict.fromkeys(f.file for f in runs)),
+        sources=tuple(dict.fromkeys(r[5] for r in runs)),
+    )
+
+
+def baseline_from_results(results: Sequence[ActivityResult]) -> Baseline:
+    """Pool the running cadence of ``results``, time-weighted over running time.
+
+    Returns a :class:`Baseline` with ``nan`` cadence and ``n_runs=0`` when no session has running time.
+    """
+    return _pooled_baseline(
+        [
+            (
+                r.summary.running_time_s,
+                r.summary.running_cadence_spm,
+                r.summary.timer_time_s,
+                r.summary.watch_avg_cadence_spm,
+                r.summary.cadence_max_sustained_spm,
+                r.trace.source,
+            )
+            for r in results
+        ]
+    )
+
+
+def baseline_from_facts(facts: Sequence[SessionFacts]) -> Baseline:
+    """:func:`baseline_from_results` from the history's cached per-run facts (no records needed)."""
+    return _pooled_baseline(
+        [
+            (
+                f.running_time_s,
+                f.running_cadence_spm,
+                f.timer_time_s,
+                f.watch_avg_cadence_spm,
+                f.max_sustained_spm,
+                f.file,
+            )
+            for f in facts
+        ]
     )
 
 
 def speed_model_from_facts(facts: Sequence[SessionFacts]) -> SpeedModel:
     """Return the pooled speed model from cached per-run moments (what ``history`` keeps): no re-analysis.
 
-    The line is the same as :func:`pooled_speed_model`'s over all the records (pooled exactly from the
-    moments); ``fit.n`` counts running seconds with a speed (one record a second on most watches).
+    The same as :func:`pooled_speed_model` over the runs' records: both pool the per-run moments.
     """
-    from ..gait.analysis import SpeedFit
-
-    stats = pool_speed_stats([f.speed for f in facts])
-    fit = SpeedFit(
-        slope_spm_per_ms=stats.slope_spm_per_ms,
-        intercept_spm=stats.intercept_spm,
-        r2=stats.r2,
-        n=int(stats.seconds),
-        speed_min_ms=stats.speed_p05_ms,
-        speed_max_ms=stats.speed_p95_ms,
-    )
-    return SpeedModel(
-        fit=fit,
-        speed_p05_ms=stats.speed_p05_ms,
-        speed_p95_ms=stats.speed_p95_ms,
-        n_runs=stats.n_runs,
-        stats=stats,
-    )
+    return SpeedModel(pool_speed_stats([f.speed for f in facts]))
 
 
 def baseline_warnings(baseline: Baseline) -> tuple[TargetWarning, ...]:
@@ -462,28 +455,51 @@ def baseline_warnings(baseline: Baseline) -> tuple[TargetWarning, ...]:
 class SpeedModel:
     """Cadence vs speed pooled over several runs, with the spread of the speeds actually run.
 
+    One source of truth: the pooled per-run moments (``stats``), which :func:`speed_baseline` reads the
+    cadence at a speed from; the line, the speed spread and the run count are views of them.
+
     Attributes
     ----------
-    fit : SpeedFit
-        The time-weighted least-squares line over all running records of all runs.
-    speed_p05_ms, speed_p95_ms : float
-        5th and 95th time-weighted percentiles of running speed: the speeds the fit really covers
-        (min and max are dominated by GPS glitches).
-    n_runs : int
-        Runs that contributed records with a speed.
+    stats : SpeedStats
+        The runs' moments pooled with :func:`cadence.coach.speed.pool_speed_stats`.
 
     """
 
-    fit: SpeedFit
-    speed_p05_ms: float
-    speed_p95_ms: float
-    n_runs: int
-    stats: SpeedStats = field(default_factory=SpeedStats)
+    stats: SpeedStats
 
     @property
-    def speed_range_ms(self) -> float:
-        """``speed_p95_ms - speed_p05_ms``."""
-        return self.speed_p95_ms - self.speed_p05_ms
+    def fit(self) -> SpeedFit:
+        """The pooled least-squares line; ``n`` counts running seconds with a speed (the weight pooled).
+
+        ``speed_min_ms`` and ``speed_max_ms`` are the 5th and 95th percentiles (min and max are dominated by
+        GPS glitches).
+        """
+        from ..gait.analysis import SpeedFit
+
+        st = self.stats
+        return SpeedFit(
+            slope_spm_per_ms=st.slope_spm_per_ms,
+            intercept_spm=st.intercept_spm,
+            r2=st.r2,
+            n=int(st.seconds),
+            speed_min_ms=st.speed_p05_ms,
+            speed_max_ms=st.speed_p95_ms,
+        )
+
+    @property
+    def speed_p05_ms(self) -> float:
+        """5th time-weighted percentile of running speed (the lowest of the runs' 5th), m/s."""
+        return self.stats.speed_p05_ms
+
+    @property
+    def speed_p95_ms(self) -> float:
+        """95th time-weighted percentile of running speed (the highest of the runs' 95th), m/s."""
+        return self.stats.speed_p95_ms
+
+    @property
+    def n_runs(self) -> int:
+        """Runs that contributed a line (enough running records with a varying speed)."""
+        return self.stats.n_runs
 
     def weakness(self) -> str | None:
         """Why no cadence can be read at any speed (too little running with a speed); ``None`` otherwise.
@@ -491,9 +507,11 @@ class SpeedModel:
         Whether the line is good enough at a given speed is :func:`cadence.coach.speed.cadence_at_speed`'s
         rule (see :func:`speed_baseline`), not a bound on r2 or on the speed range.
         """
-        fit = self.fit
-        if fit.n < MIN_FIT_RECORDS or not math.isfinite(fit.slope_spm_per_ms):
-            return f"too few running records with a speed ({fit.n}; need {MIN_FIT_RECORDS})"
+        st = self.stats
+        if st.seconds < MIN_FIT_RUNNING_S or not math.isfinite(st.slope_spm_per_ms):
+            return (
+                f"too few running seconds with a speed ({st.seconds:.0f} s; need {MIN_FIT_RUNNING_S:.0f} s)"
+            )
         return None
 
 
@@ -511,33 +529,20 @@ def pooled_speed_model(
     Returns
     -------
     SpeedModel
-        The pooled fit (:func:`cadence.gait.analysis.fit_cadence_vs_speed`) and the speed spread.
+        The runs' :func:`cadence.coach.speed.speed_stats` pooled with
+        :func:`cadence.coach.speed.pool_speed_stats`: the line over all their records at once, exactly as
+        :func:`speed_model_from_facts` pools the history's cached moments.
 
     """
-    from ..gait.analysis import fit_cadence_vs_speed, weighted_quantiles
-
     if not (len(cadence_spm) == len(speed_ms) == len(weights_s)):
         raise ParameterError("cadence_spm, speed_ms and weights_s need one array per run")
-    if len(cadence_spm) == 0:
-        c = s = w = np.zeros(0)
-        n_runs = 0
-    else:
-        c = np.concatenate([np.asarray(a, dtype=float) for a in cadence_spm])
-        s = np.concatenate([np.asarray(a, dtype=float) for a in speed_ms])
-        w = np.concatenate([np.asarray(a, dtype=float) for a in weights_s])
+    per_run = []
+    for ci, si, wi in zip(cadence_spm, speed_ms, weights_s, strict=True):
+        c, s, w = (np.asarray(a, dtype=float) for a in (ci, si, wi))
         if not (c.shape == s.shape == w.shape):
             raise ParameterError("each run needs cadence_spm, speed_ms and weights_s of the same length")
-        n_runs = sum(
-            bool(np.any(np.isfinite(si) & (np.asarray(wi) > 0)))
-            for si, wi in zip(speed_ms, weights_s, strict=True)
-        )
-    fit = fit_cadence_vs_speed(c, s, w)
-    ok = np.isfinite(c) & np.isfinite(s) & (s > 0) & (w > 0)
-    p05, p95 = weighted_quantiles(s[ok], w[ok], [0.05, 0.95])
-    stats = pool_speed_stats(
-        [speed_stats(ci, si, wi) for ci, si, wi in zip(cadence_spm, speed_ms, weights_s, strict=True)]
-    )
-    return SpeedModel(fit=fit, speed_p05_ms=float(p05), speed_p95_ms=float(p95), n_runs=n_runs, stats=stats)
+        per_run.append(speed_stats(c, s, w))
+    return SpeedModel(pool_speed_stats(per_run))
 
 
 def speed_model_from_results(results: Sequence[ActivityResult]) -> SpeedModel:

@@ -37,7 +37,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..audio.program import Repeat, Segment, parse_program_blocks
+from ..audio.program import Repeat, Segment, expand_blocks, parse_program_blocks
 from ..errors import ParameterError
 from .band import SINGLE_TARGET_TOLERANCE_SPM, TargetBand
 
@@ -58,8 +58,6 @@ __all__ = [
     "workout_from_session",
 ]
 
-#: the FIT ``file`` type of a workout file
-FIT_FILE_WORKOUT = 5
 #: longest step name written (FIT strings are free length; watches show about 15-20 characters)
 MAX_STEP_NAME = 20
 #: longest workout name written
@@ -314,7 +312,7 @@ def workout_from_program(
         A malformed program, or one with no cued segment (a watch workout without a target is just a timer).
     """
     blocks = parse_program_blocks(str(program))
-    cued = [s for s in _segments(blocks) if not s.is_rest]
+    cued = [s for s in expand_blocks(blocks) if not s.is_rest]  # only the first and last are read
     if not cued and band is None:
         raise ParameterError(
             f"program {program!r} has only rests: give the cadence to hold (--target) for a silent workout"
@@ -370,13 +368,6 @@ def session_file_stem(session: PlanSession, n_sessions: int) -> str:
     width = max(2, len(str(n_sessions)))
     kind = "_check" if session.kind == "retention_check" else ""
     return f"{session.index:0{width}d}_{session.date.isoformat()}_{session.target_spm}spm{kind}"
-
-
-def _segments(blocks: tuple[Segment | Repeat, ...]) -> list[Segment]:
-    out: list[Segment] = []
-    for block in blocks:
-        out.extend(_segments(block.body) if isinstance(block, Repeat) else [block])
-    return out
 
 
 def expand_workout_steps(steps: tuple[WorkoutStep, ...]) -> tuple[WorkoutStep, ...]:
