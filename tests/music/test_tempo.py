@@ -287,6 +287,19 @@ def test_missing_madmom_falls_back_or_says_how_to_install(monkeypatch):
 
 @slow
 @needs_madmom
+def test_block_stft_gives_madmom_s_own_activation():
+    """The block FFT (beat_rnn._block_stft) changes the network's speed, not its output."""
+    y = drum_track(128.0, 8.0, "shuffle", 44100, seed=5)
+    madmom = beat_rnn.import_madmom()
+    own = beat_rnn._network()(madmom.audio.signal.Signal(y, sample_rate=44100, num_channels=1))
+    ours = beat_rnn.beat_activation(y, 44100)
+    assert madmom.audio.stft.stft.__name__ == "stft"  # restored
+    np.testing.assert_allclose(ours, own, rtol=0, atol=1e-6)
+    assert ours.max() > 0.3  # a real activation, not zeros on both sides
+
+
+@slow
+@needs_madmom
 def test_beat_activation_peaks_on_the_clicks():
     """The network's beat probability (100 frames/s) is high on the clicks of a 120 BPM track, low between."""
     act = beat_rnn.beat_activation(click_track(120.0, 10.0), 22050)
