@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ParameterError
+from ..gait.analysis import AnalysisOptions
 from .speed import SpeedStats, cadence_at_speed, pool_speed_stats, speed_stats
 
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ __all__ = [
 DEFAULT_INCREASE_PCT = (5.0, 10.0)
 ROUNDING_RULE = "round half up to a whole step: floor(baseline_spm * (1 + pct/100) + 0.5)"
 
-#: below this a "running" cadence looks like walking (the analysis' own running threshold)
-WALKING_BELOW_SPM = 140.0
+#: below this a "running" cadence looks like walking (the analysis' own running threshold, by default)
+WALKING_BELOW_SPM = AnalysisOptions().run_threshold_spm
 #: at or above this a cadence is already high for a recreational runner: +5-10 % is not the advice
 HIGH_AT_SPM = 185.0
 #: the evidence covers up to +10 % in one go (Heiderscheit 2011, Lenhart 2014, Bonacci 2018)
