@@ -106,20 +106,13 @@ def _test_module():
 def synthetic() -> int:
     """The generated running cases of tests/gait/test_steps.py: the numbers behind the test's bars."""
     from cadence.gait.steps import estimate_steps
-    from cadence.gait.synth import GaitSegment, synth_gait
+    from cadence.gait.synth import synth_gait
 
     mod = _test_module()
     errs, cerrs = [], []
     print(f"{'placement':9s} {'spm':>4s} {'truth':>5s} {'steps':>5s} {'err%':>6s} {'cad_err':>7s}")
     for i, (place, cad) in enumerate(mod.RUN_CASES):
-        segs = [  # as in the test's running_scores fixture
-            GaitSegment(8, "still"),
-            GaitSegment(50, "run", cad, cad + 8),
-            GaitSegment(15, "walk", 108),
-            GaitSegment(35, "run", cad + 4, cad - 6, intensity=1.3),
-            GaitSegment(8, "still"),
-        ]
-        g = synth_gait(segs, place, fs_hz=100.0, seed=100 + i)
+        g = synth_gait(mod.run_segments(cad), place, fs_hz=100.0, seed=100 + i)  # the test's own runs
         res = estimate_steps(g.acc_ms2, g.fs_hz)
         e, c = mod.score(g, res)
         errs.append(abs(e))

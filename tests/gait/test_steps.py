@@ -36,19 +36,23 @@ def score(g, res) -> tuple[float, float]:
 RUN_CASES = [(p, c) for p in Placement for c in (150, 170, 185, 200)]
 
 
+def run_segments(cad: float) -> list[GaitSegment]:
+    """A run with cadence and speed changes, a walking break and standing (also bench/steps_accuracy.py's)."""
+    return [
+        GaitSegment(8, "still"),
+        GaitSegment(50, "run", cad, cad + 8),
+        GaitSegment(15, "walk", 108),
+        GaitSegment(35, "run", cad + 4, cad - 6, intensity=1.3),
+        GaitSegment(8, "still"),
+    ]
+
+
 @pytest.fixture(scope="module")
 def running_scores():
-    """Score the detector on a run with cadence and speed changes, a walking break and standing, per case."""
+    """Score the detector on :func:`run_segments`, per case."""
     out = {}
     for i, (place, cad) in enumerate(RUN_CASES):
-        segs = [
-            GaitSegment(8, "still"),
-            GaitSegment(50, "run", cad, cad + 8),
-            GaitSegment(15, "walk", 108),
-            GaitSegment(35, "run", cad + 4, cad - 6, intensity=1.3),
-            GaitSegment(8, "still"),
-        ]
-        g = synth_gait(segs, place, fs_hz=100.0, seed=100 + i)
+        g = synth_gait(run_segments(cad), place, fs_hz=100.0, seed=100 + i)
         out[(place, cad)] = (g, estimate_steps(g.acc_ms2, g.fs_hz))
     return out
 
